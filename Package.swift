@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+// mlp-train: a multilayer-perceptron library (MLPKit) and trainer (mlp-train), written from scratch.
+import PackageDescription
+
+// Build speed is a feature here, so the numeric code is compiled for this machine's CPU by default:
+// without a target CPU, SIMD16<Float> FMAs become library calls (~100x slower), and under plain -O the
+// overflow checks on index arithmetic stop vectorisation. MLPKit is therefore built with
+// `-target-cpu native` everywhere and `-Ounchecked` in release. Debug builds keep their checks but
+// are still optimised (-O), so `swift test` runs numeric loops at a useful speed.
+// Set MLP_PORTABLE=1 when building a binary to run on another machine: it drops `-target-cpu native`.
+let portable = Context.environment["MLP_PORTABLE"].map { $0 != "" && $0 != "0" } ?? false
+let cpuFlags: [String] = portable ? [] : ["-target-cpu", "native"]
+let numericSettings: [SwiftSetting] = [
+    .unsafeFlags(cpuFlags + ["-Ounchecked"], .when(configuration: .release)),
+    .unsafeFlags(cpuFlags + ["-O"], .when(configuration: .debug)),
+]
+
+let package = Package(
+    name: "mlp-train",
+    products: [
+        .library(name: "MLPKit", targets: ["MLPKit"]),
+        .executable(name: "mlp-train", targets: ["mlp-train"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries, reached through module maps only.
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // The library: engine, kernels, data, model files, drawing.
+        .target(name: "MLPKit", dependencies: ["CPNG", "CZlib"], swiftSettings: numericSettings),
+
+        // The command-line tool: parses options, calls the library.
+        .executableTarget(
+            name: "mlp-train",
+            dependencies: ["MLPKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: numericSettings),
+
+        .testTarget(name: "MLPKitTests", dependencies: ["MLPKit"], swiftSettings: numericSettings),
+    ]
+)
