@@ -1,0 +1,45 @@
+// The two passes every API above calls: forward through a range of layers, and backpropagation.
+
+extension MLP {
+    /// Runs `x` (rows × layers[first].inputSize) through `range`; layer l's outputs land in workspace.activations[l].
+    func forwardPass(_ x: UnsafePointer<Float>, rows: Int, layers range: Range<Int>, workspace: Workspace,
+                     parameters: UnsafePointer<Float>? = nil) {
+        let p = parameters ?? UnsafePointer(parameterBuffer.pointer)
+        var input = x
+        for l in range {
+            let layer = layers[l]
+            let output = workspace.activations[l].pointer
+            denseForward(output, input, p + layer.weightOffset, p + layer.biasOffset,
+                         m: rows, k: layer.inputSize, n: layer.outputSize)
+            layer.activation.forward(output, rows: rows, columns: layer.outputSize)
+            input = UnsafePointer(output)
+        }
+    }
+
+    /// Forward through the whole network, then backpropagation of the loss against `targets`
+    /// (rows × outputSize), ADDING each layer's dW and db into `gradients`. Returns the summed loss.
+    /// dL/dx is not computed for the first layer: nothing consumes it.
+    func backwardPass(_ x: UnsafePointer<Float>, targets: UnsafePointer<Float>, rows: Int, workspace: Workspace,
+                      gradients: UnsafeMutablePointer<Float>, parameters: UnsafePointer<Float>? = nil) -> Float {
+        let p = parameters ?? UnsafePointer(parameterBuffer.pointer)
+        let last = layers.count - 1
+        forwardPass(x, rows: rows, layers: 0..<layers.count, workspace: workspace, parameters: p)
+        let yhat = UnsafePointer(workspace.activations[last].pointer)
+        let lossValue = loss.value(yhat, targets, count: rows * layers[last].outputSize)
+
+        var delta = workspace.deltas.0.pointer, spare = workspace.deltas.1.pointer
+        loss.outputDelta(delta, yhat, targets, activation: layers[last].activation,
+                         rows: rows, columns: layers[last].outputSize)
+        for l in stride(from: last, through: 0, by: -1) {
+            let layer = layers[l]
+            let input = l == 0 ? x : UnsafePointer(workspace.activations[l - 1].pointer)
+            denseBackwardWeights(gradients + layer.weightOffset, gradients + layer.biasOffset, delta, input,
+                                 m: rows, k: layer.inputSize, n: layer.outputSize)
+            guard l > 0 else { break }
+            denseBackwardInput(spare, delta, p + layer.weightOffset, m: rows, k: layer.inputSize, n: layer.outputSize)
+            layers[l - 1].activation.backward(spare, output: input, rows: rows, columns: layer.inputSize)
+            swap(&delta, &spare)
+        }
+        return lossValue
+    }
+}

@@ -1,0 +1,222 @@
+// The multilayer perceptron: layers over one flat parameter buffer, and the homework's API on top.
+
+/// A multilayer perceptron built layer by layer, trained by backpropagation and SGD.
+///
+/// ```swift
+/// let net = MLP(inputSize: 2, loss: .logistic)
+/// net.addLayer(100, activation: .leakyReLU, name: "layer1")
+/// net.addLayer(1, activation: .logistic)
+/// try net.backward(x, target: [1])   // accumulates into `gradients`
+/// net.step(learningRate: 0.001)
+/// net.zeroGrad()
+/// ```
+/// Parameters and gradients each live in one contiguous buffer, layer by layer: W (out × in, row-major), then b.
+public final class MLP {
+    /// Inputs per sample of the first layer.
+    public let inputSize: Int
+    /// The loss `backward` and `loss` use.
+    public let loss: Loss
+    /// The layers, first to last.
+    public private(set) var layers: [Layer] = []
+
+    var parameterBuffer = FloatBuffer(count: 0)
+    var gradientBuffer = FloatBuffer(count: 0)
+    /// Draws the initial weights; seeded, so the same construction gives the same network.
+    var generator: SplitMix64
+    /// Scratch memory for the convenience (Array and Matrix) API.
+    private var scratch: Workspace?
+
+    /// Creates an empty network taking `inputSize` inputs. `seed` fixes the initial weights of the layers added.
+    public init(inputSize: Int, loss: Loss, seed: UInt64 = 0) {
+        precondition(inputSize > 0, "MLP(inputSize:) must be positive, got \(inputSize)")
+        self.inputSize = inputSize
+        self.loss = loss
+        generator = SplitMix64(seed: seed)
+    }
+
+    /// Appends a dense layer of `size` outputs. Weights and biases start as `randn × 0.1` (the homework's
+    /// initialisation), drawn from the network's seeded generator.
+    public func addLayer(_ size: Int, activation: Activation, name: String? = nil) {
+        precondition(size > 0, "addLayer: size must be positive, got \(size)")
+        let layer = Layer(name: name, inputSize: layers.last?.outputSize ?? inputSize, outputSize: size,
+                          activation: activation, weightOffset: parameterBuffer.count)
+        let grown = FloatBuffer(count: parameterBuffer.count + layer.parameterCount)
+        grown.pointer.update(from: parameterBuffer.pointer, count: parameterBuffer.count)
+        for i in parameterBuffer.count..<grown.count { grown.pointer[i] = generator.nextGaussian() * 0.1 }
+        let grownGradients = FloatBuffer(count: grown.count)
+        grownGradients.pointer.update(from: gradientBuffer.pointer, count: gradientBuffer.count)
+        parameterBuffer = grown
+        gradientBuffer = grownGradients
+        layers.append(layer)
+    }
+
+    /// Outputs per sample of the last layer.
+    public var outputSize: Int { layers.last?.outputSize ?? inputSize }
+
+    /// Total number of weights and biases.
+    public var parameterCount: Int { parameterBuffer.count }
+
+    /// All parameters, layer by layer: weights (out × in, row-major) then biases. Setting requires the same count.
+    public var parameters: [Float] {
+        get { parameterBuffer.array }
+        set { parameterBuffer.assign(newValue) }
+    }
+
+    /// The accumulated gradients, in the layout of `parameters`.
+    public var gradients: [Float] {
+        get { gradientBuffer.array }
+        set { gradientBuffer.assign(newValue) }
+    }
+
+    /// parameters −= learningRate × gradients.
+    public func step(learningRate: Float) {
+        let p = parameterBuffer.pointer, g = gradientBuffer.pointer
+        for i in 0..<parameterBuffer.count { p[i] -= learningRate * g[i] }
+    }
+
+    /// Sets every gradient to zero.
+    public func zeroGrad() { gradientBuffer.zero() }
+
+    // MARK: Single samples
+
+    /// The network's output for one sample, or for a part of the network: `start` feeds `x` to the named
+    /// layer, `end` returns the named layer's output. Throws if a name is unknown or `x` has the wrong size.
+    public func forward(_ x: [Float], start: String? = nil, end: String? = nil) throws -> [Float] {
+        try forward(Matrix(rows: 1, columns: x.count, values: x), start: start, end: end).values
+    }
+
+    /// Runs a forward pass, then backpropagates the loss against `target`, ADDING to `gradients`.
+    /// Returns the loss of this sample.
+    @discardableResult
+    public func backward(_ x: [Float], target: [Float]) throws -> Float {
+        try backward(Matrix(rows: 1, columns: x.count, values: x),
+                     targets: Matrix(rows: 1, columns: target.count, values: target))
+    }
+
+    /// `backward` with a class index as the target (a one-hot row), for softmax cross-entropy.
+    @discardableResult
+    public func backward(_ x: [Float], label: Int) throws -> Float {
+        try backward(x, target: try oneHot(label))
+    }
+
+    /// The loss of one sample against `target`, without touching the gradients.
+    public func loss(_ x: [Float], target: [Float]) throws -> Float {
+        try loss(Matrix(rows: 1, columns: x.count, values: x),
+                 targets: Matrix(rows: 1, columns: target.count, values: target))
+    }
+
+    /// The loss of one sample against class `label` (a one-hot target).
+    public func loss(_ x: [Float], label: Int) throws -> Float {
+        try loss(x, target: try oneHot(label))
+    }
+
+    // MARK: Batches (rows = samples)
+
+    /// Outputs for every row of `x`, optionally from layer `start` to layer `end` (names, inclusive).
+    public func forward(_ x: Matrix, start: String? = nil, end: String? = nil) throws -> Matrix {
+        let range = try layerRange(start: start, end: end)
+        let first = range.lowerBound, last = range.upperBound - 1
+        guard x.columns == layers[first].inputSize else {
+            throw MLPError("forward: layer \(describe(first)) takes \(layers[first].inputSize) inputs, got \(x.columns)")
+        }
+        let workspace = scratchWorkspace(rows: x.rows)
+        var output = Matrix(rows: x.rows, columns: layers[last].outputSize)
+        guard x.rows > 0 else { return output }
+        x.values.withUnsafeBufferPointer { input in
+            forwardPass(input.baseAddress!, rows: x.rows, layers: range, workspace: workspace)
+        }
+        let result = workspace.activations[last].pointer
+        output.values.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: result, count: $0.count) }
+        return output
+    }
+
+    /// Forward then backward over a batch, ADDING the summed gradients of all rows. Returns the summed loss.
+    @discardableResult
+    public func backward(_ x: Matrix, targets: Matrix) throws -> Float {
+        try checkBatch(x, targets)
+        guard x.rows > 0 else { return 0 }
+        let workspace = scratchWorkspace(rows: x.rows)
+        return x.values.withUnsafeBufferPointer { input in
+            targets.values.withUnsafeBufferPointer { target in
+                backwardPass(input.baseAddress!, targets: target.baseAddress!, rows: x.rows,
+                             workspace: workspace, gradients: gradientBuffer.pointer)
+            }
+        }
+    }
+
+    /// The summed loss of a batch against `targets`, without touching the gradients.
+    public func loss(_ x: Matrix, targets: Matrix) throws -> Float {
+        try checkBatch(x, targets)
+        guard x.rows > 0 else { return 0 }
+        let workspace = scratchWorkspace(rows: x.rows)
+        return x.values.withUnsafeBufferPointer { input in
+            targets.values.withUnsafeBufferPointer { target in
+                forwardPass(input.baseAddress!, rows: x.rows, layers: 0..<layers.count, workspace: workspace)
+                return loss.value(workspace.activations[layers.count - 1].pointer, target.baseAddress!,
+                                  count: x.rows * outputSize)
+            }
+        }
+    }
+
+    // MARK: Names and checks
+
+    /// The index of the layer called `name`; throws, listing the names there are, when there is none.
+    public func layerIndex(named name: String) throws -> Int {
+        guard let index = layers.firstIndex(where: { $0.name == name }) else {
+            let names = layers.compactMap(\.name)
+            let known = names.isEmpty ? "this network has no named layers"
+                                      : "named layers: " + names.map { "\"\($0)\"" }.joined(separator: ", ")
+            throw MLPError("no layer named \"\(name)\" (\(known))")
+        }
+        return index
+    }
+
+    /// The layers a pass from `start` to `end` (inclusive, by name; nil = first / last) runs through.
+    func layerRange(start: String?, end: String?) throws -> Range<Int> {
+        guard !layers.isEmpty else { throw MLPError("the network has no layers: call addLayer first") }
+        let first = try start.map(layerIndex(named:)) ?? 0
+        let last = try end.map(layerIndex(named:)) ?? layers.count - 1
+        guard first <= last else {
+            throw MLPError("layer \(describe(first)) comes after layer \(describe(last)): a pass cannot run backwards")
+        }
+        return first..<(last + 1)
+    }
+
+    private func checkBatch(_ x: Matrix, _ targets: Matrix) throws {
+        guard !layers.isEmpty else { throw MLPError("the network has no layers: call addLayer first") }
+        guard x.columns == inputSize else {
+            throw MLPError("the network takes \(inputSize) inputs per sample, got \(x.columns)")
+        }
+        guard targets.columns == outputSize, targets.rows == x.rows else {
+            throw MLPError("targets must be \(x.rows) × \(outputSize) (one row of \(outputSize) per sample), "
+                           + "got \(targets.rows) × \(targets.columns)")
+        }
+    }
+
+    private func oneHot(_ label: Int) throws -> [Float] {
+        guard (0..<outputSize).contains(label) else {
+            throw MLPError("label \(label) is out of range: the network has \(outputSize) outputs")
+        }
+        var target = [Float](repeating: 0, count: outputSize)
+        target[label] = 1
+        return target
+    }
+
+    /// "2 (\"latent\")" — how errors name a layer.
+    func describe(_ index: Int) -> String {
+        layers[index].name.map { "\(index) (\"\($0)\")" } ?? "\(index)"
+    }
+
+    /// The convenience API's workspace, regrown when a batch is larger or the network has changed.
+    private func scratchWorkspace(rows: Int) -> Workspace {
+        if let scratch, scratch.fits(inputSize: inputSize, layers: layers, rows: rows) { return scratch }
+        let fresh = makeWorkspace(capacity: max(rows, scratch?.capacity ?? 1))
+        scratch = fresh
+        return fresh
+    }
+
+    /// A workspace for this network and batches of up to `capacity` rows.
+    func makeWorkspace(capacity: Int) -> Workspace {
+        Workspace(inputSize: inputSize, layers: layers, capacity: capacity)
+    }
+}

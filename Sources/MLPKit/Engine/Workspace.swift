@@ -1,0 +1,32 @@
+// Scratch memory for passes through a network: one per thread, allocated once, reused every step.
+
+/// Per-layer activation buffers and two ping-pong delta buffers for up to `capacity` samples at a time.
+/// A worker thread owns its workspace exclusively, so passes on different workspaces never share memory.
+final class Workspace: @unchecked Sendable {
+    /// Largest batch (rows) this workspace can hold.
+    let capacity: Int
+    /// The layer sizes it was laid out for (input size first), to detect a network that has since grown.
+    let widths: [Int]
+    /// activations[l] holds layer l's outputs, capacity × outputSize.
+    let activations: [FloatBuffer]
+    /// Two buffers of capacity × (widest layer), alternated while backpropagating dL/dz.
+    let deltas: (FloatBuffer, FloatBuffer)
+    /// capacity × (output size): targets built from class labels.
+    let targets: FloatBuffer
+
+    /// Lays out buffers for `layers` (after an input of `inputSize`) and batches of up to `capacity` rows.
+    init(inputSize: Int, layers: [Layer], capacity: Int) {
+        self.capacity = capacity
+        widths = [inputSize] + layers.map(\.outputSize)
+        activations = layers.map { FloatBuffer(count: capacity * $0.outputSize) }
+        let widest = widths.max() ?? 1
+        deltas = (FloatBuffer(count: capacity * widest), FloatBuffer(count: capacity * widest))
+        targets = FloatBuffer(count: capacity * (layers.last?.outputSize ?? 1))
+    }
+
+    /// True when this workspace fits `rows` samples of a network with these layers.
+    func fits(inputSize: Int, layers: [Layer], rows: Int) -> Bool {
+        rows <= capacity && widths.count == layers.count + 1 && widths[0] == inputSize
+            && zip(widths.dropFirst(), layers).allSatisfy { $0 == $1.outputSize }
+    }
+}
