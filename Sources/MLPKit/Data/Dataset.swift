@@ -1,0 +1,144 @@
+// Labelled images in memory, and the MNIST digits (training and test sets) loaded from a folder in either format.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Labelled grayscale images, as the network consumes them: `images` holds `count` images of `rows × columns`
+/// values each, row-major, one after another; every value is a stored pixel divided by 255 (in [0, 1]), with
+/// no other change. Which value is background depends on the source (see `MNIST.Format`).
+public struct Dataset: Sendable, Equatable {
+    /// `count × rows × columns` pixel values in [0, 1], image after image, each row-major.
+    public var images: [Float]
+    /// One class label per image (0…9 for digits).
+    public var labels: [UInt8]
+    /// Image height in pixels.
+    public let rows: Int
+    /// Image width in pixels.
+    public let columns: Int
+
+    /// Creates a data set, checking that `images` holds exactly `labels.count` images of `rows × columns`.
+    public init(images: [Float], labels: [UInt8], rows: Int = 28, columns: Int = 28) throws {
+        guard rows > 0, columns > 0 else {
+            throw MLPError("invalid data set: images must be at least 1×1 pixel, not \(rows)×\(columns)")
+        }
+        guard images.count == labels.count * rows * columns else {
+            throw MLPError(
+                "invalid data set: \(labels.count) labels need \(labels.count * rows * columns) pixel values "
+                    + "(\(rows)×\(columns) each), but there are \(images.count)")
+        }
+        self.init(unchecked: images, labels: labels, rows: rows, columns: columns)
+    }
+
+    /// Creates a data set whose sizes the caller has already checked.
+    init(unchecked images: [Float], labels: [UInt8], rows: Int, columns: Int) {
+        self.images = images
+        self.labels = labels
+        self.rows = rows
+        self.columns = columns
+    }
+
+    /// The number of images.
+    public var count: Int { labels.count }
+
+    /// The number of values in one image (`rows × columns`).
+    public var pixelsPerImage: Int { rows * columns }
+
+    /// The pixel values of image `index` (0 ≤ index < count).
+    public func image(_ index: Int) -> ArraySlice<Float> {
+        images[index * pixelsPerImage..<(index + 1) * pixelsPerImage]
+    }
+
+    /// The same images with every value `x` replaced by `1 − x` (swaps dark-on-light and light-on-dark).
+    public func inverted() -> Dataset {
+        Dataset(unchecked: images.map { 1 - $0 }, labels: labels, rows: rows, columns: columns)
+    }
+
+    /// The first `n` images (all of them if there are fewer than `n`).
+    public func prefix(_ n: Int) -> Dataset {
+        let kept = max(0, min(n, count))
+        return Dataset(
+            unchecked: Array(images[0..<kept * pixelsPerImage]), labels: Array(labels[0..<kept]),
+            rows: rows, columns: columns)
+    }
+
+    /// How many images each class has: element `k` counts the images labelled `k`, for k in 0…max label.
+    public func classCounts() -> [Int] {
+        var counts = [Int](repeating: 0, count: Int(labels.max() ?? 0) + 1)
+        for label in labels { counts[Int(label)] += 1 }
+        return counts
+    }
+}
+
+/// The MNIST handwritten digits: 60,000 training and 10,000 test images of 28×28 pixels, labels 0…9.
+public struct MNIST: Sendable {
+    /// How the digits are stored on disk; the two formats have opposite polarity.
+    public enum Format: String, Sendable {
+        /// A `train/` and a `test/` folder, each with `0.png` … `9.png`: one class per file, 28×28 tiles in a grid.
+        /// Dark ink on white: 255 is background, so loaded values have background 1.0.
+        case pngMosaics = "PNG mosaics"
+        /// The original IDX files (`train-images-idx3-ubyte` …, plain or `.gz`).
+        /// White ink on black: 0 is background, so loaded values have background 0.0.
+        case idx = "IDX"
+
+        /// The loaded value of a background pixel in this format: 1.0 for the mosaics, 0.0 for IDX.
+        public var background: Float { self == .pngMosaics ? 1 : 0 }
+    }
+
+    /// The 60,000 training digits.
+    public var train: Dataset
+    /// The 10,000 test digits.
+    public var test: Dataset
+    /// The format the digits were read from (it tells their polarity).
+    public var format: Format
+
+    /// Creates the pair from already loaded data sets.
+    public init(train: Dataset, test: Dataset, format: Format) {
+        self.train = train
+        self.test = test
+        self.format = format
+    }
+
+    /// Loads MNIST from `folder`, whichever format it holds (see `detectFormat`). Values are the stored
+    /// pixels divided by 255, so the polarity of the format is kept: check `format.background`, and use
+    /// `Dataset.inverted()` to match a model trained on the other polarity.
+    public static func load(from folder: String) throws -> MNIST {
+        switch try detectFormat(in: folder) {
+        case .pngMosaics:
+            let (train, test) = try MosaicLoader.load(from: folder)
+            return MNIST(train: train, test: test, format: .pngMosaics)
+        case .idx:
+            let (train, test) = try IDXLoader.load(from: folder)
+            return MNIST(train: train, test: test, format: .idx)
+        }
+    }
+
+    /// Which format `folder` holds: PNG mosaics when it has `train/0.png`, IDX when it has
+    /// `train-images-idx3-ubyte` (or `.gz`). Throws an error listing what was looked for otherwise.
+    public static func detectFormat(in folder: String) throws -> Format {
+        guard isFolder(folder) else {
+            throw MLPError("cannot load MNIST: the folder \(folder) does not exist")
+        }
+        if isFile(folder + "/train/0.png") { return .pngMosaics }
+        if IDXLoader.locate(IDXLoader.trainImages, in: folder) != nil { return .idx }
+        throw MLPError(
+            "cannot load MNIST: \(folder) holds neither PNG mosaics (train/0.png … train/9.png and "
+                + "test/0.png … test/9.png) nor IDX files (\(IDXLoader.allNames.joined(separator: ", ")), "
+                + "each plain or .gz)")
+    }
+
+    /// True when `path` is an existing regular file (or a link to one).
+    static func isFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    /// True when `path` is an existing folder (or a link to one).
+    static func isFolder(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+}

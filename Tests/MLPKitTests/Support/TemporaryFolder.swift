@@ -1,0 +1,44 @@
+// A fresh folder under /tmp for one test, removed with everything in it when the test ends.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+@testable import MLPKit
+
+/// A unique temporary folder, deleted (recursively) when the value is released.
+final class TemporaryFolder {
+    /// The folder's absolute path.
+    let path: String
+
+    init() throws {
+        var template = Array("/tmp/mlpkit-test-XXXXXX".utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw MLPError("cannot create a temporary folder: \(String(cString: strerror(errno)))")
+        }
+        path = String(cString: made)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    /// `path/name`, creating any folders in `name` that are missing.
+    func file(_ name: String) throws -> String {
+        let full = path + "/" + name
+        if let slash = full.lastIndex(of: "/") { try AtomicFile.createFolder(String(full[..<slash])) }
+        return full
+    }
+
+    /// Writes `bytes` to `path/name` and returns the full path.
+    @discardableResult
+    func write(_ bytes: [UInt8], to name: String) throws -> String {
+        let full = try file(name)
+        try AtomicFile.write(bytes, to: full)
+        return full
+    }
+
+    /// The names in `path/sub` (sorted), or [] if it does not exist.
+    func contents(_ sub: String = "") -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: sub.isEmpty ? path : path + "/" + sub)) ?? []).sorted()
+    }
+}
