@@ -1,0 +1,177 @@
+// The homework's disc test: separate points inside the unit circle from those outside, and watch the
+// hidden 2-D layer pull the two classes apart until a line separates them.
+import Foundation
+
+/// The disc test: 2 → 100 (leaky ReLU, "layer1") → 2 (leaky ReLU, "layer2") → 1 (logistic), logistic loss,
+/// per-sample SGD. Writes `metrics.csv`, `summary.json` and one PNG frame per epoch.
+public enum DiscDemo {
+    /// What to run and where to write it.
+    public struct Options: Sendable {
+        /// Passes over the training points.
+        public var epochs = 100
+        /// SGD step size.
+        public var learningRate: Float = 0.001
+        /// Fixes the points, the initial weights and the shuffling.
+        public var seed: UInt64 = 0
+        /// Number of training points.
+        public var samples = 1000
+        /// Folder for metrics, summary and frames; nil writes nothing.
+        public var output: String? = "Output/disc"
+        /// Whether to draw a PNG frame per epoch (metrics and summary are written regardless).
+        public var frames = true
+
+        /// The homework's settings.
+        public init() {}
+    }
+
+    /// The figures of one epoch.
+    public struct Epoch: Sendable, Codable {
+        /// 1-based epoch number.
+        public let epoch: Int
+        /// Logistic loss summed over the epoch's SGD steps (each sample's loss before its step).
+        public let loss: Double
+        /// Fraction of the training points classified correctly after the epoch (threshold 0.5).
+        public let accuracy: Double
+    }
+
+    /// The final figures, as written to `summary.json`.
+    public struct Summary: Sendable, Codable {
+        public let epochs: Int
+        public let learningRate: Float
+        public let seed: UInt64
+        public let samples: Int
+        public let finalLoss: Double
+        public let finalAccuracy: Double
+        /// First epoch reaching 99% / 100% training accuracy (nil if never).
+        public let firstEpochAt99Percent: Int?
+        public let firstEpochAt100Percent: Int?
+        /// Per-sample SGD speed: samples / seconds spent in the training steps alone.
+        public let samplesPerSecond: Double
+        public let trainingSeconds: Double
+    }
+
+    /// The homework's data: `count` points drawn from randn(2); label 1 inside the unit circle; points outside
+    /// are pushed out by a factor 1.1 so a margin separates the classes. Returns (count × 2 inputs, labels).
+    public static func makeData(count: Int, seed: UInt64) -> (inputs: [Float], labels: [Float]) {
+        var generator = SplitMix64(seed: seed ^ 0xD15C_DA7A)
+        var inputs = [Float](), labels = [Float]()
+        inputs.reserveCapacity(2 * count)
+        for _ in 0..<count {
+            var x = generator.nextGaussian(), y = generator.nextGaussian()
+            let inside = x * x + y * y < 1
+            if !inside { x *= 1.1; y *= 1.1 }
+            inputs += [x, y]
+            labels.append(inside ? 1 : 0)
+        }
+        return (inputs, labels)
+    }
+
+    /// The homework's network, initialised from `seed`.
+    public static func makeNetwork(seed: UInt64) -> MLP {
+        let net = MLP(inputSize: 2, loss: .logistic, seed: seed)
+        net.addLayer(100, activation: .leakyReLU, name: "layer1")
+        net.addLayer(2, activation: .leakyReLU, name: "layer2")
+        net.addLayer(1, activation: .logistic)
+        return net
+    }
+
+    /// Trains the disc network, writing metrics and frames as it goes; `log` sees every epoch.
+    public static func run(_ options: Options, log: (Epoch) -> Void = { _ in }) throws -> Summary {
+        guard options.epochs > 0 else { throw MLPError("--epochs must be positive, got \(options.epochs)") }
+        guard options.samples > 0 else { throw MLPError("the number of samples must be positive") }
+        guard options.learningRate.isFinite, options.learningRate > 0 else {
+            throw MLPError("--learning-rate must be a positive number, got \(options.learningRate)")
+        }
+        if let folder = options.output { try AtomicFile.createFolder(folder) }
+
+        let (inputs, labels) = makeData(count: options.samples, seed: options.seed)
+        let net = makeNetwork(seed: options.seed)
+        let workspace = net.makeWorkspace(capacity: options.samples)
+        var shuffler = SplitMix64(seed: options.seed ^ 0x5EED)
+        var order = Array(0..<options.samples)
+        var history: [Epoch] = []
+        var trainingSeconds = 0.0
+        let batch = Matrix(rows: options.samples, columns: 2, values: inputs)
+
+        for epoch in 1...options.epochs {
+            shuffler.shuffle(&order)
+            let clock = Stopwatch()
+            let loss = inputs.withUnsafeBufferPointer { x in
+                net.trainEpoch(inputs: x.baseAddress!, order: order, learningRate: options.learningRate,
+                               workspace: workspace) { i, target in target[0] = labels[i] }
+            }
+            trainingSeconds += clock.seconds
+
+            let predictions = try net.forward(batch).values
+            let correct = zip(predictions, labels).filter { ($0 > 0.5) == ($1 == 1) }.count
+            let record = Epoch(epoch: epoch, loss: loss, accuracy: Double(correct) / Double(options.samples))
+            history.append(record)
+            log(record)
+
+            if let folder = options.output {
+                try writeMetrics(history, to: folder + "/metrics.csv")
+                if options.frames {
+                    let hidden = try net.forward(batch, end: "layer2")
+                    let frame = drawFrame(hidden: hidden, labels: labels, history: history, of: options.epochs)
+                    try PNGFile.write(frame, to: folder + "/" + frameName(epoch))
+                }
+            }
+        }
+
+        let summary = Summary(
+            epochs: options.epochs, learningRate: options.learningRate, seed: options.seed,
+            samples: options.samples, finalLoss: history.last!.loss, finalAccuracy: history.last!.accuracy,
+            firstEpochAt99Percent: history.first { $0.accuracy >= 0.99 }?.epoch,
+            firstEpochAt100Percent: history.first { $0.accuracy >= 1 }?.epoch,
+            samplesPerSecond: Double(options.samples * options.epochs) / trainingSeconds,
+            trainingSeconds: trainingSeconds)
+        if let folder = options.output { try JSONFile.write(summary, to: folder + "/summary.json") }
+        return summary
+    }
+
+    /// `frame-0001.png` for epoch 1.
+    public static func frameName(_ epoch: Int) -> String {
+        "frame-" + String(repeating: "0", count: max(0, 4 - String(epoch).count)) + String(epoch) + ".png"
+    }
+
+    static func writeMetrics(_ history: [Epoch], to path: String) throws {
+        var csv = "epoch,loss,accuracy\n"
+        for e in history { csv += "\(e.epoch),\(e.loss),\(e.accuracy)\n" }
+        try AtomicFile.write(text: csv, to: path)
+    }
+
+    /// Left: the points at their "layer2" coordinates, by class; right: loss and accuracy so far.
+    static func drawFrame(hidden: Matrix, labels: [Float], history: [Epoch], of epochs: Int) -> Canvas {
+        var canvas = Canvas(width: 1280, height: 660)
+        let last = history.last!
+        canvas.drawText(String(format: "Disc test  -  epoch %d/%d  -  accuracy %.1f%%  -  loss %.1f",
+                               last.epoch, epochs, 100 * last.accuracy, last.loss),
+                        x: 24, y: 16, color: .black, scale: 3)
+
+        let points = (0..<hidden.rows).map { (Double(hidden.values[2 * $0]), Double(hidden.values[2 * $0 + 1])) }
+        let frame = ScatterFrame(title: "outputs of layer2", xLabel: "unit 1", yLabel: "unit 2",
+                                 fitting: points, x: 10, y: 60, width: 640, height: 590)
+        frame.drawAxes(on: &canvas)
+        let colors = [RGB.tab10[0], RGB.tab10[1]]
+        frame.drawPlot(on: &canvas) { canvas in
+            for (i, point) in points.enumerated() {
+                let (px, py) = frame.pixel(for: point.0, point.1)
+                canvas.drawPoint(x: Float(px), y: Float(py), radius: 2.5, color: colors[Int(labels[i])])
+            }
+        }
+        Legend([.init("outside", color: colors[0]), .init("inside", color: colors[1])])
+            .draw(on: &canvas, x: frame.plotArea.x + 12, y: frame.plotArea.y + 12)
+
+        let xRange = 0.0...Double(max(epochs, 2))
+        LineChart(title: "training loss (sum over the epoch)", xLabel: "epoch", yLabel: "loss",
+                  series: [.init(name: "loss", color: RGB.tab10[3], points: history.map { (Double($0.epoch), $0.loss) })],
+                  xRange: xRange, legend: .none)
+            .draw(on: &canvas, x: 660, y: 60, width: 610, height: 295)
+        LineChart(title: "training accuracy", xLabel: "epoch", yLabel: "accuracy",
+                  series: [.init(name: "accuracy", color: RGB.tab10[2],
+                                 points: history.map { (Double($0.epoch), $0.accuracy) })],
+                  xRange: xRange, yRange: 0.4...1.0, legend: .none)
+            .draw(on: &canvas, x: 660, y: 360, width: 610, height: 290)
+        return canvas
+    }
+}

@@ -1,0 +1,51 @@
+// `mlp-train disc`: the homework's disc test, with a PNG frame per epoch.
+import ArgumentParser
+import Foundation
+import MLPKit
+
+struct DiscCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "disc",
+        abstract: "Separate points inside the unit circle from those outside (2 → 100 → 2 → 1, per-sample SGD).",
+        discussion: "Writes metrics.csv, summary.json and frame-0001.png … (one per epoch) into --output.")
+
+    @Option(help: "Passes over the 1000 training points.")
+    var epochs: Int = 100
+
+    @Option(help: "SGD step size.")
+    var learningRate: Float = 0.001
+
+    @Option(help: "Seed for the points, the initial weights and the shuffling.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Folder for metrics.csv, summary.json and the frames.")
+    var output: String = "Output/disc"
+
+    @Flag(help: "Skip drawing the per-epoch PNG frames.")
+    var noFrames = false
+
+    func validate() throws {
+        guard epochs > 0 else { throw ValidationError("--epochs must be positive, got \(epochs)") }
+        guard learningRate.isFinite, learningRate > 0 else {
+            throw ValidationError("--learning-rate must be a positive number, got \(learningRate)")
+        }
+    }
+
+    func run() throws {
+        var options = DiscDemo.Options()
+        options.epochs = epochs
+        options.learningRate = learningRate
+        options.seed = seed
+        options.output = output
+        options.frames = !noFrames
+        let summary = try DiscDemo.run(options) { epoch in
+            printError(String(format: "epoch %3d/%d  loss %9.3f  accuracy %6.2f%%", epoch.epoch, epochs,
+                              epoch.loss, 100 * epoch.accuracy))
+        }
+        print(String(format: "final accuracy %.2f%% after %d epochs (first 99%%: %@, first 100%%: %@); "
+                     + "%.0f samples/s of per-sample SGD; wrote %@", 100 * summary.finalAccuracy, epochs,
+                     summary.firstEpochAt99Percent.map { "epoch \($0)" } ?? "never",
+                     summary.firstEpochAt100Percent.map { "epoch \($0)" } ?? "never",
+                     summary.samplesPerSecond, output))
+    }
+}

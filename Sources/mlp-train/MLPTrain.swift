@@ -1,0 +1,45 @@
+// The `mlp-train` command: parses options and hands the work to MLPKit.
+import ArgumentParser
+import Foundation
+import MLPKit
+
+@main
+struct MLPTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mlp-train",
+        abstract: "Build, train and look at multilayer perceptrons.",
+        subcommands: [DiscCommand.self, ClassifyCommand.self, AutoencoderCommand.self, PCACommand.self,
+                      TraverseCommand.self, BenchCommand.self])
+
+    /// Lets `mlp-train --threads 4 classify …` mean `mlp-train classify --threads 4 …`: options shared by every
+    /// subcommand may come before the subcommand's name.
+    static func main() {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        var leading: [String] = []
+        while let first = arguments.first, first == "--threads" || first.hasPrefix("--threads=") {
+            leading.append(arguments.removeFirst())
+            if first == "--threads", !arguments.isEmpty { leading.append(arguments.removeFirst()) }
+        }
+        if !leading.isEmpty, !arguments.isEmpty {
+            arguments.insert(contentsOf: leading, at: 1)
+        } else {
+            arguments = leading + arguments
+        }
+        main(arguments)
+    }
+}
+
+/// `--threads`, shared by the commands that use worker threads.
+struct ThreadOptions: ParsableArguments {
+    @Option(help: "Worker threads (default: the number of active processors).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        guard (1...1024).contains(threads) else { throw ValidationError("--threads must be between 1 and 1024, got \(threads)") }
+    }
+}
+
+/// Standard error, for progress and diagnostics (standard output stays clean for results).
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
