@@ -9,7 +9,7 @@ struct MLPTrain: ParsableCommand {
         commandName: "mlp-train",
         abstract: "Build, train and look at multilayer perceptrons.",
         subcommands: [DiscCommand.self, ClassifyCommand.self, AutoencoderCommand.self, PCACommand.self,
-                      TraverseCommand.self, BenchCommand.self])
+                      TraverseCommand.self, DownloadCommand.self, BenchCommand.self])
 
     /// Lets `mlp-train --threads 4 classify …` mean `mlp-train classify --threads 4 …`: options shared by every
     /// subcommand may come before the subcommand's name.
@@ -31,11 +31,16 @@ struct MLPTrain: ParsableCommand {
 
 /// `--threads`, shared by the commands that use worker threads.
 struct ThreadOptions: ParsableArguments {
-    @Option(help: "Worker threads (default: the number of active processors).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .customLong("threads"), help: "Worker threads (default: the number of active processors).")
+    var requested: Int?
+
+    /// The thread count to use.
+    var threads: Int { requested ?? ProcessInfo.processInfo.activeProcessorCount }
 
     func validate() throws {
-        guard (1...1024).contains(threads) else { throw ValidationError("--threads must be between 1 and 1024, got \(threads)") }
+        if let requested, !(1...1024).contains(requested) {
+            throw ValidationError("--threads must be between 1 and 1024, got \(requested)")
+        }
     }
 }
 

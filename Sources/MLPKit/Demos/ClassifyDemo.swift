@@ -1,0 +1,176 @@
+// `classify`: the homework's two digit classifiers trained by per-sample SGD, scored every epoch on all
+// training and test images, with models, metrics, figures and a written comparison.
+
+/// Trains and compares the homework's MNIST classifiers (see `DigitNetwork`).
+public enum ClassifyDemo {
+    /// What to run and where to write it.
+    public struct Options: Sendable {
+        /// Which networks, in order.
+        public var networks: [DigitNetwork] = [.a, .b]
+        /// Passes over the training images.
+        public var epochs = 100
+        /// The first epoch's SGD step size.
+        public var learningRate: Float = 0.003
+        /// How the step size changes over the epochs.
+        public var schedule: LearningRateSchedule = .cosine
+        /// Fixes the initial weights and the shuffling.
+        public var seed: UInt64 = 0
+        /// Worker threads for evaluation (the SGD steps are sequential by nature).
+        public var threads = 1
+        /// Folder for everything written; nil writes nothing.
+        public var output: String? = "Output/classify"
+
+        /// The documented defaults: learning rate 0.003 with a cosine decay, 100 epochs, both networks.
+        public init() {}
+    }
+
+    /// One row of `metrics.csv`.
+    public struct EpochRecord: Sendable, Codable {
+        public let network: DigitNetwork
+        public let epoch: Int
+        public let learningRate: Float
+        public let trainLoss: Double
+        public let trainAccuracy: Double
+        public let testLoss: Double
+        public let testAccuracy: Double
+        /// Wall-clock seconds of the epoch: SGD plus both evaluations.
+        public let seconds: Double
+        /// Per-sample SGD speed during the epoch.
+        public let samplesPerSecond: Double
+    }
+
+    /// What happens while training, for progress displays.
+    public enum Event: Sendable {
+        /// `done` of `total` samples of an epoch trained; `runningLoss` is their mean loss so far.
+        case progress(network: DigitNetwork, epoch: Int, done: Int, total: Int, runningLoss: Double,
+                      samplesPerSecond: Double)
+        /// An epoch finished and was scored.
+        case epoch(EpochRecord)
+    }
+
+    /// The final figures of one network, as written to `summary.json`.
+    public struct NetworkSummary: Sendable, Codable {
+        public let network: DigitNetwork
+        public let architecture: String
+        public let parameters: Int
+        public let finalTrainAccuracy: Double
+        public let finalTestAccuracy: Double
+        public let finalTestLoss: Double
+        public let bestTestAccuracy: Double
+        public let bestEpoch: Int
+        public let samplesPerSecond: Double
+        public let trainingSeconds: Double
+    }
+
+    /// Everything `summary.json` holds.
+    public struct Summary: Sendable, Codable {
+        public let epochs: Int
+        public let learningRate: Float
+        public let schedule: LearningRateSchedule
+        public let seed: UInt64
+        public let trainImages: Int
+        public let testImages: Int
+        public let networks: [NetworkSummary]
+    }
+
+    /// Trains each requested network on `data`, writing metrics after every epoch and the models as they improve.
+    public static func run(_ options: Options, data: MNIST,
+                           events: (Event) -> Void = { _ in }) throws -> Summary {
+        guard options.epochs > 0 else { throw MLPError("--epochs must be positive, got \(options.epochs)") }
+        guard options.learningRate.isFinite, options.learningRate > 0 else {
+            throw MLPError("--learning-rate must be a positive number, got \(options.learningRate)")
+        }
+        guard data.train.pixelsPerImage == 784, data.train.count > 0, data.test.count > 0 else {
+            throw MLPError("classify needs 28×28 images and non-empty training and test sets")
+        }
+        if let folder = options.output { try AtomicFile.createFolder(folder) }
+
+        var records: [EpochRecord] = []
+        var summaries: [NetworkSummary] = []
+        var confusions: [(DigitNetwork, [[Int]])] = []
+        for network in options.networks {
+            let net = network.make(seed: options.seed)
+            let evaluator = Evaluator(network: net, threads: options.threads)
+            let workspace = net.makeWorkspace(capacity: 1)
+            var shuffler = SplitMix64(seed: options.seed ^ 0xC1A5_5EED)
+            var order = Array(0..<data.train.count)
+            var trainingSeconds = 0.0
+            var lastTest: Evaluation?
+            for epoch in 1...options.epochs {
+                let epochClock = Stopwatch()
+                let rate = options.schedule.rate(base: options.learningRate, epoch: epoch, of: options.epochs)
+                shuffler.shuffle(&order)
+                let total = order.count
+                let interval = max(1, total / 50)
+                let sgdClock = Stopwatch()
+                data.train.images.withUnsafeBufferPointer { images in
+                    data.train.labels.withUnsafeBufferPointer { labels in
+                        _ = net.trainEpoch(inputs: images.baseAddress!, order: order, learningRate: rate,
+                                           workspace: workspace,
+                                           target: { i, target in target[Int(labels[i])] = 1 },
+                                           progressInterval: interval) { done, lossSum in
+                            events(.progress(network: network, epoch: epoch, done: done, total: total,
+                                             runningLoss: lossSum / Double(done),
+                                             samplesPerSecond: Double(done) / sgdClock.seconds))
+                        }
+                    }
+                }
+                let sgdSeconds = sgdClock.seconds
+                trainingSeconds += sgdSeconds
+                let train = evaluator.evaluate(data.train)
+                let test = evaluator.evaluate(data.test)
+                lastTest = test
+                let record = EpochRecord(
+                    network: network, epoch: epoch, learningRate: rate, trainLoss: train.loss,
+                    trainAccuracy: train.accuracy, testLoss: test.loss, testAccuracy: test.accuracy,
+                    seconds: epochClock.seconds, samplesPerSecond: Double(total) / sgdSeconds)
+                records.append(record)
+                events(.epoch(record))
+                if let folder = options.output {
+                    try writeMetrics(records, to: folder + "/metrics.csv")
+                    try net.write(to: folder + "/network-\(network.rawValue).safetensors")
+                }
+            }
+            let mine = records.filter { $0.network == network }
+            let best = mine.max { $0.testAccuracy < $1.testAccuracy }!
+            summaries.append(NetworkSummary(
+                network: network, architecture: network.architecture, parameters: net.parameterCount,
+                finalTrainAccuracy: mine.last!.trainAccuracy, finalTestAccuracy: mine.last!.testAccuracy,
+                finalTestLoss: mine.last!.testLoss, bestTestAccuracy: best.testAccuracy, bestEpoch: best.epoch,
+                samplesPerSecond: Double(data.train.count * options.epochs) / trainingSeconds,
+                trainingSeconds: trainingSeconds))
+            confusions.append((network, confusionMatrix(predictions: lastTest!.predictions, labels: data.test.labels)))
+        }
+
+        let summary = Summary(epochs: options.epochs, learningRate: options.learningRate, schedule: options.schedule,
+                              seed: options.seed, trainImages: data.train.count, testImages: data.test.count,
+                              networks: summaries)
+        if let folder = options.output {
+            try JSONFile.write(summary, to: folder + "/summary.json")
+            try PNGFile.write(ClassifyFigures.curves(records, epochs: options.epochs), to: folder + "/curves.png")
+            for (network, counts) in confusions {
+                try PNGFile.write(ClassifyFigures.confusion(counts, network: network),
+                                  to: folder + "/confusion-\(network.rawValue).png")
+            }
+            try AtomicFile.write(text: ClassifyReport.markdown(summary: summary, records: records, options: options),
+                                 to: folder + "/report.md")
+        }
+        return summary
+    }
+
+    /// counts[true][predicted] over the test set.
+    public static func confusionMatrix(predictions: [UInt8], labels: [UInt8], classes: Int = 10) -> [[Int]] {
+        var counts = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
+        for (p, l) in zip(predictions, labels) where Int(p) < classes && Int(l) < classes { counts[Int(l)][Int(p)] += 1 }
+        return counts
+    }
+
+    static func writeMetrics(_ records: [EpochRecord], to path: String) throws {
+        var csv = "network,epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n"
+        for r in records {
+            csv += "\(r.network.rawValue),\(r.epoch),\(r.trainLoss),\(r.trainAccuracy),\(r.testLoss),"
+                + "\(r.testAccuracy),\(r.seconds)\n"
+        }
+        try AtomicFile.write(text: csv, to: path)
+    }
+}

@@ -1,0 +1,100 @@
+// Scoring a network over a whole data set, in batches spread across worker threads.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Loss, accuracy and predictions of a classifier over a labelled data set.
+public struct Evaluation: Sendable {
+    /// Mean cross-entropy per sample against the labels.
+    public let loss: Double
+    /// Fraction of samples whose largest output is the label.
+    public let accuracy: Double
+    /// The predicted class (index of the largest output) of every sample, in order.
+    public let predictions: [UInt8]
+}
+
+/// Evaluates a network on data sets with per-worker workspaces allocated once.
+/// Samples are cut into chunks of `chunkSize` rows whatever the thread count, and per-chunk sums are added
+/// in chunk order, so the figures do not depend on the number of threads.
+public final class Evaluator {
+    let network: MLP
+    let threads: Int
+    let chunkSize: Int
+    private let workspaces: [Workspace]
+
+    /// An evaluator of `network` using up to `threads` worker threads.
+    public init(network: MLP, threads: Int, chunkSize: Int = 256) {
+        self.network = network
+        self.threads = max(1, threads)
+        self.chunkSize = chunkSize
+        workspaces = (0..<max(1, threads)).map { _ in network.makeWorkspace(capacity: chunkSize) }
+    }
+
+    /// Classifier figures over `data`: mean cross-entropy against the labels, accuracy, predictions.
+    public func evaluate(_ data: Dataset) -> Evaluation {
+        let outputs = network.outputSize
+        var predictions = [UInt8](repeating: 0, count: data.count)
+        let loss = predictions.withUnsafeMutableBufferPointer { predicted in
+            data.labels.withUnsafeBufferPointer { labels in
+                sumOverChunks(data) { first, rows, y in
+                    var loss = 0.0
+                    for r in 0..<rows {
+                        let row = y + r * outputs
+                        var best = 0
+                        for j in 1..<outputs where row[j] > row[best] { best = j }
+                        predicted[first + r] = UInt8(best)
+                        loss -= Double(logf(max(row[Int(labels[first + r])], Loss.floor)))
+                    }
+                    return loss
+                }
+            }
+        }
+        var correct = 0
+        for i in 0..<data.count where predictions[i] == data.labels[i] { correct += 1 }
+        let count = Double(max(data.count, 1))
+        return Evaluation(loss: loss / count, accuracy: Double(correct) / count, predictions: predictions)
+    }
+
+    /// Mean reconstruction loss per image, Σ (ŷ − x)² with the input as target (for autoencoders).
+    public func reconstructionLoss(_ data: Dataset) -> Double {
+        let size = network.outputSize
+        precondition(size == data.pixelsPerImage, "an autoencoder's output must match its input")
+        let total = data.images.withUnsafeBufferPointer { images in
+            sumOverChunks(data) { first, rows, y in
+                Double(network.loss.value(y, images.baseAddress! + first * size, count: rows * size))
+            }
+        }
+        return total / Double(max(data.count, 1))
+    }
+
+    /// Runs the network over `data` in chunks on the workers; `score(first, rows, outputs)` turns each chunk's
+    /// outputs into a number (it may also write per-sample results at first..<first+rows). Returns the sum of
+    /// the chunk scores, added in chunk order.
+    private func sumOverChunks(_ data: Dataset,
+                               _ score: (_ first: Int, _ rows: Int, _ outputs: UnsafePointer<Float>) -> Double) -> Double {
+        let count = data.count, inputs = network.inputSize
+        precondition(data.pixelsPerImage == inputs, "the data set's images do not fit the network's input")
+        let chunks = (count + chunkSize - 1) / chunkSize
+        guard chunks > 0 else { return 0 }
+        var chunkSums = [Double](repeating: 0, count: chunks)
+        let workers = min(threads, chunks)
+        let layerRange = 0..<network.layers.count
+        data.images.withUnsafeBufferPointer { images in
+            chunkSums.withUnsafeMutableBufferPointer { slots in
+                forEachWorker(workers) { worker in
+                    let workspace = workspaces[worker]
+                    let y = UnsafePointer(workspace.activations[layerRange.upperBound - 1].pointer)
+                    for chunk in stride(from: worker, to: chunks, by: workers) {
+                        let first = chunk * chunkSize, rows = min(chunkSize, count - first)
+                        network.forwardPass(images.baseAddress! + first * inputs, rows: rows, layers: layerRange,
+                                            workspace: workspace)
+                        slots[chunk] = score(first, rows, y)
+                    }
+                }
+            }
+        }
+        return chunkSums.reduce(0, +)
+    }
+}

@@ -1,0 +1,21 @@
+// Fan-out over worker threads with DispatchQueue.concurrentPerform, and the one unsafe box it needs.
+import Dispatch
+
+/// Wraps a value that is shared across worker threads under a discipline the compiler cannot check:
+/// every worker writes only memory it owns (its own workspace, shard buffer or output slot).
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+}
+
+/// Runs `body(worker)` for worker in 0..<workers, concurrently when workers > 1 and inline otherwise.
+/// Each worker must touch only memory that is its own.
+func forEachWorker(_ workers: Int, _ body: (Int) -> Void) {
+    if workers <= 1 {
+        for worker in 0..<max(workers, 0) { body(worker) }
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        let shared = UncheckedSendable(value: body)
+        DispatchQueue.concurrentPerform(iterations: workers) { shared.value($0) }
+    }
+}
