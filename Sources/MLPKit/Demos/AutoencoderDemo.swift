@@ -1,0 +1,208 @@
+// `autoencoder`: the homework's 784-…-2-…-784 autoencoder of the digits, trained by data-parallel mini-batch
+// gradient descent, with a figure of its reconstructions and 2-D codes after every epoch.
+
+/// Trains the homework's autoencoder on MNIST.
+public enum AutoencoderDemo {
+    /// What to run and where to write it.
+    public struct Options: Sendable {
+        /// Passes over the training images.
+        public var epochs = 3
+        /// Samples per gradient step (gradients are summed over the batch).
+        public var batchSize = 16
+        /// The first epoch's step size.
+        public var learningRate: Float = 1e-4
+        /// How the step size changes: halving after each epoch, as the homework does.
+        public var schedule: LearningRateSchedule = .halving
+        /// Fixes the initial weights, the shuffling and the digits shown.
+        public var seed: UInt64 = 0
+        /// Worker threads for the shards of each batch and for evaluation.
+        public var threads = 1
+        /// Also draw a frame every this many batches (nil: one frame per epoch only).
+        public var framesEvery: Int?
+        /// Folder for everything written; nil writes nothing.
+        public var output: String? = "Output/autoencoder"
+
+        /// The homework's recipe.
+        public init() {}
+    }
+
+    /// One row of `metrics.csv`.
+    public struct EpochRecord: Sendable, Codable {
+        public let epoch: Int
+        public let learningRate: Float
+        /// Mean reconstruction loss per image (sum of squares) over all training images after the epoch.
+        public let trainLoss: Double
+        /// The same over all test images.
+        public let testLoss: Double
+        /// Wall-clock seconds of the epoch (training, evaluation and figures).
+        public let seconds: Double
+        /// Training speed during the epoch (forward + backward + step).
+        public let samplesPerSecond: Double
+    }
+
+    /// What happens while training, for progress displays.
+    public enum Event: Sendable {
+        /// `done` of `total` samples of an epoch trained; `runningLoss` is their mean loss so far.
+        case progress(epoch: Int, done: Int, total: Int, runningLoss: Double, samplesPerSecond: Double)
+        /// An epoch finished and was scored.
+        case epoch(EpochRecord)
+    }
+
+    /// Everything `summary.json` holds.
+    public struct Summary: Sendable, Codable {
+        public let epochs: Int
+        public let batchSize: Int
+        public let learningRate: Float
+        public let schedule: LearningRateSchedule
+        public let seed: UInt64
+        public let threads: Int
+        public let shardRows: Int
+        public let shardsPerBatch: Int
+        public let parameters: Int
+        public let finalTrainLoss: Double
+        public let finalTestLoss: Double
+        public let testLossByEpoch: [Double]
+        public let samplesPerSecond: Double
+        public let trainingSeconds: Double
+        public let frames: Int
+    }
+
+    /// The homework's architecture: 784 → 512 → 256 → 128 → 2 ("latent", logistic) → 128 ("up128") → 256 →
+    /// 512 → 784 (logistic), leaky ReLU elsewhere, squared loss.
+    public static func makeNetwork(seed: UInt64) -> MLP {
+        let net = MLP(inputSize: 784, loss: .squared, seed: seed)
+        net.addLayer(512, activation: .leakyReLU, name: "down512")
+        net.addLayer(256, activation: .leakyReLU, name: "down256")
+        net.addLayer(128, activation: .leakyReLU, name: "down128")
+        net.addLayer(2, activation: .logistic, name: "latent")
+        net.addLayer(128, activation: .leakyReLU, name: "up128")
+        net.addLayer(256, activation: .leakyReLU, name: "up256")
+        net.addLayer(512, activation: .leakyReLU, name: "up512")
+        net.addLayer(784, activation: .logistic, name: "output")
+        return net
+    }
+
+    /// Trains on `data.train`, scores on both sets after every epoch, writes metrics, model and frames.
+    public static func run(_ options: Options, data: MNIST, events: (Event) -> Void = { _ in }) throws -> Summary {
+        guard options.epochs > 0 else { throw MLPError("--epochs must be positive, got \(options.epochs)") }
+        guard options.batchSize > 0 else { throw MLPError("--batch-size must be positive, got \(options.batchSize)") }
+        guard options.learningRate.isFinite, options.learningRate > 0 else {
+            throw MLPError("--learning-rate must be a positive number, got \(options.learningRate)")
+        }
+        if let every = options.framesEvery, every <= 0 {
+            throw MLPError("--frames-every must be positive, got \(every)")
+        }
+        guard data.train.pixelsPerImage == 784, data.train.count > 0, data.test.count > 0 else {
+            throw MLPError("autoencoder needs 28×28 images and non-empty training and test sets")
+        }
+        if let folder = options.output { try AtomicFile.createFolder(folder) }
+
+        let net = makeNetwork(seed: options.seed)
+        let trainer = DataParallelTrainer(network: net, batchSize: options.batchSize, threads: options.threads)
+        let evaluator = Evaluator(network: net, threads: options.threads)
+        let showcase = Showcase(test: data.test, seed: options.seed, background: data.format.background)
+        var shuffler = SplitMix64(seed: options.seed ^ 0xAE5EED)
+        var order = Array(0..<data.train.count)
+        var records: [EpochRecord] = []
+        var trainingSeconds = 0.0
+        var frames = 0
+
+        func writeFrame(_ title: String) throws {
+            guard let folder = options.output else { return }
+            frames += 1
+            try PNGFile.write(try showcase.figure(net, title: title), to: folder + "/" + DiscDemo.frameName(frames))
+        }
+
+        for epoch in 1...options.epochs {
+            let epochClock = Stopwatch()
+            let rate = options.schedule.rate(base: options.learningRate, epoch: epoch, of: options.epochs)
+            shuffler.shuffle(&order)
+            let total = order.count, batches = (total + options.batchSize - 1) / options.batchSize
+            let reportEvery = max(1, batches / 100)
+            var lossSum = 0.0, sgdSeconds = 0.0
+            try data.train.images.withUnsafeBufferPointer { images in
+                let x = images.baseAddress!
+                for batch in 0..<batches {
+                    let lower = batch * options.batchSize, upper = min(total, lower + options.batchSize)
+                    let clock = Stopwatch()
+                    lossSum += trainer.step(indices: order[lower..<upper], inputs: x, targets: x, learningRate: rate)
+                    sgdSeconds += clock.seconds
+                    if (batch + 1) % reportEvery == 0 || batch + 1 == batches {
+                        events(.progress(epoch: epoch, done: upper, total: total, runningLoss: lossSum / Double(upper),
+                                         samplesPerSecond: Double(upper) / sgdSeconds))
+                    }
+                    if let every = options.framesEvery, (batch + 1) % every == 0, batch + 1 < batches {
+                        try writeFrame("autoencoder - epoch \(epoch), batch \(batch + 1)/\(batches)")
+                    }
+                }
+            }
+            trainingSeconds += sgdSeconds
+            let trainLoss = evaluator.reconstructionLoss(data.train)
+            let testLoss = evaluator.reconstructionLoss(data.test)
+            try writeFrame(String(format: "autoencoder - epoch %d/%d - test loss %.2f", epoch, options.epochs, testLoss))
+            let record = EpochRecord(epoch: epoch, learningRate: rate, trainLoss: trainLoss, testLoss: testLoss,
+                                     seconds: epochClock.seconds, samplesPerSecond: Double(total) / sgdSeconds)
+            records.append(record)
+            events(.epoch(record))
+            if let folder = options.output {
+                try writeMetrics(records, to: folder + "/metrics.csv")
+                try net.write(to: folder + "/model.safetensors")
+            }
+        }
+
+        let summary = Summary(
+            epochs: options.epochs, batchSize: options.batchSize, learningRate: options.learningRate,
+            schedule: options.schedule, seed: options.seed, threads: options.threads,
+            shardRows: trainer.shardRows, shardsPerBatch: trainer.shardCount, parameters: net.parameterCount,
+            finalTrainLoss: records.last!.trainLoss, finalTestLoss: records.last!.testLoss,
+            testLossByEpoch: records.map(\.testLoss),
+            samplesPerSecond: Double(data.train.count * options.epochs) / trainingSeconds,
+            trainingSeconds: trainingSeconds, frames: frames)
+        if let folder = options.output { try JSONFile.write(summary, to: folder + "/summary.json") }
+        return summary
+    }
+
+    static func writeMetrics(_ records: [EpochRecord], to path: String) throws {
+        var csv = "epoch,learning_rate,train_loss,test_loss,seconds\n"
+        for r in records { csv += "\(r.epoch),\(r.learningRate),\(r.trainLoss),\(r.testLoss),\(r.seconds)\n" }
+        try AtomicFile.write(text: csv, to: path)
+    }
+}
+
+/// The test digits every frame shows: 20 examples (two per class) and a fixed sample of 1,000 for the scatter.
+struct Showcase {
+    let examples: [Float]
+    let digits: [Float]
+    let labels: [UInt8]
+    let background: Float
+
+    init(test: Dataset, seed: UInt64, background: Float, scatterCount: Int = 1000) {
+        var byClass = [[Int]](repeating: [], count: 10)
+        for (i, label) in test.labels.enumerated() where Int(label) < 10 && byClass[Int(label)].count < 2 {
+            byClass[Int(label)].append(i)
+        }
+        let exampleIndices = (0..<2).flatMap { k in byClass.compactMap { $0.count > k ? $0[k] : nil } }
+        examples = exampleIndices.flatMap { test.image($0) }
+        var generator = SplitMix64(seed: seed ^ 0x5CA7)
+        var order = Array(0..<test.count)
+        generator.shuffle(&order)
+        let chosen = order.prefix(scatterCount)
+        digits = chosen.flatMap { test.image($0) }
+        labels = chosen.map { test.labels[$0] }
+        self.background = background
+    }
+
+    /// The 2-D codes of the scatter digits under `encode`.
+    func codes(_ encode: (Matrix) throws -> Matrix) rethrows -> [(Double, Double)] {
+        let coded = try encode(Matrix(rows: labels.count, columns: 784, values: digits))
+        return (0..<coded.rows).map { (Double(coded.values[2 * $0]), Double(coded.values[2 * $0 + 1])) }
+    }
+
+    /// The figure for a network with a 2-D layer named "latent".
+    func figure(_ net: MLP, title: String) throws -> Canvas {
+        let reconstructions = try net.forward(Matrix(rows: examples.count / 784, columns: 784, values: examples))
+        return LatentFigure.draw(title: title, examples: examples, reconstructions: reconstructions.values,
+                                 digits: digits, codes: try codes { try net.forward($0, end: "latent") },
+                                 labels: labels, background: background, range: (0...1, 0...1))
+    }
+}

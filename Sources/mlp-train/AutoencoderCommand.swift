@@ -1,0 +1,83 @@
+// `mlp-train autoencoder`: the homework's 2-D autoencoder of the digits, trained data-parallel.
+import ArgumentParser
+import Foundation
+import MLPKit
+
+struct AutoencoderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "autoencoder",
+        abstract: "Train the homework's 784-512-256-128-2-128-256-512-784 autoencoder on MNIST.",
+        discussion: """
+            Mini-batch gradient descent (gradients summed over each batch), each batch split into shards that \
+            --threads workers process in parallel; the trained weights do not depend on --threads. Writes \
+            metrics.csv, model.safetensors, summary.json and frame-0001.png … into --output.
+            """)
+
+    @Option(help: "Passes over the 60,000 training images.")
+    var epochs: Int = 3
+
+    @Option(help: "Samples per gradient step (gradients are summed over the batch).")
+    var batchSize: Int = 16
+
+    @Option(help: "Step size of the first epoch.")
+    var learningRate: Float = 1e-4
+
+    @Option(help: "Learning-rate schedule: halving (after each epoch), constant or cosine.")
+    var schedule: LearningRateSchedule = .halving
+
+    @Option(help: "Seed for the initial weights, the shuffling and the digits shown.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Also write a frame every K batches, to watch training as an animation.")
+    var framesEvery: Int?
+
+    @OptionGroup var threading: ThreadOptions
+    @OptionGroup var dataOptions: DataOptions
+
+    @Option(help: "Folder for the metrics, model, summary and frames.")
+    var output: String = "Output/autoencoder"
+
+    func validate() throws {
+        guard epochs > 0 else { throw ValidationError("--epochs must be positive, got \(epochs)") }
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
+        guard learningRate.isFinite, learningRate > 0 else {
+            throw ValidationError("--learning-rate must be a positive number, got \(learningRate)")
+        }
+        if let framesEvery, framesEvery <= 0 {
+            throw ValidationError("--frames-every must be positive, got \(framesEvery)")
+        }
+    }
+
+    func run() throws {
+        let digits = try dataOptions.load()
+        var options = AutoencoderDemo.Options()
+        options.epochs = epochs
+        options.batchSize = batchSize
+        options.learningRate = learningRate
+        options.schedule = schedule
+        options.seed = seed
+        options.threads = threading.threads
+        options.framesEvery = framesEvery
+        options.output = output
+        var progress = ProgressLine()
+        let runClock = Stopwatch()
+        let epochs = self.epochs
+        let summary = try AutoencoderDemo.run(options, data: digits) { event in
+            switch event {
+            case let .progress(epoch, done, total, runningLoss, samplesPerSecond):
+                let fraction = (Double(epoch - 1) + Double(done) / Double(total)) / Double(epochs)
+                let eta = runClock.seconds * (1 - fraction) / max(fraction, 1e-9)
+                progress.update(String(format: "epoch %d/%d  %3.0f%%  %.1fk samples/s  loss %.2f  ETA %@", epoch,
+                                       epochs, 100 * Double(done) / Double(total), samplesPerSecond / 1000,
+                                       runningLoss, ProgressLine.duration(eta)))
+            case let .epoch(r):
+                progress.finish(String(format: "epoch %d/%d  lr %.2e  train loss %.2f  test loss %.2f  "
+                                       + "%.1fk samples/s  %.1f s", r.epoch, epochs, r.learningRate, r.trainLoss,
+                                       r.testLoss, r.samplesPerSecond / 1000, r.seconds))
+            }
+        }
+        print(String(format: "test loss %.2f after %d epochs (per image, sum of squares); %.0f samples/s on %d "
+                     + "thread(s), %d shard(s) of %d per batch; wrote %@", summary.finalTestLoss, epochs,
+                     summary.samplesPerSecond, threading.threads, summary.shardsPerBatch, summary.shardRows, output))
+    }
+}
