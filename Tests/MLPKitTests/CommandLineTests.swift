@@ -1,0 +1,74 @@
+// The built `mlp-train` tool: help text, exit codes and error messages, and one end-to-end run.
+import Foundation
+import Testing
+
+/// The mlp-train binary next to the test bundle (SwiftPM builds it with the tests), or nil.
+let mlpTrainBinary: String? = {
+    let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for candidate in [folder, folder.deletingLastPathComponent()] {
+        let path = candidate.appendingPathComponent("mlp-train").path
+        if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    print("skipping command-line tests: no mlp-train binary next to \(folder.path)")
+    return nil
+}()
+
+/// Runs mlp-train with `arguments`; returns the exit status, stdout and stderr.
+func runTool(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: mlpTrainBinary!)
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env.removeValue(forKey: "MLP_DATA")
+    for (key, value) in environment { env[key] = value }
+    process.environment = env
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
+
+@Suite(.enabled(if: mlpTrainBinary != nil, "needs the built mlp-train")) struct CommandLineTests {
+    @Test func helpListsEveryCommand() throws {
+        let result = try runTool(["--help"])
+        #expect(result.status == 0)
+        for command in ["disc", "classify", "autoencoder", "pca", "traverse", "download", "bench"] {
+            #expect(result.out.contains("  \(command) "), "missing \(command)")
+        }
+    }
+
+    @Test func badOptionsExitWithUsageErrors() throws {
+        let epochs = try runTool(["disc", "--epochs", "0"])
+        #expect(epochs.status == 64)
+        #expect(epochs.err.contains("Error: --epochs must be positive, got 0"))
+        // --threads before the subcommand is handed to it.
+        let threads = try runTool(["--threads", "0", "pca"])
+        #expect(threads.status == 64)
+        #expect(threads.err.contains("--threads must be between 1 and 1024, got 0"))
+        let unknown = try runTool(["classify", "--network", "c"])
+        #expect(unknown.status == 64)
+    }
+
+    @Test func missingDataIsAClearError() throws {
+        let result = try runTool(["classify", "--data", "/nonexistent/mnist"])
+        #expect(result.status == 1)
+        #expect(result.err.contains("Error: cannot load MNIST: the folder /nonexistent/mnist does not exist"))
+        let missing = try runTool(["pca", "--no-download"], environment: ["MLP_DATA": "/nonexistent/data"])
+        #expect(missing.status == 1)
+        #expect(missing.err.contains("MLP_DATA is set to /nonexistent/data, which does not exist"))
+    }
+
+    @Test func discRunsEndToEnd() throws {
+        let folder = NSTemporaryDirectory() + "cli-disc-\(UInt64.random(in: 0...UInt64.max))"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let result = try runTool(["disc", "--epochs", "2", "--output", folder])
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.out.contains("final accuracy"))
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: folder))
+        #expect(files == ["metrics.csv", "summary.json", "frame-0001.png", "frame-0002.png"])
+    }
+}
