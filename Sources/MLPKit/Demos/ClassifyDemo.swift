@@ -19,6 +19,9 @@ public enum ClassifyDemo {
         public var threads = 1
         /// Folder for everything written; nil writes nothing.
         public var output: String? = "Output/classify"
+        /// Train the first layer on the pixels that differ from the background only (`SparseInputSGD`) when
+        /// one value fills most of the inputs; the same SGD up to float rounding, several times faster.
+        public var sparseInputs = true
 
         /// The documented defaults: learning rate 0.003 with a cosine decay, 100 epochs, both networks.
         public init() {}
@@ -92,6 +95,9 @@ public enum ClassifyDemo {
             let net = network.make(seed: options.seed)
             let evaluator = Evaluator(network: net, threads: options.threads)
             let workspace = net.makeWorkspace(capacity: 1)
+            let sparse = sparseBackground(data.train, enabled: options.sparseInputs).map {
+                SparseInputSGD(network: net, inputs: data.train.images, count: data.train.count, background: $0)
+            }
             var shuffler = SplitMix64(seed: options.seed ^ 0xC1A5_5EED)
             var order = Array(0..<data.train.count)
             var trainingSeconds = 0.0
@@ -103,15 +109,21 @@ public enum ClassifyDemo {
                 let total = order.count
                 let interval = max(1, total / 50)
                 let sgdClock = Stopwatch()
-                data.train.images.withUnsafeBufferPointer { images in
-                    data.train.labels.withUnsafeBufferPointer { labels in
-                        _ = net.trainEpoch(inputs: images.baseAddress!, order: order, learningRate: rate,
-                                           workspace: workspace,
-                                           target: { i, target in target[Int(labels[i])] = 1 },
-                                           progressInterval: interval) { done, lossSum in
-                            events(.progress(network: network, epoch: epoch, done: done, total: total,
-                                             runningLoss: lossSum / Double(done),
-                                             samplesPerSecond: Double(done) / sgdClock.seconds))
+                func report(done: Int, lossSum: Double) {
+                    events(.progress(network: network, epoch: epoch, done: done, total: total,
+                                     runningLoss: lossSum / Double(done),
+                                     samplesPerSecond: Double(done) / sgdClock.seconds))
+                }
+                data.train.labels.withUnsafeBufferPointer { labels in
+                    let target = { (i: Int, target: UnsafeMutablePointer<Float>) in target[Int(labels[i])] = 1 }
+                    if let sparse {
+                        _ = sparse.trainEpoch(order: order, learningRate: rate, target: target,
+                                              progressInterval: interval, progress: report)
+                    } else {
+                        data.train.images.withUnsafeBufferPointer { images in
+                            _ = net.trainEpoch(inputs: images.baseAddress!, order: order, learningRate: rate,
+                                               workspace: workspace, target: target, progressInterval: interval,
+                                               progress: report)
                         }
                     }
                 }
@@ -156,6 +168,14 @@ public enum ClassifyDemo {
                                  to: folder + "/report.md")
         }
         return summary
+    }
+
+    /// The background value when the sparse first layer pays: one value fills at least half of the inputs.
+    static func sparseBackground(_ data: Dataset, enabled: Bool) -> Float? {
+        guard enabled, let dominant = SparseInputSGD.dominantValue(of: data.images), dominant.fraction >= 0.5 else {
+            return nil
+        }
+        return dominant.value
     }
 
     /// counts[true][predicted] over the test set.
