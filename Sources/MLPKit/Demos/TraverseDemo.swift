@@ -1,0 +1,520 @@
+// `traverse`: walk a circle through a trained autoencoder's 2-D latent square, decoding every point on the way
+// into a digit, and draw one animation frame per point beside the test digits' codes; optionally also the
+// decodes of a regular lattice of the square (`grid.png`).
+import Foundation
+
+/// Decodes points of an autoencoder's 2-D latent square into images: a circle of points as animation frames
+/// (`frame-0001.png` …), and optionally a K × K lattice as one picture (`grid.png`).
+///
+/// ```swift
+/// let decoder = try TraverseDemo.Decoder(contentsOf: "Output/autoencoder/model.safetensors")
+/// var options = TraverseDemo.Options()
+/// options.grid = 10
+/// let summary = try TraverseDemo.run(options, model: decoder, digits: mnist.test, background: 1)
+/// ```
+public enum TraverseDemo {
+    /// What to draw and where.
+    public struct Options: Sendable {
+        /// Points on the circle, one frame each (1…9999: frame names have four digits).
+        public var frames = 300
+        /// Also write `grid.png`, the decodes of a `grid` × `grid` lattice (1…64); nil writes no grid.
+        public var grid: Int?
+        /// Folder the frames and the grid are written into (created if missing).
+        public var output = "Output/traverse"
+        /// Worker threads that draw and encode frames, each writing its own files.
+        public var threads = 1
+        /// Picks the 1,000 test digits of the scatter: the autoencoder's figures with the same seed show the same ones.
+        public var seed: UInt64 = 0
+
+        /// The defaults: 300 frames, no grid, `Output/traverse`, one thread.
+        public init() {}
+    }
+
+    /// What a run wrote.
+    public struct Summary: Sendable, Codable, Equatable {
+        /// Frames written (`frame-0001.png` … in `output`).
+        public let frames: Int
+        /// Size of every frame in pixels.
+        public let frameWidth: Int, frameHeight: Int
+        /// The lattice size of `grid.png`, nil when none was written.
+        public let grid: Int?
+        /// Test digits drawn in the scatter; 0 when none were given and the decoded lattice was drawn instead.
+        public let scatterDigits: Int
+        /// The pixel value taken as blank paper when turning decodes into dark ink on white (1 or 0).
+        public let background: Float
+        /// Frames numbered above `frames` that an earlier, longer run had left in `output` and that were removed.
+        public let staleFramesRemoved: Int
+        /// Wall-clock seconds of the whole run (decoding, drawing, encoding, writing).
+        public let seconds: Double
+    }
+
+    /// Centre of the circle walked through the latent square.
+    public static let centre = (x: 0.5, y: 0.5)
+    /// Radius of the circle walked through the latent square.
+    public static let radius = 0.4
+
+    /// Point `index` of `count` on the circle: centre (0.5, 0.5), radius 0.4, angle 2π·index/count, so point 0
+    /// is at angle 0, (0.9, 0.5), and the points go anticlockwise (latent 2 increasing first).
+    public static func circlePoint(_ index: Int, of count: Int) -> (x: Double, y: Double) {
+        let angle = 2 * Double.pi * Double(index) / Double(max(count, 1))
+        return (centre.x + radius * cos(angle), centre.y + radius * sin(angle))
+    }
+
+    /// The centre of lattice cell (`column`, `row`) of a `size` × `size` lattice of the latent square:
+    /// ((column + 0.5) / size, (row + 0.5) / size); row 0 is the bottom row (smallest latent 2).
+    public static func latticePoint(column: Int, row: Int, of size: Int) -> (x: Double, y: Double) {
+        ((Double(column) + 0.5) / Double(size), (Double(row) + 0.5) / Double(size))
+    }
+
+    /// `frame-0001.png` for frame 1 (the name `DiscDemo` and `AutoencoderDemo` use too).
+    public static func frameName(_ frame: Int) -> String { DiscDemo.frameName(frame) }
+
+    /// Width and height of every frame, in pixels.
+    public static var frameSize: (width: Int, height: Int) { (FrameLayout.shared.width, FrameLayout.shared.height) }
+
+    /// Each decoded value is drawn as a `digitScale` × `digitScale` block in a frame.
+    public static let digitScale = 12
+
+    /// Top-left pixel of the enlarged decoded digit in a frame: value (row r, column c) of the decode fills the
+    /// block whose top-left pixel is (x + c·digitScale, y + r·digitScale).
+    public static var digitOrigin: (x: Int, y: Int) { (FrameLayout.digitX, FrameLayout.digitY) }
+
+    // MARK: The decoder
+
+    /// The decoder half of an autoencoder: the layers after its 2-D layer named "latent". Creating one checks
+    /// the network's shape and says what is wrong, naming the model file, when it does not fit.
+    public struct Decoder {
+        /// The whole autoencoder (the encoder half places the test digits in the latent square).
+        public let network: MLP
+        /// The model file (or a description), as errors name it.
+        public let source: String
+        /// Index of the first decoder layer: the layer right after "latent", whatever its name.
+        public let firstLayer: Int
+
+        /// Index of the 2-D layer named "latent".
+        public var latentLayer: Int { firstLayer - 1 }
+
+        /// Checks that `network` has a 2-D layer named "latent" followed by at least one more layer, and that
+        /// it maps 28 × 28 images (784 values) to themselves. `source` names the model in the errors.
+        public init(network: MLP, source: String = "model") throws {
+            guard let latent = network.layers.firstIndex(where: { $0.name == "latent" }) else {
+                let names = network.layers.compactMap(\.name)
+                let known = names.isEmpty ? "it has no named layers"
+                                          : "its named layers are " + names.map { "\"\($0)\"" }.joined(separator: ", ")
+                throw MLPError("\(source): no layer named \"latent\" (\(known)); traverse needs an autoencoder "
+                               + "whose 2-D bottleneck layer is named \"latent\", like the one `mlp-train "
+                               + "autoencoder` writes")
+            }
+            let width = network.layers[latent].outputSize
+            guard width == 2 else {
+                throw MLPError("\(source): layer \"latent\" has \(width) units; traverse needs a 2-D \"latent\" "
+                               + "layer (a point of the latent square is two numbers)")
+            }
+            guard latent + 1 < network.layers.count else {
+                throw MLPError("\(source): layer \"latent\" is the last layer, so there is no decoder after it "
+                               + "to turn latent points into images")
+            }
+            guard network.outputSize == 784, network.inputSize == 784 else {
+                throw MLPError("\(source): the network maps \(network.inputSize) inputs to \(network.outputSize) "
+                               + "outputs; traverse draws 28×28 images, so both must be 784")
+            }
+            self.network = network
+            self.source = source
+            firstLayer = latent + 1
+        }
+
+        /// Loads the model at `path` and checks it as ``init(network:source:)`` does; a missing file says how
+        /// to make one.
+        public init(contentsOf path: String) throws {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw MLPError("no model at \(path): run `mlp-train autoencoder` first (it writes "
+                               + "Output/autoencoder/model.safetensors), or pass --model FILE")
+            }
+            try self.init(network: MLP(contentsOf: path), source: path)
+        }
+
+        /// The decoded images of `points` (latent 1, latent 2): 784 values per point, point after point,
+        /// in the polarity of the data the network was trained on. Batched, 2,048 points per forward pass.
+        public func decode(_ points: [(x: Double, y: Double)]) -> [Float] {
+            var codes = [Float](repeating: 0, count: 2 * points.count)
+            for (i, p) in points.enumerated() { codes[2 * i] = Float(p.x); codes[2 * i + 1] = Float(p.y) }
+            return pass(codes, rows: points.count, layers: firstLayer..<network.layers.count)
+        }
+
+        /// The latent codes of `count` images of 784 values each (image after image in `images`).
+        public func encode(_ images: [Float], count: Int) -> [(x: Double, y: Double)] {
+            precondition(images.count == 784 * count, "encode: \(count) images need \(784 * count) values")
+            let codes = pass(images, rows: count, layers: 0..<firstLayer)
+            return (0..<count).map { (Double(codes[2 * $0]), Double(codes[2 * $0 + 1])) }
+        }
+
+        /// Runs `rows` rows of `input` through `layers` in chunks, returning the last layer's outputs.
+        private func pass(_ input: [Float], rows: Int, layers: Range<Int>) -> [Float] {
+            let inWidth = network.layers[layers.lowerBound].inputSize
+            let outWidth = network.layers[layers.upperBound - 1].outputSize
+            var output = [Float](repeating: 0, count: rows * outWidth)
+            guard rows > 0 else { return output }
+            let chunk = min(rows, 2048)
+            let workspace = network.makeWorkspace(capacity: chunk)
+            input.withUnsafeBufferPointer { x in
+                output.withUnsafeMutableBufferPointer { y in
+                    for start in stride(from: 0, to: rows, by: chunk) {
+                        let n = min(chunk, rows - start)
+                        network.forwardPass(x.baseAddress! + start * inWidth, rows: n, layers: layers,
+                                            workspace: workspace)
+                        (y.baseAddress! + start * outWidth)
+                            .update(from: workspace.activations[layers.upperBound - 1].pointer, count: n * outWidth)
+                    }
+                }
+            }
+            return output
+        }
+    }
+
+    // MARK: Running
+
+    /// Decodes the circle (and the lattice when `options.grid` is set) in one batch, then draws and writes the
+    /// frames on `options.threads` workers.
+    ///
+    /// - `digits`: test digits (28 × 28) whose codes make the scatter behind the path (1,000 of them, chosen by
+    ///   `options.seed`); nil draws the decodes of a 16 × 16 lattice there instead.
+    /// - `background`: the value of a blank pixel in the data the model was trained on (1 for the PNG mosaics,
+    ///   0 for IDX; see `MNIST.Format.background`). nil reads it off the decodes: MNIST digits have blank
+    ///   margins, so the mean of the decoded images' outer ring is close to the background value.
+    /// - `log`: progress lines (one per 50 frames) and notes, for standard error.
+    @discardableResult
+    public static func run(_ options: Options, model decoder: Decoder, digits: Dataset? = nil,
+                           background: Float? = nil, log: (String) -> Void = { _ in }) throws -> Summary {
+        try validate(options)
+        if let digits, digits.pixelsPerImage != 784 {
+            throw MLPError("the scatter needs 28×28 test digits, got \(digits.rows)×\(digits.columns) images")
+        }
+        if let background, !(background == 0 || background == 1) {
+            throw MLPError("the background value must be 0 or 1, got \(background)")
+        }
+        let clock = Stopwatch()
+        try AtomicFile.createFolder(options.output)
+        let layout = FrameLayout.shared
+        let scatterDigits = digits.map { min($0.count, 1000) } ?? 0
+
+        // Every point decoded in one batch: the circle, then the grid's lattice, then the fallback lattice.
+        let frames = options.frames, grid = options.grid ?? 0
+        let fallback = scatterDigits == 0 ? FrameLayout.fallbackLattice : 0
+        var points = (0..<frames).map { circlePoint($0, of: frames) }
+        points += lattice(grid) + lattice(fallback)
+        let decodes = decoder.decode(points)
+        let pixels = 784
+        let gridDecodes = Array(decodes[frames * pixels ..< (frames + grid * grid) * pixels])
+        let fallbackDecodes = Array(decodes[((frames + grid * grid) * pixels)...])
+
+        let margins = marginMean(decodes)
+        let paper: Float
+        if let background {
+            paper = background
+            if (margins > 0.8 && background == 0) || (margins < 0.2 && background == 1) {
+                log(String(format: "Note: the decoded images' margins average %.2f, which looks like background "
+                           + "%.0f, but the data's background is %.0f: was the model trained on the other "
+                           + "polarity (see --invert)?", margins, margins.rounded(), background))
+            }
+        } else {
+            paper = margins > 0.5 ? 1 : 0
+            log(String(format: "No data set to tell the polarity: the decoded images' margins average %.2f, so "
+                       + "background %.0f is assumed (%@ digits on %@).", margins, paper,
+                       paper == 1 ? "dark" : "light", paper == 1 ? "light" : "dark"))
+        }
+
+        // The static part of every frame, drawn once.
+        var base: Canvas
+        if let digits, scatterDigits > 0 {
+            let showcase = Showcase(test: digits, seed: options.seed, background: paper, scatterCount: scatterDigits)
+            let codes = decoder.encode(showcase.digits, count: showcase.labels.count)
+            base = layout.background(digits: showcase.digits, labels: showcase.labels, codes: codes,
+                                     background: paper)
+        } else {
+            base = layout.background(lattice: fallbackDecodes, size: fallback, background: paper)
+        }
+
+        // Frames, drawn and encoded in parallel; each worker takes every `workers`-th frame. Only the digit panel
+        // and the marker change from frame to frame, so the encoder compresses the rest once.
+        let encoder = try PNGFile.SequenceEncoder(base: base, columnSplits: [layout.scatter.x - 2])
+        let workers = max(1, min(options.threads, frames))
+        let lock = NSLock()
+        var done = 0
+        var failure: Error?
+        forEachWorker(workers) { worker in
+            var frame = base       // this worker's canvas: reset from the base before each frame, never reallocated
+            for index in stride(from: worker, to: frames, by: workers) {
+                if lock.withLock({ failure != nil }) { return }
+                let path = options.output + "/" + frameName(index + 1)
+                do {
+                    decodes.withUnsafeBufferPointer { all in
+                        layout.draw(on: &frame, base: base,
+                                    decode: UnsafeBufferPointer(rebasing: all[index * pixels ..< (index + 1) * pixels]),
+                                    point: points[index], number: index + 1, of: frames, background: paper)
+                    }
+                    try encoder.write(frame, to: path)
+                } catch {
+                    lock.withLock { if failure == nil { failure = error } }
+                    return
+                }
+                lock.withLock {
+                    done += 1
+                    if done % 50 == 0 || done == frames { log("frames \(done)/\(frames)") }
+                }
+            }
+        }
+        if let failure { throw failure }
+
+        if grid > 0 {
+            try PNGFile.write(drawGrid(gridDecodes, size: grid, background: paper), to: options.output + "/grid.png")
+        }
+        let stale = try removeStaleFrames(in: options.output, above: frames)
+        if stale > 0 { log("Removed \(stale) frames beyond frame \(frames) left by an earlier run.") }
+        return Summary(frames: frames, frameWidth: layout.width, frameHeight: layout.height, grid: options.grid,
+                       scatterDigits: scatterDigits, background: paper, staleFramesRemoved: stale,
+                       seconds: clock.seconds)
+    }
+
+    /// Throws an error naming the option at fault when `options` cannot be run.
+    public static func validate(_ options: Options) throws {
+        guard (1...9999).contains(options.frames) else {
+            throw MLPError("--frames must be between 1 and 9999 (frame names have four digits), got \(options.frames)")
+        }
+        if let grid = options.grid, !(1...64).contains(grid) {
+            throw MLPError("--grid must be between 1 and 64, got \(grid)")
+        }
+        guard options.threads >= 1 else { throw MLPError("--threads must be positive, got \(options.threads)") }
+        guard !options.output.isEmpty else { throw MLPError("--output must name a folder") }
+    }
+
+    /// The points of a `size` × `size` lattice, bottom row first, left to right.
+    static func lattice(_ size: Int) -> [(x: Double, y: Double)] {
+        (0..<size).flatMap { row in (0..<size).map { latticePoint(column: $0, row: row, of: size) } }
+    }
+
+    /// The mean value of the outer ring (first and last rows and columns) of 28 × 28 images.
+    static func marginMean(_ images: [Float]) -> Float {
+        let count = images.count / 784
+        guard count > 0 else { return 1 }
+        var sum = 0.0
+        for i in 0..<count {
+            let base = i * 784
+            for k in 0..<28 {
+                sum += Double(images[base + k] + images[base + 27 * 28 + k])
+                if k > 0 && k < 27 { sum += Double(images[base + k * 28] + images[base + k * 28 + 27]) }
+            }
+        }
+        return Float(sum / Double(count * 108))
+    }
+
+    /// Removes `frame-NNNN.png` files numbered above `count` from `folder`; returns how many went.
+    static func removeStaleFrames(in folder: String, above count: Int) throws -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        var removed = 0
+        for name in names where name.hasPrefix("frame-") && name.hasSuffix(".png") {
+            let number = name.dropFirst(6).dropLast(4)
+            guard number.count >= 4, number.allSatisfy(\.isASCII), let n = Int(number), n > count,
+                  name == frameName(n) else { continue }
+            do {
+                try FileManager.default.removeItem(atPath: folder + "/" + name)
+                removed += 1
+            } catch {
+                throw MLPError("cannot remove the stale frame \(folder)/\(name): \(error.localizedDescription)")
+            }
+        }
+        return removed
+    }
+
+    // MARK: Drawing
+
+    /// `grid.png`: the decodes of a `size` × `size` lattice, cell (column, row) at its centre's place in the latent
+    /// square (latent 2 increasing upward), inside axes labelled with latent coordinates.
+    static func drawGrid(_ decodes: [Float], size: Int, background: Float) -> Canvas {
+        let (frame, scale) = gridLayout(size)
+        let cell = 28 * scale
+        let title = "Decodes of a \(size)x\(size) lattice of the latent square"
+        let width = max(frame.x + frame.width + 16, Canvas.textWidth(title, scale: 3) + 48)
+        var canvas = Canvas(width: width, height: frame.y + frame.height + 12)
+        canvas.drawText(title, x: 24, y: 14, color: .black, scale: 3)
+        frame.drawAxes(on: &canvas)
+        let area = frame.plotArea
+        decodes.withUnsafeBufferPointer { all in
+            for row in 0..<size {
+                for column in 0..<size {
+                    let i = row * size + column
+                    let image = UnsafeBufferPointer(rebasing: all[i * 784 ..< (i + 1) * 784])
+                    canvas.blitGray(LatentFigure.ink(image, background: background), width: 28, height: 28,
+                                    atX: area.x + column * cell, atY: area.y + (size - 1 - row) * cell, scale: scale)
+                }
+            }
+        }
+        return canvas
+    }
+
+    /// The axes of `grid.png` for a `size` × `size` lattice, and the enlargement of each decode: cells of
+    /// 28·scale pixels fill the plot area exactly, which is about 900 pixels wide (more for large lattices).
+    static func gridLayout(_ size: Int) -> (frame: ScatterFrame, scale: Int) {
+        let scale = max(1, 896 / (28 * size))
+        return (squareFrame(title: "", plotSide: size * 28 * scale, x: 12, y: 48, textScale: 2), scale)
+    }
+
+    /// A scatter frame with ranges 0…1 on both axes whose plot area is exactly `plotSide` pixels square.
+    static func squareFrame(title: String, plotSide: Int, x: Int, y: Int, textScale: Int) -> ScatterFrame {
+        var width = plotSide + 120, height = plotSide + 110
+        var frame: ScatterFrame
+        var tries = 0
+        repeat {
+            frame = ScatterFrame(title: title, xLabel: "latent 1", yLabel: "latent 2", xRange: 0...1, yRange: 0...1,
+                                 x: x, y: y, width: width, height: height, textScale: textScale)
+            width += plotSide - frame.plotArea.width
+            height += plotSide - frame.plotArea.height
+            tries += 1
+        } while (frame.plotArea.width != plotSide || frame.plotArea.height != plotSide) && tries < 5
+        return frame
+    }
+
+    /// Where everything in a frame goes, and the drawing of its parts.
+    struct FrameLayout: Sendable {
+        /// Top-left of the enlarged decoded digit.
+        static let digitX = 24, digitY = 64
+        /// The fallback background's lattice: 16 × 16 cells of 28 pixels fill the 448-pixel plot area exactly.
+        static let fallbackLattice = 16
+        /// Side of the scatter's square plot area.
+        static let plotSide = 448
+
+        static let shared = FrameLayout()
+
+        let scatter: ScatterFrame
+        let width: Int, height: Int
+        /// Top of the caption under the digit.
+        let captionY: Int
+
+        init() {
+            let side = 28 * TraverseDemo.digitScale
+            captionY = Self.digitY + side + 16
+            // Laid out with a title line; the title's text itself does not move anything (see drawCommon).
+            scatter = TraverseDemo.squareFrame(title: "codes", plotSide: Self.plotSide, x: Self.digitX + side + 20,
+                                               y: 8, textScale: 2)
+            // Even sizes, which video encoders want.
+            width = (scatter.x + scatter.width + 8 + 1) / 2 * 2
+            height = (max(scatter.y + scatter.height + 8, captionY + 130) + 1) / 2 * 2
+        }
+
+        /// The parts common to every frame: title, digit box, legend, scatter of `codes` and the circle.
+        func background(digits: [Float], labels: [UInt8], codes: [(x: Double, y: Double)],
+                        background: Float) -> Canvas {
+            var canvas = Canvas(width: width, height: height)
+            drawCommon(on: &canvas, scatterTitle: "codes of \(labels.count) test digits")
+            digits.withUnsafeBufferPointer { all in
+                scatter.drawPlot(on: &canvas) { canvas in
+                    for (i, code) in codes.enumerated() {
+                        let (px, py) = scatter.pixel(for: code.x, code.y)
+                        let digit = UnsafeBufferPointer(rebasing: all[i * 784 ..< (i + 1) * 784])
+                        canvas.blitGray(Self.halved(LatentFigure.ink(digit, background: background)), width: 14,
+                                        height: 14, atX: px - 7, atY: py - 7, tint: RGB.tab10[Int(labels[i]) % 10],
+                                        background: nil)
+                    }
+                }
+            }
+            drawCircle(on: &canvas)
+            // The class colours, in a row under the caption.
+            canvas.drawText("colour = digit class", x: Self.digitX, y: captionY + 70, color: .darkGray, scale: 2)
+            for k in 0..<10 {
+                let x = Self.digitX + 34 * k, y = captionY + 96
+                canvas.fillRect(x: x, y: y + 1, width: 12, height: 12, color: RGB.tab10[k])
+                canvas.drawText("\(k)", x: x + 16, y: y, color: .darkGray, scale: 2)
+            }
+            return canvas
+        }
+
+        /// The parts common to every frame when there are no test digits: the decodes of a `size` × `size`
+        /// lattice, faint, fill the scatter instead.
+        func background(lattice decodes: [Float], size: Int, background: Float) -> Canvas {
+            var canvas = Canvas(width: width, height: height)
+            drawCommon(on: &canvas, scatterTitle: "decodes of a \(size)x\(size) lattice")
+            let area = scatter.plotArea, cell = area.width / max(size, 1)
+            decodes.withUnsafeBufferPointer { all in
+                scatter.drawPlot(on: &canvas) { canvas in
+                    for row in 0..<size {
+                        for column in 0..<size {
+                            let i = row * size + column
+                            let image = UnsafeBufferPointer(rebasing: all[i * 784 ..< (i + 1) * 784])
+                            let ink = LatentFigure.ink(image, background: background).map { $0 * 0.45 }
+                            canvas.blitGray(ink, width: 28, height: 28, atX: area.x + column * cell + (cell - 28) / 2,
+                                            atY: area.y + (size - 1 - row) * cell + (cell - 28) / 2)
+                        }
+                    }
+                }
+            }
+            drawCircle(on: &canvas)
+            canvas.drawText("(no test digits: the decoded", x: Self.digitX, y: captionY + 70, color: .gray, scale: 2)
+            canvas.drawText("lattice is drawn instead)", x: Self.digitX, y: captionY + 92, color: .gray, scale: 2)
+            return canvas
+        }
+
+        /// Title, the digit's box and the scatter's axes.
+        private func drawCommon(on canvas: inout Canvas, scatterTitle: String) {
+            canvas.drawText("Latent traversal", x: Self.digitX, y: 18, color: .black, scale: 3, bold: true)
+            let side = 28 * TraverseDemo.digitScale
+            canvas.strokeRect(x: Self.digitX - 3, y: Self.digitY - 3, width: side + 6, height: side + 6,
+                              color: .red, thickness: 2)
+            let withTitle = ScatterFrame(title: scatterTitle, xLabel: "latent 1", yLabel: "latent 2", xRange: 0...1,
+                                         yRange: 0...1, x: scatter.x, y: scatter.y, width: scatter.width,
+                                         height: scatter.height, textScale: 2)
+            // The title only changes the layout if it needs a line the frame was not laid out with.
+            (withTitle.plotArea == scatter.plotArea ? withTitle : scatter).drawAxes(on: &canvas)
+        }
+
+        /// The circle's path, faint, over the scatter.
+        private func drawCircle(on canvas: inout Canvas) {
+            scatter.drawPlot(on: &canvas) { canvas in
+                let steps = 240
+                var previous = scatter.pixel(for: TraverseDemo.centre.x + TraverseDemo.radius, TraverseDemo.centre.y)
+                for s in 1...steps {
+                    let p = TraverseDemo.circlePoint(s, of: steps)
+                    let next = scatter.pixel(for: p.x, p.y)
+                    canvas.drawLine(x0: Float(previous.0), y0: Float(previous.1), x1: Float(next.0), y1: Float(next.1),
+                                    color: RGB(hex: 0x9A9A9A), thickness: 2)
+                    previous = next
+                }
+            }
+        }
+
+        /// Draws one frame on `canvas` (of `base`'s size): `base` with the decode of `point` enlarged, the caption,
+        /// and the point marked. The pixels are copied over rather than the canvas replaced, so a worker reuses
+        /// one buffer for all its frames.
+        func draw(on canvas: inout Canvas, base: Canvas, decode: UnsafeBufferPointer<Float>,
+                  point: (x: Double, y: Double), number: Int, of frames: Int, background: Float) {
+            precondition(canvas.width == base.width && canvas.height == base.height, "frame and base differ in size")
+            canvas.pixels.withUnsafeMutableBufferPointer { target in
+                base.pixels.withUnsafeBufferPointer { source in
+                    target.baseAddress!.update(from: source.baseAddress!, count: source.count)
+                }
+            }
+            canvas.blitGray(LatentFigure.ink(decode, background: background), width: 28, height: 28,
+                            atX: Self.digitX, atY: Self.digitY, scale: TraverseDemo.digitScale)
+            canvas.drawText("frame \(number)/\(frames)", x: Self.digitX, y: captionY, color: .black, scale: 2,
+                            bold: true)
+            canvas.drawText(String(format: "latent (%.3f, %.3f)", point.x, point.y), x: Self.digitX,
+                            y: captionY + 26, color: .black, scale: 2)
+            let (px, py) = scatter.pixel(for: point.x, point.y)
+            scatter.drawPlot(on: &canvas) { canvas in
+                canvas.drawPoint(x: Float(px), y: Float(py), radius: 10, color: .white)
+                canvas.drawPoint(x: Float(px), y: Float(py), radius: 8, color: .black)
+                canvas.drawPoint(x: Float(px), y: Float(py), radius: 6, color: .red)
+            }
+        }
+
+        /// A 28 × 28 image shrunk to 14 × 14 by averaging 2 × 2 blocks.
+        static func halved(_ image: [Float]) -> [Float] {
+            var out = [Float](repeating: 0, count: 196)
+            for r in 0..<14 {
+                for c in 0..<14 {
+                    let i = 2 * r * 28 + 2 * c
+                    out[r * 14 + c] = (image[i] + image[i + 1] + image[i + 28] + image[i + 29]) / 4
+                }
+            }
+            return out
+        }
+    }
+}
