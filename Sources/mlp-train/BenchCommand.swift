@@ -12,5 +12,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         print(KernelBenchmark.report(KernelBenchmark.run(seconds: seconds)))
+        print()
+        print(TrainingBenchmark.report(TrainingBenchmark.run(seconds: seconds)))
     }
 }

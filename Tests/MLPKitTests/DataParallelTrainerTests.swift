@@ -61,7 +61,26 @@ import Testing
             let sizes = [1, 2, 8].map { DataParallelTrainer(network: net, batchSize: batch, threads: $0).shardRows }
             #expect(Set(sizes).count == 1)
         }
-        #expect(DataParallelTrainer(network: net, batchSize: 16, threads: 1).shardCount == 2)
-        #expect(DataParallelTrainer(network: net, batchSize: 256, threads: 1).shardCount == 8)
+        #expect(DataParallelTrainer(network: net, batchSize: 16, threads: 1).shardCount == 1)
+        #expect(DataParallelTrainer(network: net, batchSize: 32, threads: 1).shardCount == 2)
+        #expect(DataParallelTrainer(network: net, batchSize: 256, threads: 1).shardCount == 2)
+        #expect(DataParallelTrainer(network: net, batchSize: 1024, threads: 1).shardCount == 8)
+    }
+
+    @Test func aSingleShardStepsInPlaceLikeBackwardAndStep() throws {
+        // One shard of 20 rows: the step is taken inside backpropagation, with no gradient buffer.
+        let trained = train(threads: 2, shardRows: 20, batchSize: 20, steps: 1)
+        let net = network()
+        var order = Array(0..<300)
+        var generator = SplitMix64(seed: 11)
+        generator.shuffle(&order)
+        let batch = Matrix(stacking: order.prefix(20).map { Array(inputs[$0 * 40 ..< ($0 + 1) * 40]) })
+        try net.backward(batch, targets: batch)
+        net.step(learningRate: 0.01)
+        let difference = maxDifference(trained.parameters, net.parameters)
+        #expect(difference < 1e-6, "max difference \(difference)")
+        // And several steps, on any thread count, give the same bits.
+        let reference = train(threads: 1, shardRows: 20, batchSize: 20).parameters
+        #expect(train(threads: 3, shardRows: 20, batchSize: 20).parameters == reference)
     }
 }

@@ -190,6 +190,67 @@ private func expectClose(_ got: Buffer, _ want: Buffer, bound: Buffer, terms: In
         }
     }
 
+    @Test func denseBackwardWeightsOverwriteAndDescendMatchNaive() {
+        let a = Arena(seed: 13)
+        let rate: Float = 0.375
+        for (m, k, n) in denseShapes {
+            defer { a.reset() }
+            let dy = a.random(m * n), x = a.random(m * k)
+            // Overwrite: whatever dw held before must not matter.
+            let dw = a.random(n * k), db = a.random(n)
+            let wantW = a.copy(dw), wantB = a.copy(db)
+            denseBackwardWeights(dw.p, db.p, dy.p, x.p, m: m, k: k, n: n, write: .overwrite)
+            denseBackwardWeightsNaive(wantW.p, wantB.p, dy.p, x.p, m: m, k: k, n: n, write: .overwrite)
+            let boundW = a.copy(wantW), boundB = a.copy(wantB)
+            denseBackwardWeightsNaive(boundW.p, boundB.p, a.magnitudes(dy).p, a.magnitudes(x).p, m: m, k: k, n: n,
+                                      write: .overwrite)
+            expectClose(dw, wantW, bound: boundW, terms: m + 1, "overwrite dw M=\(m) K=\(k) N=\(n)")
+            expectClose(db, wantB, bound: boundB, terms: m + 1, "overwrite db M=\(m) K=\(k) N=\(n)")
+
+            // Descend: w −= rate·g, and bit for bit what overwrite + sumAndStep over one buffer gives.
+            let w = a.random(n * k), b = a.random(n)
+            let viaBuffer = a.copy(w), viaBufferB = a.copy(b), naiveW = a.copy(w), naiveB = a.copy(b)
+            let boundDW = a.magnitudes(w), boundDB = a.magnitudes(b)
+            denseBackwardWeights(w.p, b.p, dy.p, x.p, m: m, k: k, n: n, write: .descend(learningRate: rate))
+            denseBackwardWeightsNaive(naiveW.p, naiveB.p, dy.p, x.p, m: m, k: k, n: n,
+                                      write: .descend(learningRate: rate))
+            denseBackwardWeightsNaive(boundDW.p, boundDB.p, a.magnitudes(dy).p, a.magnitudes(x).p, m: m, k: k, n: n,
+                                      write: .descend(learningRate: -rate))
+            expectClose(w, naiveW, bound: boundDW, terms: m + 2, "descend w M=\(m) K=\(k) N=\(n)")
+            expectClose(b, naiveB, bound: boundDB, terms: m + 2, "descend b M=\(m) K=\(k) N=\(n)")
+            do {
+                var g = [dw.p, db.p]
+                g.withUnsafeMutableBufferPointer { g in
+                    sumAndStep(viaBuffer.p, UnsafePointer(g.baseAddress!), shards: 1, start: 0, count: n * k, scale: rate)
+                    sumAndStep(viaBufferB.p, UnsafePointer(g.baseAddress! + 1), shards: 1, start: 0, count: n, scale: rate)
+                }
+                let same = (0..<(n * k)).allSatisfy { viaBuffer.p[$0].bitPattern == w.p[$0].bitPattern }
+                    && (0..<n).allSatisfy { viaBufferB.p[$0].bitPattern == b.p[$0].bitPattern }
+                #expect(same, "descend differs from overwrite + sumAndStep, M=\(m) K=\(k) N=\(n)")
+            }
+        }
+    }
+
+    @Test func sumAndStepMatchesNaiveBitForBit() {
+        let a = Arena(seed: 14)
+        for shards in 1...5 {
+            for (start, count) in [(0, 0), (0, 7), (3, 32), (5, 100), (64, 1000)] {
+                defer { a.reset() }
+                let size = start + count + 9
+                var g = (0..<shards).map { _ in a.random(size).p }
+                let p = a.random(size), want = a.copy(p)
+                g.withUnsafeMutableBufferPointer { g in
+                    let pointers = UnsafePointer(g.baseAddress!)
+                    sumAndStep(p.p, pointers, shards: shards, start: start, count: count, scale: 0.01)
+                    sumAndStepNaive(want.p, pointers, shards: shards, start: start, count: count, scale: 0.01)
+                }
+                #expect((0..<size).allSatisfy { p.p[$0].bitPattern == want.p[$0].bitPattern },
+                        "sumAndStep shards \(shards) start \(start) count \(count)")
+                #expect(p.guardsIntact)
+            }
+        }
+    }
+
     @Test func matVecMatchesNaive() {
         let a = Arena(seed: 4)
         for (k, n) in vectorShapes {

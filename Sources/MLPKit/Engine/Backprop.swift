@@ -17,10 +17,14 @@ extension MLP {
     }
 
     /// Forward through the whole network, then backpropagation of the loss against `targets`
-    /// (rows × outputSize), ADDING each layer's dW and db into `gradients`. Returns the summed loss.
-    /// dL/dx is not computed for the first layer: nothing consumes it.
+    /// (rows × outputSize), ADDING each layer's dW and db into `gradients`. `write: .overwrite` overwrites them
+    /// instead (every gradient is written, so the buffer need not be zeroed first); `.descend(learningRate:)`
+    /// takes the gradient-descent step in place — `gradients` must then be the parameters — with each layer's
+    /// dL/dx computed from its weights before they move. Returns the summed loss. dL/dx is not computed for
+    /// the first layer: nothing consumes it.
     func backwardPass(_ x: UnsafePointer<Float>, targets: UnsafePointer<Float>, rows: Int, workspace: Workspace,
-                      gradients: UnsafeMutablePointer<Float>, parameters: UnsafePointer<Float>? = nil) -> Float {
+                      gradients: UnsafeMutablePointer<Float>, parameters: UnsafePointer<Float>? = nil,
+                      write: GradientWrite = .accumulate) -> Float {
         let p = parameters ?? UnsafePointer(parameterBuffer.pointer)
         let last = layers.count - 1
         forwardPass(x, rows: rows, layers: 0..<layers.count, workspace: workspace, parameters: p)
@@ -33,11 +37,12 @@ extension MLP {
         for l in stride(from: last, through: 0, by: -1) {
             let layer = layers[l]
             let input = l == 0 ? x : UnsafePointer(workspace.activations[l - 1].pointer)
+            if l > 0 {
+                denseBackwardInput(spare, delta, p + layer.weightOffset, m: rows, k: layer.inputSize, n: layer.outputSize)
+                layers[l - 1].activation.backward(spare, output: input, rows: rows, columns: layer.inputSize)
+            }
             denseBackwardWeights(gradients + layer.weightOffset, gradients + layer.biasOffset, delta, input,
-                                 m: rows, k: layer.inputSize, n: layer.outputSize)
-            guard l > 0 else { break }
-            denseBackwardInput(spare, delta, p + layer.weightOffset, m: rows, k: layer.inputSize, n: layer.outputSize)
-            layers[l - 1].activation.backward(spare, output: input, rows: rows, columns: layer.inputSize)
+                                 m: rows, k: layer.inputSize, n: layer.outputSize, write: write)
             swap(&delta, &spare)
         }
         return lossValue

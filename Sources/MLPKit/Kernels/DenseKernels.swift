@@ -295,17 +295,68 @@ private func backwardInput4x1(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePoi
 
 // MARK: - Backward, weight gradient
 
-/// dw += dyᵀ·x and db += Σ_rows dy.   dy is (M,N), x is (M,K); dw is (N,K), db is (N). Accumulates.
+
+/// How a weight-gradient kernel writes its result g into dw and db.
+enum GradientWrite: Sendable {
+    /// dw += g (the gradient is accumulated).
+    case accumulate
+    /// dw = g: same bits as accumulating into zeros, but dw is never read.
+    case overwrite
+    /// dw −= learningRate·g: a gradient-descent step straight into the parameters (dw and db are then W and
+    /// b). Same bits as `overwrite` into a buffer followed by `sumAndStep` over that one buffer.
+    case descend(learningRate: Float)
+
+    /// Whether the existing contents of dw start the sums.
+    var adds: Bool {
+        if case .accumulate = self { return true }
+        return false
+    }
+}
+
+/// Writes the finished sums `a` for 8 floats at p as `write` says (the accumulate case already started
+/// from p's contents).
+@inline(__always)
+private func put8(_ a: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ write: GradientWrite) {
+    if case .descend(let rate) = write {
+        store8(load8(p) - splat(rate) * a, p)
+    } else {
+        store8(a, p)
+    }
+}
+
+/// put8 for one float.
+@inline(__always)
+private func put1(_ a: Float, _ p: UnsafeMutablePointer<Float>, _ write: GradientWrite) {
+    if case .descend(let rate) = write {
+        p[0] -= rate * a
+    } else {
+        p[0] = a
+    }
+}
+
+/// dw += dyᵀ·x and db += Σ_rows dy.   dy is (M,N), x is (M,K); dw is (N,K), db is (N). Accumulates by
+/// default; `write` can make it overwrite dw and db instead, or subtract learningRate × the gradient from
+/// them (then they are a layer's W and b) — see `GradientWrite`. Each element's sum is formed the same
+/// way (from zero, sample by sample in order) in every mode.
 ///
 /// dw and x are both K-contiguous, so SIMD runs across i: a 4-row × 24-column block of dw is loaded
-/// into registers once, every sample r is added in (3 loads of x and 4 broadcasts of dy feed 12 FMAs),
-/// and it is stored once. The outer loop walks dw once, in order; x (small at these batch sizes) is
-/// re-read from cache for each block.
+/// into registers once (or started at zero), every sample r is added in (3 loads of x and 4 broadcasts
+/// of dy feed 12 FMAs), and it is written once. The outer loop walks dw once, in order; x (small at these
+/// batch sizes) is re-read from cache for each block.
 @inline(never)
 func denseBackwardWeights(_ dw: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>,
-                          _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, m: Int, k: Int, n: Int) {
-    if m == 1 {
+                          _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, m: Int, k: Int, n: Int,
+                          write: GradientWrite = .accumulate) {
+    if m == 1, write.adds {
         rank1Update(dw, db, dy, x, k: k, n: n)
+        return
+    }
+    if m == 0 {
+        // No samples: the gradient is zero.
+        if case .overwrite = write {
+            UnsafeMutableRawPointer(dw).initializeMemory(as: UInt8.self, repeating: 0, count: n &* k &* 4)
+            UnsafeMutableRawPointer(db).initializeMemory(as: UInt8.self, repeating: 0, count: n &* 4)
+        }
         return
     }
     var j = 0
@@ -313,45 +364,66 @@ func denseBackwardWeights(_ dw: UnsafeMutablePointer<Float>, _ db: UnsafeMutable
         let dwRows = dw + j &* k
         var i = 0
         while i &+ 24 <= k {
-            backwardWeights4x24(dwRows + i, dy + j, x + i, m: m, k: k, n: n)
+            backwardWeights4x24(dwRows + i, dy + j, x + i, write: write, m: m, k: k, n: n)
             i &+= 24
         }
         while i < k {
-            backwardWeights4xTail(dwRows + i, dy + j, x + i, width: k &- i, m: m, k: k, n: n)
+            backwardWeights4xTail(dwRows + i, dy + j, x + i, width: k &- i, write: write, m: m, k: k, n: n)
             i &+= 8
         }
         j &+= 4
     }
     while j < n {
-        backwardWeightsRow(dw + j &* k, dy + j, x, m: m, k: k, n: n)
+        backwardWeightsRow(dw + j &* k, dy + j, x, write: write, m: m, k: k, n: n)
         j &+= 1
     }
-    // db: a column sum of dy, added row by row so the reads are contiguous.
-    var r = 0
-    while r < m {
-        let d = dy + r &* n
-        var c = 0
-        while c &+ 8 <= n {
-            store8(load8(db + c) + load8(d + c), db + c)
-            c &+= 8
+    backwardBias(db, dy, write: write, m: m, n: n)
+}
+
+/// db (+)= Σ_rows dy, as `write` says: a column sum of dy, added row by row (rows in order) so the reads
+/// are contiguous, 8 columns at a time.
+@inline(never)
+private func backwardBias(_ db: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, write: GradientWrite,
+                          m: Int, n: Int) {
+    var c = 0
+    while c &+ 8 <= n {
+        var a = write.adds ? load8(db + c) : SIMD8<Float>()
+        var r = 0
+        while r < m {
+            a += load8(dy + (r &* n &+ c))
+            r &+= 1
         }
-        while c < n {
-            db[c] += d[c]
-            c &+= 1
+        put8(a, db + c, write)
+        c &+= 8
+    }
+    while c < n {
+        var a: Float = write.adds ? db[c] : 0
+        var r = 0
+        while r < m {
+            a += dy[r &* n &+ c]
+            r &+= 1
         }
-        r &+= 1
+        put1(a, db + c, write)
+        c &+= 1
     }
 }
 
-/// dw[0..<4, 0..<24] += dy[:, 0..<4]ᵀ·x[:, 0..<24].   dw and x rows have stride K, dy rows stride N.
+/// dw[0..<4, 0..<24] (+)= dy[:, 0..<4]ᵀ·x[:, 0..<24], written as `write` says.   dw and x rows have
+/// stride K, dy rows stride N.
 @inline(never)
 private func backwardWeights4x24(_ dw: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
-                                 _ x: UnsafePointer<Float>, m: Int, k: Int, n: Int) {
+                                 _ x: UnsafePointer<Float>, write: GradientWrite, m: Int, k: Int, n: Int) {
     let dw0 = dw, dw1 = dw0 + k, dw2 = dw1 + k, dw3 = dw2 + k
-    var a00 = load8(dw0), a01 = load8(dw0 + 8), a02 = load8(dw0 + 16)
-    var a10 = load8(dw1), a11 = load8(dw1 + 8), a12 = load8(dw1 + 16)
-    var a20 = load8(dw2), a21 = load8(dw2 + 8), a22 = load8(dw2 + 16)
-    var a30 = load8(dw3), a31 = load8(dw3 + 8), a32 = load8(dw3 + 16)
+    var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a02 = SIMD8<Float>()
+    var a10 = SIMD8<Float>(), a11 = SIMD8<Float>(), a12 = SIMD8<Float>()
+    var a20 = SIMD8<Float>(), a21 = SIMD8<Float>(), a22 = SIMD8<Float>()
+    var a30 = SIMD8<Float>(), a31 = SIMD8<Float>(), a32 = SIMD8<Float>()
+    if write.adds {
+        a00 = load8(dw0); a01 = load8(dw0 + 8); a02 = load8(dw0 + 16)
+        a10 = load8(dw1); a11 = load8(dw1 + 8); a12 = load8(dw1 + 16)
+        a20 = load8(dw2); a21 = load8(dw2 + 8); a22 = load8(dw2 + 16)
+        a30 = load8(dw3); a31 = load8(dw3 + 8); a32 = load8(dw3 + 16)
+    }
     var xr = x
     var d = dy
     var r = 0
@@ -369,20 +441,24 @@ private func backwardWeights4x24(_ dw: UnsafeMutablePointer<Float>, _ dy: Unsafe
         d += n
         r &+= 1
     }
-    store8(a00, dw0); store8(a01, dw0 + 8); store8(a02, dw0 + 16)
-    store8(a10, dw1); store8(a11, dw1 + 8); store8(a12, dw1 + 16)
-    store8(a20, dw2); store8(a21, dw2 + 8); store8(a22, dw2 + 16)
-    store8(a30, dw3); store8(a31, dw3 + 8); store8(a32, dw3 + 16)
+    put8(a00, dw0, write); put8(a01, dw0 + 8, write); put8(a02, dw0 + 16, write)
+    put8(a10, dw1, write); put8(a11, dw1 + 8, write); put8(a12, dw1 + 16, write)
+    put8(a20, dw2, write); put8(a21, dw2 + 8, write); put8(a22, dw2 + 16, write)
+    put8(a30, dw3, write); put8(a31, dw3 + 8, write); put8(a32, dw3 + 16, write)
 }
 
-/// dw[0..<4, 0..<min(width, 8)] += dy[:, 0..<4]ᵀ·x[:, 0..<min(width, 8)]: the columns left after the
+/// dw[0..<4, 0..<min(width, 8)] (+)= dy[:, 0..<4]ᵀ·x[:, 0..<min(width, 8)]: the columns left after the
 /// 24-wide blocks, 8 at a time, then one at a time when fewer than 8 remain.
 @inline(never)
 private func backwardWeights4xTail(_ dw: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
-                                   _ x: UnsafePointer<Float>, width: Int, m: Int, k: Int, n: Int) {
+                                   _ x: UnsafePointer<Float>, width: Int, write: GradientWrite,
+                                   m: Int, k: Int, n: Int) {
     let dw0 = dw, dw1 = dw0 + k, dw2 = dw1 + k, dw3 = dw2 + k
     if width >= 8 {
-        var a0 = load8(dw0), a1 = load8(dw1), a2 = load8(dw2), a3 = load8(dw3)
+        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+        if write.adds {
+            a0 = load8(dw0); a1 = load8(dw1); a2 = load8(dw2); a3 = load8(dw3)
+        }
         var r = 0
         while r < m {
             let u = load8(x + r &* k), d = dy + r &* n
@@ -390,30 +466,36 @@ private func backwardWeights4xTail(_ dw: UnsafeMutablePointer<Float>, _ dy: Unsa
             a2 = a2.addingProduct(splat(d[2]), u); a3 = a3.addingProduct(splat(d[3]), u)
             r &+= 1
         }
-        store8(a0, dw0); store8(a1, dw1); store8(a2, dw2); store8(a3, dw3)
+        put8(a0, dw0, write); put8(a1, dw1, write); put8(a2, dw2, write); put8(a3, dw3, write)
         return
     }
     var i = 0
     while i < width {
-        var s0 = dw0[i], s1 = dw1[i], s2 = dw2[i], s3 = dw3[i]
+        var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+        if write.adds {
+            s0 = dw0[i]; s1 = dw1[i]; s2 = dw2[i]; s3 = dw3[i]
+        }
         var r = 0
         while r < m {
             let u = x[r &* k &+ i], d = dy + r &* n
             s0 += d[0] * u; s1 += d[1] * u; s2 += d[2] * u; s3 += d[3] * u
             r &+= 1
         }
-        dw0[i] = s0; dw1[i] = s1; dw2[i] = s2; dw3[i] = s3
+        put1(s0, dw0 + i, write); put1(s1, dw1 + i, write); put1(s2, dw2 + i, write); put1(s3, dw3 + i, write)
         i &+= 1
     }
 }
 
-/// dw[0, :] += dy[:, 0]ᵀ·x: the last N % 4 rows of dw, one at a time.
+/// dw[0, :] (+)= dy[:, 0]ᵀ·x: the last N % 4 rows of dw, one at a time.
 @inline(never)
 private func backwardWeightsRow(_ dw: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
-                                _ x: UnsafePointer<Float>, m: Int, k: Int, n: Int) {
+                                _ x: UnsafePointer<Float>, write: GradientWrite, m: Int, k: Int, n: Int) {
     var i = 0
     while i &+ 24 <= k {
-        var a0 = load8(dw + i), a1 = load8(dw + (i &+ 8)), a2 = load8(dw + (i &+ 16))
+        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>()
+        if write.adds {
+            a0 = load8(dw + i); a1 = load8(dw + (i &+ 8)); a2 = load8(dw + (i &+ 16))
+        }
         var xr = x + i
         var r = 0
         while r < m {
@@ -423,27 +505,27 @@ private func backwardWeightsRow(_ dw: UnsafeMutablePointer<Float>, _ dy: UnsafeP
             xr += k
             r &+= 1
         }
-        store8(a0, dw + i); store8(a1, dw + (i &+ 8)); store8(a2, dw + (i &+ 16))
+        put8(a0, dw + i, write); put8(a1, dw + (i &+ 8), write); put8(a2, dw + (i &+ 16), write)
         i &+= 24
     }
     while i &+ 8 <= k {
-        var a0 = load8(dw + i)
+        var a0 = write.adds ? load8(dw + i) : SIMD8<Float>()
         var r = 0
         while r < m {
             a0 = a0.addingProduct(splat(dy[r &* n]), load8(x + (r &* k &+ i)))
             r &+= 1
         }
-        store8(a0, dw + i)
+        put8(a0, dw + i, write)
         i &+= 8
     }
     while i < k {
-        var s = dw[i]
+        var s: Float = write.adds ? dw[i] : 0
         var r = 0
         while r < m {
             s += dy[r &* n] * x[r &* k &+ i]
             r &+= 1
         }
-        dw[i] = s
+        put1(s, dw + i, write)
         i &+= 1
     }
 }

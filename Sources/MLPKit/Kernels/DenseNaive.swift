@@ -29,9 +29,28 @@ func denseBackwardInputNaive(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePoin
     }
 }
 
-/// dw += dyᵀ·x and db += Σ_rows dy.   dy is (M,N), x is (M,K); dw is (N,K), db is (N). Accumulates.
+/// dw += dyᵀ·x and db += Σ_rows dy.   dy is (M,N), x is (M,K); dw is (N,K), db is (N). Accumulates;
+/// `write` can make it overwrite instead, or subtract learningRate × the gradient (see `GradientWrite`).
 func denseBackwardWeightsNaive(_ dw: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>,
-                               _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, m: Int, k: Int, n: Int) {
+                               _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, m: Int, k: Int, n: Int,
+                               write: GradientWrite = .accumulate) {
+    if case .descend(let rate) = write {
+        for j in 0..<n {
+            var g: Float = 0
+            for r in 0..<m { g += dy[r * n + j] }
+            db[j] -= rate * g
+            for i in 0..<k {
+                var g: Float = 0
+                for r in 0..<m { g += dy[r * n + j] * x[r * k + i] }
+                dw[j * k + i] -= rate * g
+            }
+        }
+        return
+    }
+    if case .overwrite = write {
+        for j in 0..<n { db[j] = 0 }
+        for i in 0..<(n * k) { dw[i] = 0 }
+    }
     for j in 0..<n {
         for r in 0..<m {
             let d = dy[r * n + j]
@@ -79,5 +98,17 @@ func rank1StepNaive(_ w: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<
         let s = scale * dy[j]
         b[j] += s
         for i in 0..<k { w[j * k + i] += s * x[i] }
+    }
+}
+
+// Naive twin of the gradient reduction in VectorKernels.swift.
+
+/// p[i] −= scale·(g₀[i] + g₁[i] + … + g_{shards−1}[i]) for i in start..<start+count, the buffers added in order.
+func sumAndStepNaive(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<UnsafeMutablePointer<Float>>,
+                     shards: Int, start: Int, count: Int, scale: Float) {
+    for i in start..<(start + count) {
+        var sum = g[0][i]
+        for s in 1..<max(shards, 1) { sum += g[s][i] }
+        p[i] -= scale * sum
     }
 }

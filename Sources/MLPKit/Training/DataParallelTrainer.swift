@@ -24,6 +24,8 @@ public final class DataParallelTrainer {
     private let shardInputs: [FloatBuffer]
     private let shardTargets: [FloatBuffer]
     private let shardLosses: FloatBuffer
+    /// shardGradients[s].pointer for every s, so the reduction reads plain pointers.
+    private let gradientPointers: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
 
     /// A trainer for `network` with batches of `batchSize` samples on `threads` worker threads. `shardRows`
     /// overrides the automatic shard size (it must not be derived from `threads` if results are to repeat).
@@ -41,16 +43,21 @@ public final class DataParallelTrainer {
         shardInputs = (0..<shards).map { _ in FloatBuffer(count: rows * network.inputSize) }
         shardTargets = (0..<shards).map { _ in FloatBuffer(count: rows * network.outputSize) }
         shardLosses = FloatBuffer(count: shards)
+        gradientPointers = .allocate(capacity: shards)
+        for s in 0..<shards { gradientPointers[s] = shardGradients[s].pointer }
     }
 
-    /// Rows per shard: enough work per shard (about 3 MFLOP, some 50 µs) for the fan-out to pay, and at
-    /// most half a batch (so batches split in two at least) up to 32 rows (so kernels see full register
-    /// blocks). Depends on the batch size and the network only.
+    deinit { gradientPointers.deallocate() }
+
+    /// Rows per shard: at least 16, and half the batch up to 128 rows (so batches of 32 or more split in two at
+    /// least, and large ones into 128-row shards). Each shard streams all the weights (4.5 MB for the
+    /// autoencoder) from L3 twice and writes a gradient buffer as large, and at these sizes the kernels are
+    /// limited by that traffic, so fewer, larger shards train faster: on the autoencoder (2 shared cores),
+    /// batch 16 in one shard (which steps in place, see `step`) beat two shards of 8 even on 2 threads, and
+    /// batch 256 in shards of 128 beat 64 and 32. Depends on the batch size only (`parameters` is kept so
+    /// the rule can grow a network term), never on the thread count.
     static func shardRows(batchSize: Int, parameters: Int) -> Int {
-        let flopsPerRow = 6 * max(parameters, 1)                 // forward, dX and dW: 2 FLOPs per weight each
-        let enoughWork = (3_000_000 + flopsPerRow - 1) / flopsPerRow
-        let half = (batchSize + 1) / 2
-        return min(batchSize, max(enoughWork, min(32, half)))
+        min(batchSize, max(16, min(128, (batchSize + 1) / 2)))
     }
 
     /// One step on the samples `indices` (at most `batchSize`) of `inputs` (rows of inputSize) against the same
@@ -64,6 +71,19 @@ public final class DataParallelTrainer {
         let inputSize = network.inputSize, outputSize = network.outputSize
         let start = indices.startIndex
         let parameters = UnsafePointer(network.parameterBuffer.pointer)
+        if shards == 1 {
+            // One shard: the step goes straight into the parameters, layer by layer as backpropagation reaches
+            // it (no gradient buffer, no reduction). Same bits as overwrite + sumAndStep over one buffer.
+            let x = shardInputs[0].pointer, y = shardTargets[0].pointer
+            for r in 0..<rows {
+                let sample = indices[start + r]
+                (x + r * inputSize).update(from: inputs + sample * inputSize, count: inputSize)
+                (y + r * outputSize).update(from: targets + sample * outputSize, count: outputSize)
+            }
+            return Double(network.backwardPass(x, targets: y, rows: rows, workspace: workspaces[0],
+                                               gradients: network.parameterBuffer.pointer, parameters: parameters,
+                                               write: .descend(learningRate: learningRate)))
+        }
         let workers = min(threads, shards)
         forEachWorker(workers) { worker in
             for shard in stride(from: worker, to: shards, by: workers) {
@@ -74,11 +94,10 @@ public final class DataParallelTrainer {
                     (x + r * inputSize).update(from: inputs + sample * inputSize, count: inputSize)
                     (y + r * outputSize).update(from: targets + sample * outputSize, count: outputSize)
                 }
-                let gradients = shardGradients[shard]
-                gradients.zero()
+                // Overwrites every gradient of the shard's buffer, so it is never zeroed.
                 shardLosses.pointer[shard] = network.backwardPass(
-                    x, targets: y, rows: count, workspace: workspaces[shard], gradients: gradients.pointer,
-                    parameters: parameters)
+                    x, targets: y, rows: count, workspace: workspaces[shard], gradients: gradientPointers[shard],
+                    parameters: parameters, write: .overwrite)
             }
         }
         reduceAndStep(shards: shards, learningRate: learningRate)
@@ -92,28 +111,15 @@ public final class DataParallelTrainer {
     private func reduceAndStep(shards: Int, learningRate: Float) {
         let count = network.parameterCount
         let p = network.parameterBuffer.pointer
-        let blockSize = 16_384
+        let g = UnsafePointer(gradientPointers)
+        let blockSize = 16_384                                   // a multiple of the kernel's 32-float stride
         let blocks = (count + blockSize - 1) / blockSize
-        let workers = shards == 1 || count < 4 * blockSize ? 1 : min(threads, blocks)
-        shardGradients.withUnsafeBufferPointer { gradientBuffers in
-            forEachWorker(workers) { worker in
-                for block in stride(from: worker, to: blocks, by: workers) {
-                    let lower = block * blockSize, upper = min(count, lower + blockSize)
-                    reduceStepBlock(p, gradientBuffers, shards: shards, range: lower..<upper, learningRate: learningRate)
-                }
+        let workers = count < 4 * blockSize ? 1 : min(threads, blocks)
+        forEachWorker(workers) { worker in
+            for block in stride(from: worker, to: blocks, by: workers) {
+                let lower = block * blockSize, upper = min(count, lower + blockSize)
+                sumAndStep(p, g, shards: shards, start: lower, count: upper - lower, scale: learningRate)
             }
         }
-    }
-}
-
-/// p[range] −= η × Σₛ gₛ[range], summing the shard buffers in order.
-@inline(__always)
-private func reduceStepBlock(_ p: UnsafeMutablePointer<Float>, _ gradients: UnsafeBufferPointer<FloatBuffer>,
-                             shards: Int, range: Range<Int>, learningRate: Float) {
-    let first = gradients[0].pointer
-    for i in range {
-        var sum = first[i]
-        for s in 1..<shards { sum += gradients[s].pointer[i] }
-        p[i] -= learningRate * sum
     }
 }
