@@ -13,32 +13,6 @@
 // slower). Compiled on their own, the inner loops are just ymm loads, broadcasts and FMAs, and a
 // call per block of several hundred FMAs costs about 1%.
 
-/// Loads 8 floats from a possibly unaligned address: buffers come from anywhere, rows start anywhere.
-@inline(__always)
-private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-}
-
-/// Stores 8 floats to a possibly unaligned address.
-@inline(__always)
-private func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
-}
-
-/// Sums the lanes pairwise (halving twice) so it compiles to a few shuffles and adds, not a scalar loop.
-@inline(__always)
-private func horizontalSum(_ v: SIMD8<Float>) -> Float {
-    let h = v.lowHalf + v.highHalf
-    let q = h.lowHalf + h.highHalf
-    return q[0] + q[1]
-}
-
-/// Broadcasts one float to all lanes.
-@inline(__always)
-private func splat(_ s: Float) -> SIMD8<Float> {
-    SIMD8<Float>(repeating: s)
-}
-
 // MARK: - Forward
 
 /// y = x·wᵀ + b.   x is (M,K), w is (N,K), b is (N); y is (M,N). Overwrites y.

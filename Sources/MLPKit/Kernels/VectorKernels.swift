@@ -6,26 +6,6 @@
 // Like the batched kernels they are `@inline(never)`, for the reason given in DenseKernels.swift: a
 // copy inlined into a caller with constant sizes can come out several times slower.
 
-/// Loads 8 floats from a possibly unaligned address: buffers come from anywhere, rows start anywhere.
-@inline(__always)
-private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-}
-
-/// Stores 8 floats to a possibly unaligned address.
-@inline(__always)
-private func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
-}
-
-/// Sums the lanes pairwise (halving twice) so it compiles to a few shuffles and adds, not a scalar loop.
-@inline(__always)
-private func horizontalSum(_ v: SIMD8<Float>) -> Float {
-    let h = v.lowHalf + v.highHalf
-    let q = h.lowHalf + h.highHalf
-    return q[0] + q[1]
-}
-
 /// y = w·x + b.   w is (N,K), x is (K), b is (N); y is (N). Overwrites y.
 ///
 /// Four rows of W are dotted with x at once so each load of x feeds four FMAs; each row keeps two

@@ -173,9 +173,7 @@ private func sparseAxpy(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Flo
     let scale = SIMD8<Float>(repeating: a)
     var i = 0
     while i < count {
-        let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-        let yv = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
-        UnsafeMutableRawPointer(y + i).storeBytes(of: yv.addingProduct(scale, xv), as: SIMD8<Float>.self)
+        store8(load8(y + i).addingProduct(scale, load8(x + i)), y + i)
         i &+= 8
     }
 }

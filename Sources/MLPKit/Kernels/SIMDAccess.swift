@@ -1,0 +1,27 @@
+// SIMD8 loads, stores and reductions shared by every kernel file.
+
+/// Loads 8 floats from a possibly unaligned address: buffers come from anywhere, rows start anywhere.
+@inline(__always)
+func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+/// Stores 8 floats to a possibly unaligned address.
+@inline(__always)
+func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
+/// Sums the lanes pairwise (halving twice) so it compiles to a few shuffles and adds, not a scalar loop.
+@inline(__always)
+func horizontalSum(_ v: SIMD8<Float>) -> Float {
+    let h = v.lowHalf + v.highHalf
+    let q = h.lowHalf + h.highHalf
+    return q[0] + q[1]
+}
+
+/// Broadcasts one float to all lanes.
+@inline(__always)
+func splat(_ s: Float) -> SIMD8<Float> {
+    SIMD8<Float>(repeating: s)
+}
