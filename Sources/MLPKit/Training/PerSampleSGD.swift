@@ -7,16 +7,26 @@ extension MLP {
     /// `target` holds outputSize values; returns the sample's loss (before the step).
     func sgdStep(_ x: UnsafePointer<Float>, target: UnsafePointer<Float>, learningRate: Float,
                  workspace: Workspace) -> Float {
+        forwardPass(x, rows: 1, layers: 0..<layers.count, workspace: workspace)
+        return backpropagateWithUpdate(input: x, target: target, learningRate: learningRate, workspace: workspace,
+                                       downTo: 0).loss
+    }
+
+    /// After a one-sample forward pass: the loss against `target`, then backpropagation from the last layer down
+    /// to layer `lowest`, each layer's W and b moving by −η·δ·xᵀ and −η·δ right after dL/dx for the layer below
+    /// is computed with the old W. `x` is layer 0's input. Returns the loss and, when lowest > 0, δ of layer
+    /// lowest − 1 (in one of the workspace's delta buffers).
+    func backpropagateWithUpdate(input x: UnsafePointer<Float>, target: UnsafePointer<Float>, learningRate: Float,
+                                 workspace: Workspace, downTo lowest: Int) -> (loss: Float, delta: UnsafeMutablePointer<Float>) {
         let p = parameterBuffer.pointer
         let last = layers.count - 1
-        forwardPass(x, rows: 1, layers: 0..<layers.count, workspace: workspace)
         let yhat = UnsafePointer(workspace.activations[last].pointer)
         let lossValue = loss.value(yhat, target, count: layers[last].outputSize)
 
         var delta = workspace.deltas.0.pointer, spare = workspace.deltas.1.pointer
         loss.outputDelta(delta, yhat, target, activation: layers[last].activation,
                          rows: 1, columns: layers[last].outputSize)
-        for l in stride(from: last, through: 0, by: -1) {
+        for l in stride(from: last, through: lowest, by: -1) {
             let layer = layers[l]
             let input = l == 0 ? x : UnsafePointer(workspace.activations[l - 1].pointer)
             if l > 0 {
@@ -27,7 +37,7 @@ extension MLP {
                       k: layer.inputSize, n: layer.outputSize)
             swap(&delta, &spare)
         }
-        return lossValue
+        return (lossValue, delta)
     }
 
     /// One epoch of per-sample SGD over `count` samples of `inputs` (row-major, count × inputSize), visiting

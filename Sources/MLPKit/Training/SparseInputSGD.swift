@@ -133,22 +133,10 @@ final class SparseInputSGD {
         first.activation.forward(a0, rows: 1, columns: n)
         network.forwardPass(UnsafePointer(a0), rows: 1, layers: 1..<layers.count, workspace: workspace)
 
-        // Backprop through the dense layers with the fused update, as sgdStep does.
-        let last = layers.count - 1
-        let yhat = UnsafePointer(workspace.activations[last].pointer)
-        let lossValue = network.loss.value(yhat, target, count: layers[last].outputSize)
-        var delta = workspace.deltas.0.pointer, spare = workspace.deltas.1.pointer
-        network.loss.outputDelta(delta, yhat, target, activation: layers[last].activation,
-                                 rows: 1, columns: layers[last].outputSize)
-        for l in Swift.stride(from: last, through: 1, by: -1) {
-            let layer = layers[l]
-            let input = UnsafePointer(workspace.activations[l - 1].pointer)
-            denseBackwardInput(spare, delta, p + layer.weightOffset, m: 1, k: layer.inputSize, n: layer.outputSize)
-            layers[l - 1].activation.backward(spare, output: input, rows: 1, columns: layer.inputSize)
-            rank1Step(p + layer.weightOffset, p + layer.biasOffset, delta, input, scale: -learningRate,
-                      k: layer.inputSize, n: layer.outputSize)
-            swap(&delta, &spare)
-        }
+        // Backprop through the dense layers with the fused update, as sgdStep does; delta is then layer 0's δ.
+        let (lossValue, delta) = network.backpropagateWithUpdate(input: UnsafePointer(a0), target: target,
+                                                                 learningRate: learningRate, workspace: workspace,
+                                                                 downTo: 1)
 
         // First layer update: b −= η·δ, u −= η·c·δ, V −= η·δ·zᵀ (sparse), rowSums −= η·δ·Σz.
         for j in 0..<n {
