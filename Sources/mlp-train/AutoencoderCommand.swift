@@ -31,6 +31,11 @@ struct AutoencoderCommand: ParsableCommand {
     @Option(help: "Also write a frame every K batches, to watch training as an animation.")
     var framesEvery: Int?
 
+    @Flag(help: ArgumentHelp("Train the first layer on every pixel. By default it works on the pixels that differ "
+                             + "from the background only, when one value fills most of the images (the same "
+                             + "training up to float rounding)."))
+    var denseFirstLayer = false
+
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var dataOptions: DataOptions
 
@@ -59,6 +64,7 @@ struct AutoencoderCommand: ParsableCommand {
         options.threads = threading.threads
         options.framesEvery = framesEvery
         options.output = output
+        options.sparseInputs = !denseFirstLayer
         var progress = ProgressLine()
         let runClock = Stopwatch()
         let epochs = self.epochs
@@ -77,7 +83,8 @@ struct AutoencoderCommand: ParsableCommand {
             }
         }
         print(String(format: "test loss %.2f after %d epochs (per image, sum of squares); %.0f samples/s on %d "
-                     + "thread(s), %d shard(s) of %d per batch; wrote %@", summary.finalTestLoss, epochs,
-                     summary.samplesPerSecond, threading.threads, summary.shardsPerBatch, summary.shardRows, output))
+                     + "thread(s), %d shard(s) of %d per batch, %@ first layer; wrote %@", summary.finalTestLoss, epochs,
+                     summary.samplesPerSecond, threading.threads, summary.shardsPerBatch, summary.shardRows,
+                     summary.sparseFirstLayer ? "sparse" : "dense", output))
     }
 }

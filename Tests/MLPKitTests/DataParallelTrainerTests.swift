@@ -16,19 +16,30 @@ import Testing
     /// 300 samples in [0, 1] and a fixed visiting order.
     let inputs = randomValues(300 * 40, seed: 10).map { 1 / (1 + expf(-$0)) }
 
-    func train(threads: Int, shardRows: Int?, batchSize: Int = 50, steps: Int = 6) -> MLP {
-        let net = network()
-        let trainer = DataParallelTrainer(network: net, batchSize: batchSize, threads: threads, shardRows: shardRows)
+    /// 300 samples of 40 inputs where about 80% of the values are `background` (the rest uniform in [0, 1]).
+    func imageLike(background: Float) -> [Float] {
+        var generator = SplitMix64(seed: 12)
+        return (0..<(300 * 40)).map { _ in generator.nextUniform() < 0.8 ? background : Float(generator.nextUniform()) }
+    }
+
+    /// `steps` trainer steps on `data` (inputs are their own targets), with a sparse first layer when
+    /// `background` is given.
+    func train(threads: Int, shardRows: Int?, batchSize: Int = 50, steps: Int = 6, data: [Float]? = nil,
+               background: Float? = nil, network: MLP? = nil) -> MLP {
+        let net = network ?? self.network()
+        let trainer = DataParallelTrainer(network: net, batchSize: batchSize, threads: threads, shardRows: shardRows,
+                                          inputBackground: background)
         var order = Array(0..<300)
         var generator = SplitMix64(seed: 11)
         generator.shuffle(&order)
-        inputs.withUnsafeBufferPointer { x in
+        (data ?? inputs).withUnsafeBufferPointer { x in
             for s in 0..<steps {
                 let lower = s * batchSize
                 trainer.step(indices: order[lower ..< min(300, lower + batchSize)], inputs: x.baseAddress!,
                              targets: x.baseAddress!, learningRate: 0.01)
             }
         }
+        trainer.storeWeights()
         return net
     }
 
@@ -82,5 +93,49 @@ import Testing
         // And several steps, on any thread count, give the same bits.
         let reference = train(threads: 1, shardRows: 20, batchSize: 20).parameters
         #expect(train(threads: 3, shardRows: 20, batchSize: 20).parameters == reference)
+    }
+
+    @Test(arguments: [Float(1), 0])
+    func aSparseFirstLayerTrainsLikeTheDenseOne(background: Float) {
+        // One in-place shard (batch 20) and seven shards (batch 50, the last short), on 2 threads.
+        let data = imageLike(background: background)
+        let initial = network().parameters
+        for (shardRows, batchSize) in [(20, 20), (8, 50)] {
+            let dense = train(threads: 2, shardRows: shardRows, batchSize: batchSize, data: data).parameters
+            let sparse = train(threads: 2, shardRows: shardRows, batchSize: batchSize, data: data,
+                               background: background).parameters
+            // W is held as V + u·1ᵀ while training, so the rounding differs; the steps themselves move the
+            // weights by ~1e-2, four orders of magnitude more than the tolerance.
+            let difference = maxDifference(dense, sparse)
+            #expect(difference < 2e-6, "shards of \(shardRows): max difference \(difference)")
+            #expect(maxDifference(dense, initial) > 1e-2, "the steps must move the weights")
+        }
+    }
+
+    @Test func sparseWeightsAreBitIdenticalForAnyThreadCount() {
+        let data = imageLike(background: 1)
+        let reference = train(threads: 1, shardRows: 8, data: data, background: 1).parameters
+        for threads in [2, 3, 8] {
+            #expect(train(threads: threads, shardRows: 8, data: data, background: 1).parameters == reference,
+                    "threads \(threads)")
+        }
+    }
+
+    @Test func aSparseSingleLayerNetworkTrainsLikeTheDenseOne() {
+        // The first layer is also the output layer: its dL/dz comes straight from the loss.
+        func oneLayer() -> MLP {
+            let net = MLP(inputSize: 40, loss: .squared, seed: 13)
+            net.addLayer(40, activation: .logistic)
+            return net
+        }
+        let data = imageLike(background: 0)
+        for (shardRows, batchSize) in [(20, 20), (8, 50)] {
+            let dense = train(threads: 2, shardRows: shardRows, batchSize: batchSize, data: data,
+                              network: oneLayer()).parameters
+            let sparse = train(threads: 2, shardRows: shardRows, batchSize: batchSize, data: data, background: 0,
+                               network: oneLayer()).parameters
+            let difference = maxDifference(dense, sparse)
+            #expect(difference < 2e-6, "shards of \(shardRows): max difference \(difference)")
+        }
     }
 }

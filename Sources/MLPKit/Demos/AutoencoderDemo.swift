@@ -21,6 +21,9 @@ public enum AutoencoderDemo {
         public var framesEvery: Int?
         /// Folder for everything written; nil writes nothing.
         public var output: String? = "Output/autoencoder"
+        /// Train the first layer on the pixels that differ from the background only (`SparseFirstLayer`) when
+        /// one value fills most of the images; the same gradient descent up to float rounding, less work.
+        public var sparseInputs = true
 
         /// The homework's recipe.
         public init() {}
@@ -58,6 +61,8 @@ public enum AutoencoderDemo {
         public let threads: Int
         public let shardRows: Int
         public let shardsPerBatch: Int
+        /// Whether the first layer was trained on the non-background pixels only (`SparseFirstLayer`).
+        public let sparseFirstLayer: Bool
         public let parameters: Int
         public let finalTrainLoss: Double
         public let finalTestLoss: Double
@@ -98,7 +103,9 @@ public enum AutoencoderDemo {
         if let folder = options.output { try AtomicFile.createFolder(folder) }
 
         let net = makeNetwork(seed: options.seed)
-        let trainer = DataParallelTrainer(network: net, batchSize: options.batchSize, threads: options.threads)
+        let trainer = DataParallelTrainer(network: net, batchSize: options.batchSize, threads: options.threads,
+                                          inputBackground: ClassifyDemo.sparseBackground(data.train,
+                                                                                         enabled: options.sparseInputs))
         let evaluator = Evaluator(network: net, threads: options.threads)
         let showcase = Showcase(test: data.test, seed: options.seed, background: data.format.background)
         var shuffler = SplitMix64(seed: options.seed ^ 0xAE5EED)
@@ -109,6 +116,7 @@ public enum AutoencoderDemo {
 
         func writeFrame(_ title: String) throws {
             guard let folder = options.output else { return }
+            trainer.storeWeights()
             frames += 1
             try PNGFile.write(try showcase.figure(net, title: title), to: folder + "/" + DiscDemo.frameName(frames))
         }
@@ -137,6 +145,7 @@ public enum AutoencoderDemo {
                 }
             }
             trainingSeconds += sgdSeconds
+            trainer.storeWeights()
             let trainLoss = evaluator.reconstructionLoss(data.train)
             let testLoss = evaluator.reconstructionLoss(data.test)
             try writeFrame(String(format: "autoencoder - epoch %d/%d - test loss %.2f", epoch, options.epochs, testLoss))
@@ -153,7 +162,8 @@ public enum AutoencoderDemo {
         let summary = Summary(
             epochs: options.epochs, batchSize: options.batchSize, learningRate: options.learningRate,
             schedule: options.schedule, seed: options.seed, threads: options.threads,
-            shardRows: trainer.shardRows, shardsPerBatch: trainer.shardCount, parameters: net.parameterCount,
+            shardRows: trainer.shardRows, shardsPerBatch: trainer.shardCount,
+            sparseFirstLayer: trainer.hasSparseFirstLayer, parameters: net.parameterCount,
             finalTrainLoss: records.last!.trainLoss, finalTestLoss: records.last!.testLoss,
             testLossByEpoch: records.map(\.testLoss),
             samplesPerSecond: Double(data.train.count * options.epochs) / trainingSeconds,

@@ -26,17 +26,28 @@ extension MLP {
                       gradients: UnsafeMutablePointer<Float>, parameters: UnsafePointer<Float>? = nil,
                       write: GradientWrite = .accumulate) -> Float {
         let p = parameters ?? UnsafePointer(parameterBuffer.pointer)
-        let last = layers.count - 1
         forwardPass(x, rows: rows, layers: 0..<layers.count, workspace: workspace, parameters: p)
+        return backpropagate(x, targets: targets, rows: rows, workspace: workspace, gradients: gradients,
+                             parameters: p, write: write, downTo: 0).loss
+    }
+
+    /// The backward half of `backwardPass`, for layers `first...` whose forward pass is already in `workspace`
+    /// (`x` is layer `first`'s input). With first > 0 it stops after layer `first`, returning also
+    /// dL/dz of layer first − 1 (rows × its outputSize, in one of the workspace's delta buffers): the caller
+    /// finishes the layers below itself.
+    func backpropagate(_ x: UnsafePointer<Float>, targets: UnsafePointer<Float>, rows: Int, workspace: Workspace,
+                       gradients: UnsafeMutablePointer<Float>, parameters p: UnsafePointer<Float>,
+                       write: GradientWrite, downTo first: Int) -> (loss: Float, delta: UnsafeMutablePointer<Float>) {
+        let last = layers.count - 1
         let yhat = UnsafePointer(workspace.activations[last].pointer)
         let lossValue = loss.value(yhat, targets, count: rows * layers[last].outputSize)
 
         var delta = workspace.deltas.0.pointer, spare = workspace.deltas.1.pointer
         loss.outputDelta(delta, yhat, targets, activation: layers[last].activation,
                          rows: rows, columns: layers[last].outputSize)
-        for l in stride(from: last, through: 0, by: -1) {
+        for l in stride(from: last, through: first, by: -1) {
             let layer = layers[l]
-            let input = l == 0 ? x : UnsafePointer(workspace.activations[l - 1].pointer)
+            let input = l == first ? x : UnsafePointer(workspace.activations[l - 1].pointer)
             if l > 0 {
                 denseBackwardInput(spare, delta, p + layer.weightOffset, m: rows, k: layer.inputSize, n: layer.outputSize)
                 layers[l - 1].activation.backward(spare, output: input, rows: rows, columns: layer.inputSize)
@@ -45,6 +56,6 @@ extension MLP {
                                  m: rows, k: layer.inputSize, n: layer.outputSize, write: write)
             swap(&delta, &spare)
         }
-        return lossValue
+        return (lossValue, delta)
     }
 }

@@ -26,10 +26,20 @@ public final class DataParallelTrainer {
     private let shardLosses: FloatBuffer
     /// shardGradients[s].pointer for every s, so the reduction reads plain pointers.
     private let gradientPointers: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
+    /// The sparse first layer, when the inputs have a background value; then each shard also keeps its
+    /// inputs in compressed-column form and its first layer's dL/dz (in its workspace) until the step.
+    private let sparse: SparseFirstLayer?
+    private let sparseBatches: [SparseBatch]
+    private let firstLayerDeltas: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
 
     /// A trainer for `network` with batches of `batchSize` samples on `threads` worker threads. `shardRows`
     /// overrides the automatic shard size (it must not be derived from `threads` if results are to repeat).
-    public init(network: MLP, batchSize: Int, threads: Int, shardRows: Int? = nil) {
+    ///
+    /// `inputBackground` c, when most inputs equal c (MNIST's background), trains the first layer on the
+    /// inputs that differ from c only (`SparseFirstLayer`): the same gradient descent up to float rounding,
+    /// with a fraction of the first layer's work. The network's first-layer weights are then only brought
+    /// up to date by `storeWeights()`.
+    public init(network: MLP, batchSize: Int, threads: Int, shardRows: Int? = nil, inputBackground: Float? = nil) {
         precondition(batchSize > 0 && threads > 0 && (shardRows ?? 1) > 0)
         self.network = network
         self.batchSize = batchSize
@@ -45,9 +55,25 @@ public final class DataParallelTrainer {
         shardLosses = FloatBuffer(count: shards)
         gradientPointers = .allocate(capacity: shards)
         for s in 0..<shards { gradientPointers[s] = shardGradients[s].pointer }
+        sparse = inputBackground.map { SparseFirstLayer(network: network, background: $0) }
+        sparseBatches = sparse == nil ? [] : (0..<shards).map { _ in SparseBatch(capacity: rows, inputs: network.inputSize) }
+        firstLayerDeltas = .allocate(capacity: shards)
+        firstLayerDeltas.initialize(repeating: shardGradients[0].pointer, count: shards)
     }
 
-    deinit { gradientPointers.deallocate() }
+    deinit {
+        gradientPointers.deallocate()
+        firstLayerDeltas.deallocate()
+    }
+
+    /// Whether the first layer is trained on the non-background inputs only (see `init`).
+    public var hasSparseFirstLayer: Bool { sparse != nil }
+
+    /// Brings the network's first-layer weights up to date when the first layer is sparse (else does
+    /// nothing). Call it before reading, evaluating or saving the network between steps.
+    public func storeWeights() {
+        sparse?.store()
+    }
 
     /// Rows per shard: at least 16, and half the batch up to 128 rows (so batches of 32 or more split in two at
     /// least, and large ones into 128-row shards). Each shard streams all the weights (4.5 MB for the
@@ -68,36 +94,29 @@ public final class DataParallelTrainer {
         precondition(indices.count <= batchSize && !indices.isEmpty)
         let rows = indices.count
         let shards = (rows + shardRows - 1) / shardRows
-        let inputSize = network.inputSize, outputSize = network.outputSize
         let start = indices.startIndex
         let parameters = UnsafePointer(network.parameterBuffer.pointer)
         if shards == 1 {
             // One shard: the step goes straight into the parameters, layer by layer as backpropagation reaches
             // it (no gradient buffer, no reduction). Same bits as overwrite + sumAndStep over one buffer.
-            let x = shardInputs[0].pointer, y = shardTargets[0].pointer
-            for r in 0..<rows {
-                let sample = indices[start + r]
-                (x + r * inputSize).update(from: inputs + sample * inputSize, count: inputSize)
-                (y + r * outputSize).update(from: targets + sample * outputSize, count: outputSize)
+            let loss = shardPass(0, indices: indices[start..<(start + rows)], inputs: inputs, targets: targets,
+                                 gradients: network.parameterBuffer.pointer, parameters: parameters,
+                                 write: .descend(learningRate: learningRate))
+            if let sparse {
+                sparse.descend(delta: firstLayerDeltas[0], batch: sparseBatches[0], learningRate: learningRate,
+                               outputs: 0..<network.layers[0].outputSize)
             }
-            return Double(network.backwardPass(x, targets: y, rows: rows, workspace: workspaces[0],
-                                               gradients: network.parameterBuffer.pointer, parameters: parameters,
-                                               write: .descend(learningRate: learningRate)))
+            return Double(loss)
         }
         let workers = min(threads, shards)
         forEachWorker(workers) { worker in
             for shard in stride(from: worker, to: shards, by: workers) {
-                let first = shard * shardRows, count = min(shardRows, rows - first)
-                let x = shardInputs[shard].pointer, y = shardTargets[shard].pointer
-                for r in 0..<count {
-                    let sample = indices[start + first + r]
-                    (x + r * inputSize).update(from: inputs + sample * inputSize, count: inputSize)
-                    (y + r * outputSize).update(from: targets + sample * outputSize, count: outputSize)
-                }
+                let first = start + shard * shardRows, count = min(shardRows, rows - shard * shardRows)
                 // Overwrites every gradient of the shard's buffer, so it is never zeroed.
-                shardLosses.pointer[shard] = network.backwardPass(
-                    x, targets: y, rows: count, workspace: workspaces[shard], gradients: gradientPointers[shard],
-                    parameters: parameters, write: .overwrite)
+                shardLosses.pointer[shard] = shardPass(shard, indices: indices[first..<(first + count)],
+                                                       inputs: inputs, targets: targets,
+                                                       gradients: gradientPointers[shard], parameters: parameters,
+                                                       write: .overwrite)
             }
         }
         reduceAndStep(shards: shards, learningRate: learningRate)
@@ -106,19 +125,69 @@ public final class DataParallelTrainer {
         return loss
     }
 
+    /// Forward and backward passes of one shard (the samples `indices`) with `write` applied to `gradients`;
+    /// with a sparse first layer, that layer's dL/dz is left in `firstLayerDeltas[shard]` for the caller.
+    /// Returns the shard's summed loss.
+    private func shardPass(_ shard: Int, indices: ArraySlice<Int>, inputs: UnsafePointer<Float>,
+                           targets: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+                           parameters: UnsafePointer<Float>, write: GradientWrite) -> Float {
+        let inputSize = network.inputSize, outputSize = network.outputSize
+        let rows = indices.count, start = indices.startIndex
+        let workspace = workspaces[shard]
+        let y = shardTargets[shard].pointer
+        for r in 0..<rows {
+            (y + r * outputSize).update(from: targets + indices[start + r] * outputSize, count: outputSize)
+        }
+        guard let sparse else {
+            let x = shardInputs[shard].pointer
+            for r in 0..<rows {
+                (x + r * inputSize).update(from: inputs + indices[start + r] * inputSize, count: inputSize)
+            }
+            return network.backwardPass(x, targets: y, rows: rows, workspace: workspace, gradients: gradients,
+                                        parameters: parameters, write: write)
+        }
+        let batch = sparseBatches[shard]
+        batch.load(rows: rows, background: sparse.background) { r in inputs + indices[start + r] * inputSize }
+        let first = network.layers[0]
+        let h = workspace.activations[0].pointer
+        sparse.forward(h, batch)
+        first.activation.forward(h, rows: rows, columns: first.outputSize)
+        network.forwardPass(h, rows: rows, layers: 1..<network.layers.count, workspace: workspace,
+                            parameters: parameters)
+        let (loss, delta) = network.backpropagate(h, targets: y, rows: rows, workspace: workspace,
+                                                  gradients: gradients, parameters: parameters, write: write,
+                                                  downTo: 1)
+        firstLayerDeltas[shard] = delta
+        return loss
+    }
+
     /// parameters[i] −= learningRate × (g₀[i] + g₁[i] + …), shards added in order; the parameter range is split
     /// into fixed blocks across the workers, so each element's sum is formed the same way on any thread count.
+    /// A sparse first layer takes its step here too, shard after shard, its outputs split into fixed blocks.
     private func reduceAndStep(shards: Int, learningRate: Float) {
         let count = network.parameterCount
+        let denseStart = sparse == nil ? 0 : (network.layers.count > 1 ? network.layers[1].weightOffset : count)
         let p = network.parameterBuffer.pointer
         let g = UnsafePointer(gradientPointers)
         let blockSize = 16_384                                   // a multiple of the kernel's 32-float stride
-        let blocks = (count + blockSize - 1) / blockSize
+        let denseBlocks = (count - denseStart + blockSize - 1) / blockSize
+        let sparseOutputs = sparse == nil ? 0 : network.layers[0].outputSize
+        let outputBlock = 64                                     // a multiple of 8, see SparseFirstLayer.descend
+        let sparseBlocks = (sparseOutputs + outputBlock - 1) / outputBlock
+        let blocks = denseBlocks + sparseBlocks
         let workers = count < 4 * blockSize ? 1 : min(threads, blocks)
         forEachWorker(workers) { worker in
             for block in stride(from: worker, to: blocks, by: workers) {
-                let lower = block * blockSize, upper = min(count, lower + blockSize)
-                sumAndStep(p, g, shards: shards, start: lower, count: upper - lower, scale: learningRate)
+                if block < denseBlocks {
+                    let lower = denseStart + block * blockSize, upper = min(count, lower + blockSize)
+                    sumAndStep(p, g, shards: shards, start: lower, count: upper - lower, scale: learningRate)
+                } else if let sparse {
+                    let lower = (block - denseBlocks) * outputBlock, upper = min(sparseOutputs, lower + outputBlock)
+                    for shard in 0..<shards {
+                        sparse.descend(delta: firstLayerDeltas[shard], batch: sparseBatches[shard],
+                                       learningRate: learningRate, outputs: lower..<upper)
+                    }
+                }
             }
         }
     }
