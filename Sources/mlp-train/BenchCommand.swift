@@ -1,18 +1,52 @@
 // `mlp-train bench`: kernel throughput and training speed on this machine.
 import ArgumentParser
+import Foundation
 import MLPKit
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure kernel GFLOP/s and per-sample training speed (use a release build).")
+        abstract: "Measure kernel GFLOP/s and training speed in samples/s (use a release build).")
 
-    @Option(help: "Seconds to time each kernel.")
+    /// Which tables to measure.
+    enum Suite: String, ExpressibleByArgument, CaseIterable {
+        case all, kernels, training, autoencoder
+    }
+
+    @Option(help: "Seconds to time each kernel or training configuration.")
     var seconds: Double = 0.3
 
+    @Option(help: "What to measure: all, kernels, training, or autoencoder (its training speed only).")
+    var suite: Suite = .all
+
+    @Option(help: ArgumentHelp("Folder holding MNIST, to time the autoencoder on real digits too.",
+                               discussion: "Default: $MLP_DATA when set; without data, only random inputs are timed."))
+    var data: String?
+
+    func validate() throws {
+        guard seconds > 0, seconds.isFinite else {
+            throw ValidationError("--seconds must be a positive number of seconds, not \(seconds).")
+        }
+    }
+
+    /// The training images to time the autoencoder on, when --data or $MLP_DATA names a folder (never downloads).
+    func digits() throws -> Dataset? {
+        let environment = ProcessInfo.processInfo.environment["MLP_DATA"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let folder = data ?? environment else { return nil }
+        return try MNIST.load(from: folder).train
+    }
+
     func run() throws {
-        print(KernelBenchmark.report(KernelBenchmark.run(seconds: seconds)))
-        print()
-        print(TrainingBenchmark.report(TrainingBenchmark.run(seconds: seconds)))
+        let digits = suite == .kernels ? nil : try digits()
+        if suite == .all || suite == .kernels {
+            print(KernelBenchmark.report(KernelBenchmark.run(seconds: seconds)))
+        }
+        if suite == .all { print() }
+        if suite == .all || suite == .training {
+            print(TrainingBenchmark.report(TrainingBenchmark.run(seconds: seconds, digits: digits)))
+        }
+        if suite == .autoencoder {
+            print(TrainingBenchmark.report(TrainingBenchmark.runAutoencoder(seconds: seconds, digits: digits)))
+        }
     }
 }

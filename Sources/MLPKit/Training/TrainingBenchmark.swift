@@ -1,9 +1,9 @@
-// Timing whole training steps (forward + backward + update) on the homework's networks, on random data.
+// Timing whole training steps (forward + backward + update) on the homework's networks.
 
 /// Measures training speed in samples per second: the data-parallel mini-batch trainer on the autoencoder,
 /// and fused per-sample SGD on the disc network and the two digit classifiers. Inputs are random values in
-/// [0, 1] (no MNIST needed); the learning rate is tiny so the weights stay near their initial scale however
-/// long it runs.
+/// [0, 1] (no MNIST needed), plus real digits for the autoencoder when they are given; the learning rate is
+/// tiny so the weights stay near their initial scale however long it runs.
 public enum TrainingBenchmark {
     /// One configuration's speed.
     public struct Result: Sendable {
@@ -13,16 +13,15 @@ public enum TrainingBenchmark {
         public let configuration: String
         /// Median speed over the timed chunks, in samples per second.
         public let samplesPerSecond: Double
+        /// For a pair timed in alternation: the median over the pairs of chunks of this speed ÷ the other's.
+        public var ratio: Double? = nil
     }
 
     /// Times the autoencoder at batch 16 (1 and 2 threads) and batch 256 (1 and 2 threads), then per-sample
-    /// SGD on the disc network and classifiers A and B, spending about `seconds` on each (7 in all).
-    public static func run(seconds: Double = 1) -> [Result] {
-        var results: [Result] = []
-        for (batch, threads) in [(16, 1), (16, 2), (256, 1), (256, 2)] {
-            results.append(Result(name: "autoencoder", configuration: "batch \(batch), \(threads) thread" + (threads == 1 ? "" : "s"),
-                                  samplesPerSecond: autoencoder(batchSize: batch, threads: threads, seconds: seconds)))
-        }
+    /// SGD on the disc network and classifiers A and B, spending about `seconds` on each. With `digits`, the
+    /// autoencoder is also timed on real digits (see `runAutoencoder`).
+    public static func run(seconds: Double = 1, digits: Dataset? = nil) -> [Result] {
+        var results = runAutoencoder(seconds: seconds, digits: digits)
         let perSample: [(String, MLP)] = [("disc", DiscDemo.makeNetwork(seed: 1)),
                                           ("classify A", DigitNetwork.a.make(seed: 1)),
                                           ("classify B", DigitNetwork.b.make(seed: 1))]
@@ -33,11 +32,68 @@ public enum TrainingBenchmark {
         return results
     }
 
+    /// Times the autoencoder alone at batch 16 and 256, on 1 and 2 threads: on random inputs (every pixel
+    /// counts, so the first layer is dense), then, given `digits` (MNIST), on its first 2,048 images with the
+    /// first layer trained on the non-background pixels, as `mlp-train autoencoder` does.
+    public static func runAutoencoder(seconds: Double = 1, digits: Dataset? = nil) -> [Result] {
+        let configurations = [(16, 1), (16, 2), (256, 1), (256, 2)]
+        func label(_ batch: Int, _ threads: Int) -> String {
+            "batch \(batch), \(threads) thread" + (threads == 1 ? "" : "s")
+        }
+        let random = uniform(2048 * 784, seed: 2)
+        var results = configurations.map { batch, threads in
+            Result(name: "autoencoder, random inputs", configuration: label(batch, threads),
+                   samplesPerSecond: autoencoder(batchSize: batch, threads: threads, seconds: seconds, data: random))
+        }
+        if let digits, digits.pixelsPerImage == 784, digits.count >= 2048 {
+            // 2,048 digits spread over the whole set (the mosaics are stored class by class).
+            var images: [Float] = []
+            images.reserveCapacity(2048 * 784)
+            for s in 0..<2048 {
+                let image = s * digits.count / 2048
+                images += digits.images[(image * 784)..<((image + 1) * 784)]
+            }
+            if let background = SparseInputSGD.dominantValue(of: images).flatMap({ $0.fraction >= 0.5 ? $0.value : nil }) {
+                for (batch, threads) in configurations {
+                    let (dense, sparse, ratio) = pairedAutoencoder(batchSize: batch, threads: threads, seconds: seconds,
+                                                                   data: images, background: background)
+                    results.append(Result(name: "autoencoder, MNIST, dense first layer", configuration: label(batch, threads),
+                                          samplesPerSecond: dense))
+                    results.append(Result(name: "autoencoder, MNIST, sparse first layer",
+                                          configuration: label(batch, threads), samplesPerSecond: sparse, ratio: ratio))
+                }
+            }
+        }
+        return results
+    }
+
+    /// The autoencoder on `data` with a dense and with a sparse first layer, timed in alternating chunks so that
+    /// both see the same machine: the two median speeds and the median of sparse ÷ dense over the pairs.
+    static func pairedAutoencoder(batchSize: Int, threads: Int, seconds: Double, data: [Float],
+                                  background: Float) -> (dense: Double, sparse: Double, ratio: Double) {
+        var dense: [Double] = [], sparse: [Double] = [], ratios: [Double] = []
+        let clock = Stopwatch()
+        autoencoderStepper(batchSize: batchSize, threads: threads, data: data, background: nil) { denseStep in
+            autoencoderStepper(batchSize: batchSize, threads: threads, data: data, background: background) { sparseStep in
+                _ = chunkRate(denseStep)
+                _ = chunkRate(sparseStep)
+                while dense.count < 5 || clock.seconds < 2 * seconds {
+                    dense.append(chunkRate(denseStep))
+                    sparse.append(chunkRate(sparseStep))
+                    ratios.append(sparse.last! / dense.last!)
+                }
+            }
+        }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        return (median(dense), median(sparse), median(ratios))
+    }
+
     /// Formats results as an aligned plain-text table.
     public static func report(_ results: [Result]) -> String {
-        let table = [["network", "training", "samples/s"]]
-            + results.map { [$0.name, $0.configuration, String(Int($0.samplesPerSecond.rounded()))] }
-        let widths = (0..<3).map { column in table.map { $0[column].count }.max() ?? 0 }
+        let table = [["network", "training", "samples/s", "paired ratio"]]
+            + results.map { [$0.name, $0.configuration, String(Int($0.samplesPerSecond.rounded())),
+                             $0.ratio.map { String(format: "x%.2f", $0) } ?? ""] }
+        let widths = (0..<4).map { column in table.map { $0[column].count }.max() ?? 0 }
         return table.map { cells in
             cells.indices.map { column in
                 let pad = String(repeating: " ", count: widths[column] - cells[column].count)
@@ -52,19 +108,30 @@ public enum TrainingBenchmark {
         return (0..<count).map { _ in Float(generator.nextUniform()) }
     }
 
-    /// Samples per second of `DataParallelTrainer.step` on the autoencoder (inputs are their own targets).
-    static func autoencoder(batchSize: Int, threads: Int, seconds: Double) -> Double {
+    /// Samples per second of `DataParallelTrainer.step` on the autoencoder, on `data` (rows of 784 values that
+    /// are their own targets), with a sparse first layer when `background` is given.
+    static func autoencoder(batchSize: Int, threads: Int, seconds: Double, data: [Float],
+                            background: Float? = nil) -> Double {
+        autoencoderStepper(batchSize: batchSize, threads: threads, data: data, background: background) { step in
+            medianRate(seconds: seconds, step)
+        }
+    }
+
+    /// Calls `body` with a function that trains a fresh autoencoder one batch further on `data` (rows of 784
+    /// values that are their own targets) and returns the batch size.
+    static func autoencoderStepper<R>(batchSize: Int, threads: Int, data: [Float], background: Float?,
+                                      _ body: (() -> Int) -> R) -> R {
         let net = AutoencoderDemo.makeNetwork(seed: 1)
-        let trainer = DataParallelTrainer(network: net, batchSize: batchSize, threads: threads)
-        let samples = 2048
-        let data = uniform(samples * net.inputSize, seed: 2)
+        let trainer = DataParallelTrainer(network: net, batchSize: batchSize, threads: threads,
+                                          inputBackground: background)
+        let samples = data.count / net.inputSize
         var order = Array(0..<samples)
         var generator = SplitMix64(seed: 3)
         generator.shuffle(&order)
         var next = 0
         return data.withUnsafeBufferPointer { buffer in
             let x = buffer.baseAddress!
-            return medianRate(seconds: seconds) {
+            return body {
                 if next + batchSize > samples { next = 0 }
                 trainer.step(indices: order[next ..< next + batchSize], inputs: x, targets: x, learningRate: 1e-7)
                 next += batchSize
@@ -102,17 +169,19 @@ public enum TrainingBenchmark {
     /// these runs stream megabytes of weights, so they feel the other work on the machine, and the typical
     /// chunk says more than the luckiest one.
     static func medianRate(seconds: Double, _ body: () -> Int) -> Double {
-        func chunk() -> Double {
-            let clock = Stopwatch()
-            var samples = 0
-            repeat { samples += body() } while clock.seconds < 0.05
-            return Double(samples) / clock.seconds
-        }
-        _ = chunk()
+        _ = chunkRate(body)
         var rates: [Double] = []
         let clock = Stopwatch()
-        while rates.count < 5 || clock.seconds < seconds { rates.append(chunk()) }
+        while rates.count < 5 || clock.seconds < seconds { rates.append(chunkRate(body)) }
         rates.sort()
         return rates[rates.count / 2]
+    }
+
+    /// Samples per second of `body` (which returns the samples it trained) called until about 50 ms pass.
+    static func chunkRate(_ body: () -> Int) -> Double {
+        let clock = Stopwatch()
+        var samples = 0
+        repeat { samples += body() } while clock.seconds < 0.05
+        return Double(samples) / clock.seconds
     }
 }
