@@ -38,6 +38,9 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let digits = suite == .kernels ? nil : try digits()
+        if suite != .kernels, digits == nil {
+            printError("No MNIST folder (--data or $MLP_DATA): the autoencoder is timed on random inputs only.")
+        }
         if suite == .all || suite == .kernels {
             print(KernelBenchmark.report(KernelBenchmark.run(seconds: seconds)))
         }
