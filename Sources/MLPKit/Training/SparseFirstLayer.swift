@@ -183,18 +183,3 @@ final class SparseBatch {
         }
     }
 }
-
-/// y[0..<count] += a · x[0..<count].
-@inline(__always)
-private func axpy(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ a: Float, count: Int) {
-    let scale = splat(a)
-    var i = 0
-    while i + 8 <= count {
-        store8(load8(y + i).addingProduct(scale, load8(x + i)), y + i)
-        i += 8
-    }
-    while i < count {
-        y[i] = y[i].addingProduct(a, x[i])
-        i += 1
-    }
-}

@@ -126,7 +126,7 @@ final class SparseInputSGD {
         for j in 0..<n { h[j] = bias[j] + background * rowSums.pointer[j] + u.pointer[j] * ones }
         for j in n..<stride { h[j] = 0 }
         for e in range {
-            sparseAxpy(h, UnsafePointer(vT.pointer + Int(indices[e]) * stride), values[e], count: stride)
+            axpy(h, UnsafePointer(vT.pointer + Int(indices[e]) * stride), values[e], count: stride)
         }
         let a0 = workspace.activations[0].pointer
         a0.update(from: h, count: n)
@@ -149,19 +149,8 @@ final class SparseInputSGD {
         let scaled = h                                   // reuse: −η·δ, padded with zeros
         for j in 0..<stride { scaled[j] = -learningRate * delta[j] }
         for e in range {
-            sparseAxpy(vT.pointer + Int(indices[e]) * stride, UnsafePointer(scaled), values[e], count: stride)
+            axpy(vT.pointer + Int(indices[e]) * stride, UnsafePointer(scaled), values[e], count: stride)
         }
         return lossValue
-    }
-}
-
-/// y[0..<count] += a · x[0..<count], count a multiple of 8 (one padded row of Vᵀ).
-@inline(__always)
-private func sparseAxpy(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ a: Float, count: Int) {
-    let scale = SIMD8<Float>(repeating: a)
-    var i = 0
-    while i < count {
-        store8(load8(y + i).addingProduct(scale, load8(x + i)), y + i)
-        i &+= 8
     }
 }
