@@ -22,6 +22,23 @@ import Testing
         return (0..<(300 * 40)).map { _ in generator.nextUniform() < 0.8 ? background : Float(generator.nextUniform()) }
     }
 
+    /// The order in which `train` visits the 300 samples.
+    func visitingOrder() -> [Int] {
+        var order = Array(0..<300)
+        var generator = SplitMix64(seed: 11)
+        generator.shuffle(&order)
+        return order
+    }
+
+    /// The reference for one trainer step: `backward` over the first `rows` samples `train` visits, then `step`.
+    func backwardAndStep(firstRows rows: Int) throws -> MLP {
+        let net = network()
+        let batch = Matrix(stacking: visitingOrder().prefix(rows).map { Array(inputs[$0 * 40 ..< ($0 + 1) * 40]) })
+        try net.backward(batch, targets: batch)
+        net.step(learningRate: 0.01)
+        return net
+    }
+
     /// `steps` trainer steps on `data` (inputs are their own targets), with a sparse first layer when
     /// `background` is given.
     func train(threads: Int, shardRows: Int?, batchSize: Int = 50, steps: Int = 6, data: [Float]? = nil,
@@ -29,9 +46,7 @@ import Testing
         let net = network ?? self.network()
         let trainer = DataParallelTrainer(network: net, batchSize: batchSize, threads: threads, shardRows: shardRows,
                                           inputBackground: background)
-        var order = Array(0..<300)
-        var generator = SplitMix64(seed: 11)
-        generator.shuffle(&order)
+        let order = visitingOrder()
         (data ?? inputs).withUnsafeBufferPointer { x in
             for s in 0..<steps {
                 let lower = s * batchSize
@@ -53,13 +68,7 @@ import Testing
     @Test func aStepIsTheSummedBatchGradientStep() throws {
         // One trainer step with 7 shards (the last short) against backward over the batch + step.
         let trained = train(threads: 2, shardRows: 8, batchSize: 50, steps: 1)
-        let net = network()
-        var order = Array(0..<300)
-        var generator = SplitMix64(seed: 11)
-        generator.shuffle(&order)
-        let batch = Matrix(stacking: order.prefix(50).map { Array(inputs[$0 * 40 ..< ($0 + 1) * 40]) })
-        try net.backward(batch, targets: batch)
-        net.step(learningRate: 0.01)
+        let net = try backwardAndStep(firstRows: 50)
         // The shards' partial sums are added in another order than one 50-row kernel call: allow float rounding.
         let difference = maxDifference(trained.parameters, net.parameters)
         #expect(difference < 1e-5, "max difference \(difference)")
@@ -81,13 +90,7 @@ import Testing
     @Test func aSingleShardStepsInPlaceLikeBackwardAndStep() throws {
         // One shard of 20 rows: the step is taken inside backpropagation, with no gradient buffer.
         let trained = train(threads: 2, shardRows: 20, batchSize: 20, steps: 1)
-        let net = network()
-        var order = Array(0..<300)
-        var generator = SplitMix64(seed: 11)
-        generator.shuffle(&order)
-        let batch = Matrix(stacking: order.prefix(20).map { Array(inputs[$0 * 40 ..< ($0 + 1) * 40]) })
-        try net.backward(batch, targets: batch)
-        net.step(learningRate: 0.01)
+        let net = try backwardAndStep(firstRows: 20)
         let difference = maxDifference(trained.parameters, net.parameters)
         #expect(difference < 1e-6, "max difference \(difference)")
         // And several steps, on any thread count, give the same bits.
