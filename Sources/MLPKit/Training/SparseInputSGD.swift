@@ -145,9 +145,10 @@ final class SparseInputSGD {
             u.pointer[j] -= learningRate * background * d
             rowSums.pointer[j] -= learningRate * d * zSum
         }
-        for j in n..<stride { delta[j] = 0 }
+        // δ has n entries (its buffer may end there, when this is the widest layer); the padding is zeros.
         let scaled = h                                   // reuse: −η·δ, padded with zeros
-        for j in 0..<stride { scaled[j] = -learningRate * delta[j] }
+        for j in 0..<n { scaled[j] = -learningRate * delta[j] }
+        for j in n..<stride { scaled[j] = 0 }
         for e in range {
             axpy(vT.pointer + Int(indices[e]) * stride, UnsafePointer(scaled), values[e], count: stride)
         }
