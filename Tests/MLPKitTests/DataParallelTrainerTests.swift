@@ -4,36 +4,67 @@ import Testing
 @testable import MLPKit
 
 @Suite struct DataParallelTrainerTests {
-    func network() -> MLP {
-        let net = MLP(inputSize: 40, loss: .squared, seed: 9)
-        net.addLayer(24, activation: .leakyReLU, name: "encode")
-        net.addLayer(2, activation: .logistic, name: "latent")
-        net.addLayer(24, activation: .leakyReLU, name: "up")
-        net.addLayer(40, activation: .logistic)
-        return net
+    /// The networks the trainer is tested on; their first layers' widths are not multiples of 8, so the sparse
+    /// first layer's vector tails run.
+    enum Shape: CaseIterable, CustomStringConvertible {
+        /// 300 → 110 → 2 → 110 → 300: 66,962 parameters, over `parallelReductionMinimum`, so the reduction runs
+        /// on several workers (5 blocks, 3 with a sparse first layer, plus 2 output blocks of 64 and 46).
+        case wide
+        /// 30 → 37 → 12 → 30: the first hidden layer is the widest (its δ fills its buffer exactly).
+        case firstLayerWidest
+        /// 40 → 20 → 2 → 20 → 40: a first layer narrower than one 8-float vector plus a tail.
+        case narrow
+
+        var widths: [Int] {
+            switch self {
+            case .wide: [300, 110, 2, 110, 300]
+            case .firstLayerWidest: [30, 37, 12, 30]
+            case .narrow: [40, 20, 2, 20, 40]
+            }
+        }
+
+        var inputs: Int { widths[0] }
+
+        var description: String { widths.map(String.init).joined(separator: "-") }
+
+        /// Leaky ReLU inside, logistic at the end (the inputs are their own targets, in [0, 1]).
+        func network(seed: UInt64 = 9) -> MLP {
+            let net = MLP(inputSize: widths[0], loss: .squared, seed: seed)
+            for (l, width) in widths.dropFirst().enumerated() {
+                let last = l == widths.count - 2
+                net.addLayer(width, activation: last || width == 2 ? .logistic : .leakyReLU)
+            }
+            return net
+        }
     }
 
-    /// 300 samples in [0, 1] and a fixed visiting order.
-    let inputs = randomValues(300 * 40, seed: 10).map { 1 / (1 + expf(-$0)) }
+    static let samples = 300
 
-    /// 300 samples of 40 inputs where about 80% of the values are `background` (the rest uniform in [0, 1]).
-    func imageLike(background: Float) -> [Float] {
+    /// `samples` inputs in [0, 1] for `shape`.
+    func smooth(_ shape: Shape) -> [Float] {
+        randomValues(Self.samples * shape.inputs, seed: 10).map { 1 / (1 + expf(-$0)) }
+    }
+
+    /// `samples` inputs for `shape` where about 80% of the values are `background` (the rest uniform in [0, 1]).
+    func imageLike(_ shape: Shape, background: Float) -> [Float] {
         var generator = SplitMix64(seed: 12)
-        return (0..<(300 * 40)).map { _ in generator.nextUniform() < 0.8 ? background : Float(generator.nextUniform()) }
+        return (0..<(Self.samples * shape.inputs)).map { _ in
+            generator.nextUniform() < 0.8 ? background : Float(generator.nextUniform())
+        }
     }
 
-    /// The order in which `train` visits the 300 samples.
+    /// The order in which `train` visits the samples.
     func visitingOrder() -> [Int] {
-        var order = Array(0..<300)
+        var order = Array(0..<Self.samples)
         var generator = SplitMix64(seed: 11)
         generator.shuffle(&order)
         return order
     }
 
     /// The reference for one trainer step: `backward` over the first `rows` samples `train` visits, then `step`.
-    func backwardAndStep(firstRows rows: Int) throws -> MLP {
-        let net = network()
-        let batch = Matrix(stacking: visitingOrder().prefix(rows).map { Array(inputs[$0 * 40 ..< ($0 + 1) * 40]) })
+    func backwardAndStep(_ shape: Shape, data: [Float], firstRows rows: Int) throws -> MLP {
+        let net = shape.network(), k = shape.inputs
+        let batch = Matrix(stacking: visitingOrder().prefix(rows).map { Array(data[$0 * k ..< ($0 + 1) * k]) })
         try net.backward(batch, targets: batch)
         net.step(learningRate: 0.01)
         return net
@@ -41,16 +72,16 @@ import Testing
 
     /// `steps` trainer steps on `data` (inputs are their own targets), with a sparse first layer when
     /// `background` is given.
-    func train(threads: Int, shardRows: Int?, batchSize: Int = 50, steps: Int = 6, data: [Float]? = nil,
+    func train(_ shape: Shape, data: [Float], threads: Int, shardRows: Int?, batchSize: Int = 50, steps: Int = 6,
                background: Float? = nil, network: MLP? = nil) -> MLP {
-        let net = network ?? self.network()
+        let net = network ?? shape.network()
         let trainer = DataParallelTrainer(network: net, batchSize: batchSize, threads: threads, shardRows: shardRows,
                                           inputBackground: background)
         let order = visitingOrder()
-        (data ?? inputs).withUnsafeBufferPointer { x in
+        data.withUnsafeBufferPointer { x in
             for s in 0..<steps {
                 let lower = s * batchSize
-                trainer.step(indices: order[lower ..< min(300, lower + batchSize)], inputs: x.baseAddress!,
+                trainer.step(indices: order[lower ..< min(Self.samples, lower + batchSize)], inputs: x.baseAddress!,
                              targets: x.baseAddress!, learningRate: 0.01)
             }
         }
@@ -58,21 +89,33 @@ import Testing
         return net
     }
 
-    @Test func weightsAreBitIdenticalForAnyThreadCount() {
-        let reference = train(threads: 1, shardRows: 8).parameters
+    @Test func theWideNetworkReducesOnSeveralWorkers() {
+        #expect(Shape.wide.network().parameterCount >= DataParallelTrainer.parallelReductionMinimum)
+    }
+
+    @Test(arguments: Shape.allCases)
+    func weightsAreBitIdenticalForAnyThreadCount(shape: Shape) {
+        // 7 shards of up to 8 rows per batch of 50, so every step runs the reduction.
+        let data = smooth(shape)
+        let reference = train(shape, data: data, threads: 1, shardRows: 8).parameters
+        #expect(maxDifference(reference, shape.network().parameters) > 1e-3, "the steps must move the weights")
         for threads in [2, 3, 8] {
-            #expect(train(threads: threads, shardRows: 8).parameters == reference, "threads \(threads)")
+            #expect(train(shape, data: data, threads: threads, shardRows: 8).parameters == reference,
+                    "threads \(threads)")
         }
     }
 
-    @Test func aStepIsTheSummedBatchGradientStep() throws {
+    @Test(arguments: Shape.allCases)
+    func aStepIsTheSummedBatchGradientStep(shape: Shape) throws {
         // One trainer step with 7 shards (the last short) against backward over the batch + step.
-        let trained = train(threads: 2, shardRows: 8, batchSize: 50, steps: 1)
-        let net = try backwardAndStep(firstRows: 50)
-        // The shards' partial sums are added in another order than one 50-row kernel call: allow float rounding.
+        let data = smooth(shape)
+        let trained = train(shape, data: data, threads: 2, shardRows: 8, batchSize: 50, steps: 1)
+        let net = try backwardAndStep(shape, data: data, firstRows: 50)
+        // The shards' partial sums are added in another order than one 50-row kernel call: allow float rounding,
+        // far below what one step moves.
         let difference = maxDifference(trained.parameters, net.parameters)
         #expect(difference < 1e-5, "max difference \(difference)")
-        #expect(difference > 0 || trained.parameters == net.parameters)
+        #expect(maxDifference(net.parameters, shape.network().parameters) > 1e-3, "the step must move the weights")
     }
 
     @Test func shardSizeDependsOnTheBatchAndNetworkOnly() {
@@ -87,25 +130,27 @@ import Testing
         #expect(DataParallelTrainer(network: net, batchSize: 1024, threads: 1).shardCount == 8)
     }
 
-    @Test func aSingleShardStepsInPlaceLikeBackwardAndStep() throws {
+    @Test(arguments: Shape.allCases)
+    func aSingleShardStepsInPlaceLikeBackwardAndStep(shape: Shape) throws {
         // One shard of 20 rows: the step is taken inside backpropagation, with no gradient buffer.
-        let trained = train(threads: 2, shardRows: 20, batchSize: 20, steps: 1)
-        let net = try backwardAndStep(firstRows: 20)
+        let data = smooth(shape)
+        let trained = train(shape, data: data, threads: 2, shardRows: 20, batchSize: 20, steps: 1)
+        let net = try backwardAndStep(shape, data: data, firstRows: 20)
         let difference = maxDifference(trained.parameters, net.parameters)
         #expect(difference < 1e-6, "max difference \(difference)")
         // And several steps, on any thread count, give the same bits.
-        let reference = train(threads: 1, shardRows: 20, batchSize: 20).parameters
-        #expect(train(threads: 3, shardRows: 20, batchSize: 20).parameters == reference)
+        let reference = train(shape, data: data, threads: 1, shardRows: 20, batchSize: 20).parameters
+        #expect(train(shape, data: data, threads: 3, shardRows: 20, batchSize: 20).parameters == reference)
     }
 
-    @Test(arguments: [Float(1), 0])
-    func aSparseFirstLayerTrainsLikeTheDenseOne(background: Float) {
+    @Test(arguments: Shape.allCases, [Float(1), 0])
+    func aSparseFirstLayerTrainsLikeTheDenseOne(shape: Shape, background: Float) {
         // One in-place shard (batch 20) and seven shards (batch 50, the last short), on 2 threads.
-        let data = imageLike(background: background)
-        let initial = network().parameters
+        let data = imageLike(shape, background: background)
+        let initial = shape.network().parameters
         for (shardRows, batchSize) in [(20, 20), (8, 50)] {
-            let dense = train(threads: 2, shardRows: shardRows, batchSize: batchSize, data: data).parameters
-            let sparse = train(threads: 2, shardRows: shardRows, batchSize: batchSize, data: data,
+            let dense = train(shape, data: data, threads: 2, shardRows: shardRows, batchSize: batchSize).parameters
+            let sparse = train(shape, data: data, threads: 2, shardRows: shardRows, batchSize: batchSize,
                                background: background).parameters
             // W is held as V + u·1ᵀ while training, so the rounding differs; the steps themselves move the
             // weights by ~1e-2, four orders of magnitude more than the tolerance.
@@ -115,30 +160,47 @@ import Testing
         }
     }
 
-    @Test func sparseWeightsAreBitIdenticalForAnyThreadCount() {
-        let data = imageLike(background: 1)
-        let reference = train(threads: 1, shardRows: 8, data: data, background: 1).parameters
+    @Test(arguments: Shape.allCases)
+    func sparseWeightsAreBitIdenticalForAnyThreadCount(shape: Shape) {
+        let data = imageLike(shape, background: 1)
+        let reference = train(shape, data: data, threads: 1, shardRows: 8, background: 1).parameters
         for threads in [2, 3, 8] {
-            #expect(train(threads: threads, shardRows: 8, data: data, background: 1).parameters == reference,
+            #expect(train(shape, data: data, threads: threads, shardRows: 8, background: 1).parameters == reference,
                     "threads \(threads)")
         }
     }
 
-    @Test func aSparseSingleLayerNetworkTrainsLikeTheDenseOne() {
+    @Test(arguments: [20, 37])
+    func aSparseSingleLayerNetworkTrainsLikeTheDenseOne(width: Int) {
         // The first layer is also the output layer: its dL/dz comes straight from the loss.
         func oneLayer() -> MLP {
             let net = MLP(inputSize: 40, loss: .squared, seed: 13)
-            net.addLayer(40, activation: .logistic)
+            net.addLayer(width, activation: .logistic)
             return net
         }
-        let data = imageLike(background: 0)
+        let data = imageLike(.narrow, background: 0)
+        let targets = (0..<Self.samples).flatMap { s in data[s * 40 ..< s * 40 + width] }
         for (shardRows, batchSize) in [(20, 20), (8, 50)] {
-            let dense = train(threads: 2, shardRows: shardRows, batchSize: batchSize, data: data,
-                              network: oneLayer()).parameters
-            let sparse = train(threads: 2, shardRows: shardRows, batchSize: batchSize, data: data, background: 0,
-                               network: oneLayer()).parameters
+            func run(background: Float?) -> [Float] {
+                let net = oneLayer()
+                let trainer = DataParallelTrainer(network: net, batchSize: batchSize, threads: 2,
+                                                  shardRows: shardRows, inputBackground: background)
+                let order = visitingOrder()
+                data.withUnsafeBufferPointer { x in
+                    targets.withUnsafeBufferPointer { y in
+                        for s in 0..<6 {
+                            trainer.step(indices: order[s * batchSize ..< (s + 1) * batchSize], inputs: x.baseAddress!,
+                                         targets: y.baseAddress!, learningRate: 0.01)
+                        }
+                    }
+                }
+                trainer.storeWeights()
+                return net.parameters
+            }
+            let dense = run(background: nil), sparse = run(background: 0)
             let difference = maxDifference(dense, sparse)
             #expect(difference < 2e-6, "shards of \(shardRows): max difference \(difference)")
+            #expect(maxDifference(dense, oneLayer().parameters) > 1e-2, "the steps must move the weights")
         }
     }
 }

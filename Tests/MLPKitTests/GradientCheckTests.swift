@@ -34,8 +34,10 @@ import Testing
             net.parameters = shifted
             let minus = try net.loss(x, target: target)
             let numeric = (plus - minus) / (2 * h)
+            // A NaN or infinite gradient or loss counts as infinitely wrong (NaN compares false with anything).
             let error = abs(numeric - analytic[i]) / (2e-3 + 2e-2 * abs(numeric))
-            if error > worst { worst = error; worstIndex = i }
+            let counted = error.isFinite ? error : .infinity
+            if counted > worst { worst = counted; worstIndex = i }
         }
         net.parameters = theta
         return (worst, worstIndex)

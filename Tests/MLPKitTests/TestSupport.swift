@@ -1,4 +1,7 @@
-// Helpers shared by the tests: seeded random data and closeness checks that report how far apart values are.
+// Helpers shared by the tests: seeded random data, closeness checks that report how far apart values are, and
+// the rule for tests that need something from outside (data sets, the built binary, optional packages).
+import Foundation
+import Testing
 @testable import MLPKit
 
 /// `count` normal samples scaled by `scale`, from a generator seeded with `seed`.
@@ -7,13 +10,40 @@ func randomValues(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
     return (0..<count).map { _ in generator.nextGaussian() * scale }
 }
 
-/// The largest |a[i] − b[i]|.
+/// The largest |a[i] − b[i]|; infinity when any value is NaN or infinite, or the counts differ, so a
+/// comparison `< tolerance` fails on broken numbers instead of skipping them.
 func maxDifference(_ a: [Float], _ b: [Float]) -> Float {
-    precondition(a.count == b.count)
-    return zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
+    guard a.count == b.count else { return .infinity }
+    var worst: Float = 0
+    for (x, y) in zip(a, b) {
+        let difference = abs(x - y)
+        guard difference.isFinite else { return .infinity }
+        worst = max(worst, difference)
+    }
+    return worst
 }
 
 /// A one-hot row of `count` with a 1 at `index`.
 func oneHot(_ index: Int, count: Int) -> [Float] {
     (0..<count).map { $0 == index ? 1 : 0 }
+}
+
+/// True when the tests run under CI (`CI=true`): then a missing data set, binary or package fails its tests
+/// instead of skipping them, so a green run means they ran.
+let underCI = ProcessInfo.processInfo.environment["CI"] == "true"
+
+/// Runs a test when `available`, and always under CI, where the test then fails on what is missing (tests
+/// reach the resource through `#require` or a throwing helper). Elsewhere it skips with `reason`.
+func requires(_ available: Bool, _ reason: Comment) -> ConditionTrait {
+    .enabled(if: available || underCI, reason)
+}
+
+@Suite struct TestSupportTests {
+    @Test func maxDifferenceSeesNaNAndInfinity() {
+        #expect(maxDifference([1, 2], [1, 2.5]) == 0.5)
+        #expect(maxDifference([1, 2], [.nan, .nan]) == .infinity)
+        #expect(maxDifference([.nan], [.nan]) == .infinity)
+        #expect(maxDifference([1], [.infinity]) == .infinity)
+        #expect(maxDifference([1], [1, 2]) == .infinity)
+    }
 }

@@ -161,6 +161,9 @@ public final class DataParallelTrainer {
         return loss
     }
 
+    /// Networks with fewer parameters than this reduce on one worker: the fan-out costs more than it saves.
+    static let parallelReductionMinimum = 4 * 16_384
+
     /// parameters[i] −= learningRate × (g₀[i] + g₁[i] + …), shards added in order; the parameter range is split
     /// into fixed blocks across the workers, so each element's sum is formed the same way on any thread count.
     /// A sparse first layer takes its step here too, shard after shard, its outputs split into fixed blocks.
@@ -175,7 +178,7 @@ public final class DataParallelTrainer {
         let outputBlock = 64                                     // a multiple of 8, see SparseFirstLayer.descend
         let sparseBlocks = (sparseOutputs + outputBlock - 1) / outputBlock
         let blocks = denseBlocks + sparseBlocks
-        let workers = count < 4 * blockSize ? 1 : min(threads, blocks)
+        let workers = count < Self.parallelReductionMinimum ? 1 : min(threads, blocks)
         forEachWorker(workers) { worker in
             for block in stride(from: worker, to: blocks, by: workers) {
                 if block < denseBlocks {
