@@ -1,6 +1,7 @@
 // The built `mlp-train` tool: help text, exit codes and error messages, and one end-to-end run.
 import Foundation
 import Testing
+@testable import MLPKit
 
 /// The mlp-train binary next to the test bundle (SwiftPM builds it with the tests), or nil.
 let mlpTrainBinary: String? = {
@@ -13,10 +14,11 @@ let mlpTrainBinary: String? = {
     return nil
 }()
 
-/// Runs mlp-train with `arguments`; returns the exit status, stdout and stderr.
+/// Runs mlp-train with `arguments`; returns the exit status, stdout and stderr. Throws when there is no binary.
 func runTool(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+    guard let binary = mlpTrainBinary else { throw MLPError("no mlp-train binary beside the test bundle") }
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: mlpTrainBinary!)
+    process.executableURL = URL(fileURLWithPath: binary)
     process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     env.removeValue(forKey: "MLP_DATA")
@@ -32,7 +34,7 @@ func runTool(_ arguments: [String], environment: [String: String] = [:]) throws 
     return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
 }
 
-@Suite(.enabled(if: mlpTrainBinary != nil, "needs the built mlp-train")) struct CommandLineTests {
+@Suite(requires(mlpTrainBinary != nil, "needs the built mlp-train")) struct CommandLineTests {
     @Test func helpListsEveryCommand() throws {
         let result = try runTool(["--help"])
         #expect(result.status == 0)
@@ -70,5 +72,20 @@ func runTool(_ arguments: [String], environment: [String: String] = [:]) throws 
         #expect(result.out.contains("final accuracy"))
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: folder))
         #expect(files == ["metrics.csv", "summary.json", "frame-0001.png", "frame-0002.png"])
+    }
+
+    @Test(requires(mnistAvailable, "needs MNIST in $MLP_DATA"))
+    func classifyRecordsWhichFirstLayerItUsed() throws {
+        let folder = NSTemporaryDirectory() + "cli-classify-\(UInt64.random(in: 0...UInt64.max))"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let data = try #require(ProcessInfo.processInfo.environment["MLP_DATA"])
+        for (flags, sparse) in [([String](), true), (["--dense-first-layer"], false)] {
+            let result = try runTool(["classify", "--network", "a", "--epochs", "1", "--threads", "2",
+                                      "--data", data, "--output", folder] + flags)
+            #expect(result.status == 0, "\(result.err)")
+            let summary = try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: folder + "/summary.json"))) as? [String: Any]
+            #expect(summary?["sparseFirstLayer"] as? Bool == sparse, "\(flags)")
+        }
     }
 }

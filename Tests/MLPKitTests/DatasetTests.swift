@@ -4,27 +4,11 @@ import Foundation
 import Testing
 @testable import MLPKit
 
-/// The real MNIST mosaics, from the MLP_DATA environment variable (nil when unset or not a folder).
-private let realDataFolder: String? = {
-    guard let folder = ProcessInfo.processInfo.environment["MLP_DATA"], !folder.isEmpty else {
-        print("DatasetTests: MLP_DATA is not set; the tests on the real MNIST data are skipped")
-        return nil
-    }
-    guard MNIST.isFolder(folder) else {
-        print("DatasetTests: MLP_DATA=\(folder) is not a folder; the tests on the real MNIST data are skipped")
-        return nil
-    }
-    return folder
-}()
-
-/// The real data, loaded once for all the tests that use it.
-private let realMNIST: Result<MNIST, any Error>? = realDataFolder.map { folder in Result { try MNIST.load(from: folder) } }
-
 /// Debian's dataset-fashion-mnist package: a real IDX set (gzip), Fashion-MNIST.
 private let fashionFolder = "/usr/share/datasets/fashion-mnist"
 private let fashionPresent: Bool = {
     let present = MNIST.isFile(fashionFolder + "/train-images-idx3-ubyte.gz")
-    if !present { print("DatasetTests: \(fashionFolder) is absent (package dataset-fashion-mnist); its test is skipped") }
+    if !present { print("DatasetTests: \(fashionFolder) is absent (install Debian's dataset-fashion-mnist)") }
     return present
 }()
 
@@ -261,19 +245,23 @@ private func expectError(_ problem: String, naming file: String, _ body: () thro
 
     // MARK: Real data
 
-    @Test(.enabled(if: realDataFolder != nil, "set MLP_DATA to the mnist-png folder to run this test"))
+    @Test(requires(mnistAvailable, "set MLP_DATA to the mnist-png folder to run this test"))
     func realMosaicsHaveMNISTsCountsAndStatistics() throws {
-        let mnist = try #require(realMNIST).get()
+        let mnist = try sharedMNIST.get()
+        // Counts as published with MNIST; means and background shares from an independent reader (zlib + numpy,
+        // References/mnist_png_reference.py).
+        let reference = try MosaicReference.load()
         #expect(mnist.format == .pngMosaics)
-        #expect(mnist.train.count == 60_000)
-        #expect(mnist.test.count == 10_000)
+        #expect(mnist.train.count == 60_000 && reference.train.count == 60_000)
+        #expect(mnist.test.count == 10_000 && reference.test.count == 10_000)
         #expect(mnist.train.classCounts() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949])
         #expect(mnist.test.classCounts() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009])
+        #expect(mnist.train.classCounts() == reference.train.class_counts)
+        #expect(mnist.test.classCounts() == reference.test.class_counts)
         // Class by class, in order.
         #expect(mnist.train.labels == mnist.train.labels.sorted())
-        // Measured: train mean 0.869340, background 80.880%; test mean 0.867485, background 80.724%
-        // (the data README's "80.7% of all pixels" matches the test set; both sets together give 80.86%).
-        for (data, expectedMean, expectedShare) in [(mnist.train, 0.869340, 0.808798), (mnist.test, 0.867485, 0.807242)] {
+        for (data, expected) in [(mnist.train, reference.train), (mnist.test, reference.test)] {
+            let (expectedMean, expectedShare) = (expected.mean_pixel, expected.background_share)
             #expect(data.images.count == data.count * 784)
             var sum = 0.0
             var background = 0
@@ -292,7 +280,7 @@ private func expectError(_ problem: String, naming file: String, _ body: () thro
         }
     }
 
-    @Test(.enabled(if: fashionPresent, "install Debian's dataset-fashion-mnist package to run this test"))
+    @Test(requires(fashionPresent, "install Debian's dataset-fashion-mnist package to run this test"))
     func realIDXFilesFromFashionMNIST() throws {
         let data = try MNIST.load(from: fashionFolder)
         #expect(data.format == .idx)

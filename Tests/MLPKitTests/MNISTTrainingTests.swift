@@ -1,51 +1,138 @@
-// Training on the real digits: accuracy and loss floors. These need MNIST ($MLP_DATA) and skip without it.
+// Training on the real digits: accuracy and loss floors, and thread-count independence on real data. These need
+// MNIST ($MLP_DATA): they skip without it, and fail without it under CI.
 import Foundation
 import Testing
 @testable import MLPKit
 
-/// MNIST from $MLP_DATA, loaded once for all tests; nil (and a printed reason) when it is not available.
-let sharedMNIST: MNIST? = {
+/// MNIST from $MLP_DATA, loaded once for all tests, or why it is not available.
+let sharedMNIST: Result<MNIST, MLPError> = {
     guard let folder = ProcessInfo.processInfo.environment["MLP_DATA"], !folder.isEmpty else {
-        print("skipping MNIST training tests: MLP_DATA is not set (point it at a folder holding MNIST)")
-        return nil
+        print("MNIST tests: MLP_DATA is not set (point it at a folder holding MNIST)")
+        return .failure(MLPError("MLP_DATA is not set: point it at a folder holding MNIST"))
     }
-    do { return try MNIST.load(from: folder) } catch {
-        print("skipping MNIST training tests: \(error)")
-        return nil
+    do { return .success(try MNIST.load(from: folder)) } catch {
+        print("MNIST tests: \(error)")
+        return .failure(MLPError("cannot load MNIST from MLP_DATA=\(folder): \(error)"))
     }
 }()
 
+/// True when MNIST loaded.
+let mnistAvailable = (try? sharedMNIST.get()) != nil
+
+/// Reference figures computed from the PNG mosaics by an independent reader (zlib + numpy), with the script
+/// beside them: `References/mnist_png_reference.py`.
+struct MosaicReference: Decodable {
+    struct Split: Decodable {
+        let count: Int
+        let class_counts: [Int]
+        let mean_pixel: Double
+        let background_share: Double
+    }
+    struct PCA2: Decodable {
+        let variance_explained: Double
+        let test_loss: Double
+    }
+    let train: Split
+    let test: Split
+    let pca2: PCA2
+
+    static func load() throws -> MosaicReference {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("References/mnist-png.json")
+        return try JSONDecoder().decode(MosaicReference.self, from: Data(contentsOf: path))
+    }
+}
+
 @Suite(.serialized) struct MNISTTrainingTests {
-    @Test(.enabled(if: sharedMNIST != nil, "needs MNIST in $MLP_DATA"))
-    func networkAClassifiesDigitsAfterTwoEpochs() throws {
+    /// Both networks after four epochs of per-sample SGD on dark-background digits (learning rate 0.003,
+    /// constant). The floors are above what any linear model reaches on MNIST (softmax regression: about
+    /// 92%), so they fail when a hidden layer does not learn. Measured here: A 95.4%, B 96.1%.
+    @Test(requires(mnistAvailable, "needs MNIST in $MLP_DATA"))
+    func bothNetworksBeatALinearModel() throws {
+        let mnist = try sharedMNIST.get()
+        let inverted = MNIST(train: mnist.train.inverted(), test: mnist.test.inverted(), format: mnist.format)
         var options = ClassifyDemo.Options()
-        options.networks = [.a]
-        options.epochs = 2
+        options.epochs = 4
+        options.schedule = .constant
         options.threads = 2
         options.output = nil
-        let summary = try ClassifyDemo.run(options, data: sharedMNIST!)
-        // Per-sample SGD from the documented defaults reaches ~91% on the test set after two epochs.
-        #expect(summary.networks[0].finalTestAccuracy > 0.89, "test accuracy \(summary.networks[0].finalTestAccuracy)")
+        let summary = try ClassifyDemo.run(options, data: inverted)
+        let accuracies = summary.networks.map(\.finalTestAccuracy)
+        #expect(summary.networks.map(\.network) == [.a, .b])
+        #expect(summary.sparseFirstLayer, "one value fills most images, so the sparse first layer is used")
+        #expect(accuracies[0] > 0.945, "network A: test accuracy \(accuracies[0])")
+        #expect(accuracies[1] > 0.955, "network B: test accuracy \(accuracies[1])")
     }
 
-    @Test(.enabled(if: sharedMNIST != nil, "needs MNIST in $MLP_DATA"))
+    /// The documented defaults, white-background digits as stored, dense and sparse first layers: the same SGD
+    /// up to float rounding, so the two runs agree closely (measured: 87.05% after one epoch).
+    @Test(requires(mnistAvailable, "needs MNIST in $MLP_DATA"))
+    func denseAndSparseFirstLayersAgree() throws {
+        let mnist = try sharedMNIST.get()
+        var options = ClassifyDemo.Options()
+        options.networks = [.a]
+        options.epochs = 1
+        options.threads = 2
+        options.output = nil
+        let sparse = try ClassifyDemo.run(options, data: mnist)
+        options.sparseInputs = false
+        let dense = try ClassifyDemo.run(options, data: mnist)
+        #expect(sparse.sparseFirstLayer && !dense.sparseFirstLayer)
+        let (a, b) = (sparse.networks[0].finalTestAccuracy, dense.networks[0].finalTestAccuracy)
+        #expect(a > 0.85 && abs(a - b) < 0.002, "sparse \(a), dense \(b)")
+    }
+
+    @Test(requires(mnistAvailable, "needs MNIST in $MLP_DATA"))
     func pcaMatchesTheNumpyReference() throws {
+        let mnist = try sharedMNIST.get()
+        let reference = try MosaicReference.load().pca2
         var options = PCADemo.Options()
         options.output = nil
         options.threads = 2
-        let summary = try PCADemo.run(options, data: sharedMNIST!)
-        // numpy on the same training images: 16.80% of the variance; test loss 43.5 with clipping.
-        #expect(abs(summary.varianceExplained - 0.1680) < 0.0005, "variance explained \(summary.varianceExplained)")
-        #expect(abs(summary.testLoss - 43.5) < 0.1, "test loss \(summary.testLoss)")
+        let summary = try PCADemo.run(options, data: mnist)
+        #expect(abs(summary.varianceExplained - reference.variance_explained) < 0.0002,
+                "variance explained \(summary.varianceExplained), numpy \(reference.variance_explained)")
+        #expect(abs(summary.testLoss - reference.test_loss) < 0.02,
+                "test loss \(summary.testLoss), numpy \(reference.test_loss)")
+    }
+
+    /// Batches of 256 are two shards of 128, so every step runs the parallel reduction and the sparse first
+    /// layer's blocked step; the model file must not depend on the thread count.
+    @Test(requires(mnistAvailable, "needs MNIST in $MLP_DATA"))
+    func autoencoderModelIsIdenticalOnOneTwoAndThreeThreads() throws {
+        let mnist = try sharedMNIST.get()
+        // 2,048 training digits from every class (the sets are stored class by class), 256 test digits.
+        let picked = (0..<2048).map { $0 * (mnist.train.count / 2048) }
+        let train = try Dataset(images: picked.flatMap { Array(mnist.train.image($0)) },
+                                labels: picked.map { mnist.train.labels[$0] })
+        let subset = MNIST(train: train, test: mnist.test.prefix(256), format: mnist.format)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ae-threads-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var models: [Data] = []
+        for threads in [1, 2, 3] {
+            var options = AutoencoderDemo.Options()
+            options.epochs = 1
+            options.batchSize = 256
+            options.learningRate = 1e-5
+            options.threads = threads
+            options.output = folder + "/\(threads)"
+            let summary = try AutoencoderDemo.run(options, data: subset)
+            #expect(summary.shardsPerBatch == 2 && summary.sparseFirstLayer)
+            models.append(try Data(contentsOf: URL(fileURLWithPath: options.output! + "/model.safetensors")))
+        }
+        #expect(models[1] == models[0], "2 threads")
+        #expect(models[2] == models[0], "3 threads")
     }
 
     /// The homework's recipe, in full: three epochs of batch-16 gradient descent must beat PCA's 43.5.
-    @Test(.enabled(if: sharedMNIST != nil, "needs MNIST in $MLP_DATA"))
+    @Test(requires(mnistAvailable, "needs MNIST in $MLP_DATA"))
     func autoencoderBeatsPCAAfterThreeEpochs() throws {
+        let mnist = try sharedMNIST.get()
+        let pca = try MosaicReference.load().pca2.test_loss
         var options = AutoencoderDemo.Options()
         options.threads = 2
         options.output = nil
-        let summary = try AutoencoderDemo.run(options, data: sharedMNIST!)
-        #expect(summary.finalTestLoss < 43.5, "test losses by epoch \(summary.testLossByEpoch)")
+        let summary = try AutoencoderDemo.run(options, data: mnist)
+        #expect(summary.finalTestLoss < pca, "test losses by epoch \(summary.testLossByEpoch); PCA \(pca)")
     }
 }
