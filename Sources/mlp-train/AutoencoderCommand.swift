@@ -31,10 +31,7 @@ struct AutoencoderCommand: ParsableCommand {
     @Option(help: "Also write a frame every K batches, to watch training as an animation.")
     var framesEvery: Int?
 
-    @Flag(help: ArgumentHelp("Train the first layer on every pixel. By default it works on the pixels that differ "
-                             + "from the background only, when one value fills most of the images (the same "
-                             + "training up to float rounding)."))
-    var denseFirstLayer = false
+    @OptionGroup var firstLayer: FirstLayerOptions
 
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var dataOptions: DataOptions
@@ -64,7 +61,7 @@ struct AutoencoderCommand: ParsableCommand {
         options.threads = threading.threads
         options.framesEvery = framesEvery
         options.output = output
-        options.sparseInputs = !denseFirstLayer
+        options.sparseInputs = firstLayer.sparseInputs
         var progress = ProgressLine()
         let runClock = Stopwatch()
         let epochs = self.epochs

@@ -30,6 +30,7 @@ struct ClassifyCommand: ParsableCommand {
     @Option(help: "Seed for the initial weights and the shuffling.")
     var seed: UInt64 = 0
 
+    @OptionGroup var firstLayer: FirstLayerOptions
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var dataOptions: DataOptions
 
@@ -53,6 +54,7 @@ struct ClassifyCommand: ParsableCommand {
         options.seed = seed
         options.threads = threading.threads
         options.output = output
+        options.sparseInputs = firstLayer.sparseInputs
         var progress = ProgressLine()
         var networkClock = Stopwatch()
         var currentNetwork: DigitNetwork?
@@ -79,6 +81,7 @@ struct ClassifyCommand: ParsableCommand {
                          + "%.0f samples/s per-sample SGD", n.network.title, 100 * n.finalTestAccuracy,
                          100 * n.bestTestAccuracy, n.bestEpoch, 100 * n.finalTrainAccuracy, n.samplesPerSecond))
         }
+        print("first layer: \(summary.sparseFirstLayer ? "sparse (non-background pixels only)" : "dense")")
         print("wrote \(output)/report.md, metrics.csv, summary.json, curves.png, models and confusion matrices")
     }
 }

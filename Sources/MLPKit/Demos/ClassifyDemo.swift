@@ -73,6 +73,8 @@ public enum ClassifyDemo {
         public let seed: UInt64
         public let trainImages: Int
         public let testImages: Int
+        /// Whether the first layers were trained on the non-background pixels only (`SparseInputSGD`).
+        public let sparseFirstLayer: Bool
         public let networks: [NetworkSummary]
     }
 
@@ -88,6 +90,7 @@ public enum ClassifyDemo {
         }
         if let folder = options.output { try AtomicFile.createFolder(folder) }
 
+        let background = sparseBackground(data.train, enabled: options.sparseInputs)
         var records: [EpochRecord] = []
         var summaries: [NetworkSummary] = []
         var confusions: [(DigitNetwork, [[Int]])] = []
@@ -95,7 +98,7 @@ public enum ClassifyDemo {
             let net = network.make(seed: options.seed)
             let evaluator = Evaluator(network: net, threads: options.threads)
             let workspace = net.makeWorkspace(capacity: 1)
-            let sparse = sparseBackground(data.train, enabled: options.sparseInputs).map {
+            let sparse = background.map {
                 SparseInputSGD(network: net, inputs: data.train.images, count: data.train.count, background: $0)
             }
             var shuffler = SplitMix64(seed: options.seed ^ 0xC1A5_5EED)
@@ -156,7 +159,7 @@ public enum ClassifyDemo {
 
         let summary = Summary(epochs: options.epochs, learningRate: options.learningRate, schedule: options.schedule,
                               seed: options.seed, trainImages: data.train.count, testImages: data.test.count,
-                              networks: summaries)
+                              sparseFirstLayer: background != nil, networks: summaries)
         if let folder = options.output {
             try JSONFile.write(summary, to: folder + "/summary.json")
             try PNGFile.write(ClassifyFigures.curves(records, epochs: options.epochs), to: folder + "/curves.png")

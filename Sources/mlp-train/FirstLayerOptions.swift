@@ -1,0 +1,12 @@
+// `--dense-first-layer`: the switch between the sparse and the dense first layer, shared by classify and autoencoder.
+import ArgumentParser
+
+struct FirstLayerOptions: ParsableArguments {
+    @Flag(help: ArgumentHelp("Train the first layer on every pixel. By default it works on the pixels that differ "
+                             + "from the background only, when one value fills most of the images (the same "
+                             + "training up to float rounding); summary.json records which was used."))
+    var denseFirstLayer = false
+
+    /// Whether to use the sparse first layer where the data allow it.
+    var sparseInputs: Bool { !denseFirstLayer }
+}
