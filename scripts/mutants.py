@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""Mutation testing: small, named breakages of the code that the test suite must catch.
+
+Each mutant replaces one exact piece of a source file (it must occur exactly once) in a scratch copy of the
+working tree (.build-mutants/tree, git-ignored, built incrementally), builds the tests there, and runs the
+tests named for it; the mutant is killed when they fail. Before the mutants, the same tests run on the
+unmutated copy and must pass, so that a kill means something. Prints a kill table and exits non-zero when a
+mutant survives, no longer applies (its text is gone: update the list), or fails to compile.
+
+    scripts/mutants.py                    # every mutant (about a minute each on 2 cores)
+    scripts/mutants.py --list             # names and the tests that must fail
+    scripts/mutants.py NAME [NAME ...]    # only these
+
+MNIST-dependent tests read MLP_DATA (default: ../shared/data/mnist-png beside the checkout).
+Run it before and after a refactor; add a mutant for each bug a change could bring back.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRATCH = os.path.join(ROOT, ".build-mutants", "tree")
+
+
+@dataclass
+class Mutant:
+    name: str
+    file: str
+    original: str
+    mutated: str
+    tests: str  # a `swift test --filter` regular expression
+    why: str
+
+
+MUTANTS = [
+    Mutant("reduction-every-worker-every-block", "Sources/MLPKit/Training/DataParallelTrainer.swift",
+           "for block in stride(from: worker, to: blocks, by: workers) {", "for block in 0..<blocks {",
+           "DataParallelTrainerTests",
+           "every reduction worker steps every block: extra steps whenever more than one thread runs"),
+    Mutant("reduction-skips-last-shard", "Sources/MLPKit/Kernels/VectorKernels.swift",
+           "while s < shards {\n            let gs = g[s] + i", "while s < shards - 1 {\n            let gs = g[s] + i",
+           "DataParallelTrainerTests",
+           "the shard gradients' sum leaves out the last shard"),
+    Mutant("reduction-tail-nan", "Sources/MLPKit/Kernels/VectorKernels.swift",
+           "p[i] -= scale * sum", "p[i] -= scale * sum * .nan",
+           "DataParallelTrainerTests",
+           "the reduction's scalar tail writes NaN (comparisons must not be blind to NaN)"),
+    Mutant("single-shard-accumulates", "Sources/MLPKit/Training/DataParallelTrainer.swift",
+           "write: .descend(learningRate: learningRate))", "write: .accumulate)",
+           "DataParallelTrainerTests",
+           "a one-shard batch adds its gradient to the parameters instead of stepping"),
+    Mutant("sparse-tail-sign", "Sources/MLPKit/Training/SparseFirstLayer.swift",
+           "v[j] -= rate * g\n", "v[j] += rate * g\n",
+           "DataParallelTrainerTests",
+           "the sparse first layer's leftover (non-multiple-of-8) outputs step uphill"),
+    Mutant("sparse-u-update-dropped", "Sources/MLPKit/Training/SparseFirstLayer.swift",
+           "u.pointer[j] -= rate * c * sum\n", "\n",
+           "DataParallelTrainerTests",
+           "the mini-batch sparse first layer forgets the background's share of the update"),
+    Mutant("sparse-sgd-u-update-dropped", "Sources/MLPKit/Training/SparseInputSGD.swift",
+           "u.pointer[j] -= learningRate * background * d\n", "\n",
+           "SparseInputSGDTests",
+           "per-sample SGD's sparse first layer forgets the background's share of the update"),
+    Mutant("dropped-logistic-derivative", "Sources/MLPKit/Engine/Activation.swift",
+           "for i in 0..<count { delta[i] *= a[i] * (1 - a[i]) }", "for i in 0..<count { delta[i] *= 1 }",
+           "GradientCheckTests",
+           "the logistic activation's derivative σ(1 − σ) is dropped"),
+    Mutant("leaky-relu-slope-dropped", "Sources/MLPKit/Engine/Activation.swift",
+           "where !(a[i] > 0) { delta[i] *= slope }", "where !(a[i] > 0) { delta[i] *= 1 }",
+           "GradientCheckTests",
+           "leaky ReLU's backward pass ignores the slope for negative inputs"),
+    Mutant("dropped-bias-gradient", "Sources/MLPKit/Kernels/DenseKernels.swift",
+           "a += load8(dy + (r &* n &+ c))", "a += 0 * load8(dy + (r &* n &+ c))",
+           "KernelTests|EngineTests",
+           "db loses dy for layers of 8 or more outputs"),
+    Mutant("forward-tail-off-by-one", "Sources/MLPKit/Kernels/DenseKernels.swift",
+           "while i < k {\n        let v0 = w0[i], v1 = w1[i], v2 = w2[i]",
+           "while i < k - 1 {\n        let v0 = w0[i], v1 = w1[i], v2 = w2[i]",
+           "KernelTests",
+           "the forward kernel's scalar tail stops one input early"),
+    Mutant("fused-output-gradient-sign", "Sources/MLPKit/Engine/Loss.swift",
+           "for i in 0..<count { delta[i] = yhat[i] - y[i] }", "for i in 0..<count { delta[i] = y[i] - yhat[i] }",
+           "GradientCheckTests|PerSampleSGDTests",
+           "softmax + cross-entropy and logistic + logistic loss backpropagate ŷ − y with the wrong sign"),
+    Mutant("mosaic-padding-kept", "Sources/MLPKit/Data/MosaicLoader.swift",
+           "if !blank { tiles.append(tile) }", "tiles.append(tile)",
+           "DatasetTests",
+           "the mosaic loader keeps the all-zero padding tiles as digits"),
+    Mutant("per-sample-step-skips-first-layer", "Sources/MLPKit/Training/PerSampleSGD.swift",
+           "rank1Step(p + layer.weightOffset, p + layer.biasOffset, delta, input, scale: -learningRate,\n"
+           "                      k: layer.inputSize, n: layer.outputSize)",
+           "if l > 0 { rank1Step(p + layer.weightOffset, p + layer.biasOffset, delta, input, scale: -learningRate,\n"
+           "                      k: layer.inputSize, n: layer.outputSize) }",
+           "PerSampleSGDTests",
+           "per-sample SGD never trains the first layer"),
+]
+
+
+def tracked_files():
+    """The working tree as git would commit it: tracked and untracked, not ignored."""
+    out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
+                         capture_output=True).stdout
+    return [f for f in out.decode().split("\0") if f and os.path.isfile(os.path.join(ROOT, f))]
+
+
+def write_if_changed(path, data):
+    """Writes only when the content differs, so the scratch build stays incremental."""
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            if f.read() == data:
+                return
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def sync_scratch():
+    files = tracked_files()
+    for f in files:
+        with open(os.path.join(ROOT, f), "rb") as source:
+            write_if_changed(os.path.join(SCRATCH, f), source.read())
+    wanted = set(files)
+    for folder, dirs, names in os.walk(SCRATCH):
+        dirs[:] = [d for d in dirs if not d.startswith(".build")]
+        for name in names:
+            relative = os.path.relpath(os.path.join(folder, name), SCRATCH)
+            if relative not in wanted:
+                os.remove(os.path.join(folder, name))
+
+
+def run(command, log):
+    with open(log, "a") as out:
+        out.write(f"\n$ {' '.join(command)}\n")
+        out.flush()
+        return subprocess.run(command, cwd=SCRATCH, stdout=out, stderr=subprocess.STDOUT).returncode
+
+
+def build_and_test(tests, log):
+    """'passed', 'failed' or 'no-build'."""
+    if run(["swift", "build", "--build-tests"], log) != 0:
+        return "no-build"
+    return "passed" if run(["swift", "test", "--skip-build", "--filter", tests], log) == 0 else "failed"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="*", help="mutants to run (default: all)")
+    parser.add_argument("--list", action="store_true", help="list the mutants and exit")
+    args = parser.parse_args()
+    if args.list:
+        for m in MUTANTS:
+            print(f"{m.name:36} {m.tests:40} {m.why}")
+        return 0
+    unknown = [n for n in args.names if n not in {m.name for m in MUTANTS}]
+    if unknown:
+        print(f"unknown mutant(s): {', '.join(unknown)} (see --list)", file=sys.stderr)
+        return 2
+    chosen = [m for m in MUTANTS if not args.names or m.name in args.names]
+
+    os.environ.setdefault("MLP_DATA", os.path.normpath(os.path.join(ROOT, "..", "shared", "data", "mnist-png")))
+    os.makedirs(SCRATCH, exist_ok=True)
+    log = os.path.join(os.path.dirname(SCRATCH), "mutants.log")
+    open(log, "w").close()
+    sync_scratch()
+
+    # Every mutant must apply to the current code, exactly once.
+    stale = []
+    for m in chosen:
+        with open(os.path.join(ROOT, m.file)) as f:
+            count = f.read().count(m.original)
+        if count != 1:
+            stale.append(f"{m.name}: its text occurs {count} times in {m.file}")
+    if stale:
+        print("mutants that no longer apply (update scripts/mutants.py):\n  " + "\n  ".join(stale), file=sys.stderr)
+        return 2
+
+    filters = "|".join(sorted({t for m in chosen for t in m.tests.split("|")}))
+    print(f"baseline: the mutants' tests on the unmutated code ({filters}) …", flush=True)
+    baseline = build_and_test(filters, log)
+    if baseline != "passed":
+        print(f"baseline {baseline}: fix the code or the tests first (log: {log})", file=sys.stderr)
+        return 1
+
+    rows, bad = [], 0
+    for m in chosen:
+        path = os.path.join(SCRATCH, m.file)
+        with open(path) as f:
+            original = f.read()
+        clock = time.monotonic()
+        try:
+            write_if_changed(path, original.replace(m.original, m.mutated).encode())
+            outcome = build_and_test(m.tests, log)
+        finally:
+            write_if_changed(path, original.encode())
+        verdict = {"failed": "killed", "passed": "SURVIVED", "no-build": "DOES NOT COMPILE"}[outcome]
+        bad += verdict != "killed"
+        rows.append((m.name, m.tests, verdict, time.monotonic() - clock))
+        print(f"  {m.name:36} {verdict:16} {rows[-1][3]:5.0f} s", flush=True)
+
+    print("\n| mutant | tests that must fail | result | seconds |\n|---|---|---|---|")
+    for name, tests, verdict, seconds in rows:
+        print(f"| {name} | {tests} | {verdict} | {seconds:.0f} |")
+    print(f"\n{len(rows) - bad} of {len(rows)} mutants killed (log: {log})")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
