@@ -29,17 +29,28 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-        // The library: engine, kernels, data, model files, drawing.
-        .target(name: "MLPKit", dependencies: ["CPNG", "CZlib"], swiftSettings: numericSettings),
+        // The core library: engine, kernels, the training loop and optimizers, model files. It knows nothing of
+        // MNIST, PNG or the jobs.
+        .target(name: "MLPKit", swiftSettings: numericSettings),
 
-        // The command-line tool: parses options, calls the library.
+        // Pictures: PNG through libpng, an RGB canvas, a bitmap font, charts.
+        .target(name: "MLPImaging", dependencies: ["MLPKit", "CPNG", "CZlib"], swiftSettings: numericSettings),
+
+        // Data sets: MNIST from PNG mosaics or IDX files, and its download.
+        .target(name: "MLPData", dependencies: ["MLPKit", "MLPImaging", "CZlib"], swiftSettings: numericSettings),
+
+        // The jobs: disc, classify, autoencoder, PCA, traverse and the training benchmark, with their figures.
+        .target(name: "MLPJobs", dependencies: ["MLPKit", "MLPData", "MLPImaging"], swiftSettings: numericSettings),
+
+        // The command-line tool: parses options, calls the jobs.
         .executableTarget(
             name: "mlp-train",
-            dependencies: ["MLPKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["MLPKit", "MLPData", "MLPImaging", "MLPJobs",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: numericSettings),
 
         // References/ holds golden values and the script that computed them; the tests read them by path.
-        .testTarget(name: "MLPKitTests", dependencies: ["MLPKit"], exclude: ["References"],
-                    swiftSettings: numericSettings),
+        .testTarget(name: "MLPKitTests", dependencies: ["MLPKit", "MLPData", "MLPImaging", "MLPJobs"],
+                    exclude: ["References"], swiftSettings: numericSettings),
     ]
 )

@@ -132,18 +132,21 @@ def sync_scratch():
                 os.remove(os.path.join(folder, name))
 
 
-def run(command, log):
+def run(command, log, timeout=None):
     with open(log, "a") as out:
         out.write(f"\n$ {' '.join(command)}\n")
         out.flush()
-        return subprocess.run(command, cwd=SCRATCH, stdout=out, stderr=subprocess.STDOUT).returncode
+        return subprocess.run(command, cwd=SCRATCH, stdout=out, stderr=subprocess.STDOUT, timeout=timeout).returncode
 
 
 def build_and_test(tests, log):
-    """'passed', 'failed' or 'no-build'."""
+    """'passed', 'failed', 'timeout' (a hang counts as caught) or 'no-build'."""
     if run(["swift", "build", "--build-tests"], log) != 0:
         return "no-build"
-    return "passed" if run(["swift", "test", "--skip-build", "--filter", tests], log) == 0 else "failed"
+    try:
+        return "passed" if run(["swift", "test", "--skip-build", "--filter", tests], log, timeout=600) == 0 else "failed"
+    except subprocess.TimeoutExpired:
+        return "timeout"
 
 
 def main():
@@ -196,8 +199,9 @@ def main():
             outcome = build_and_test(m.tests, log)
         finally:
             write_if_changed(path, original.encode())
-        verdict = {"failed": "killed", "passed": "SURVIVED", "no-build": "DOES NOT COMPILE"}[outcome]
-        bad += verdict != "killed"
+        verdict = {"failed": "killed", "timeout": "killed (hung)", "passed": "SURVIVED",
+                   "no-build": "DOES NOT COMPILE"}[outcome]
+        bad += not verdict.startswith("killed")
         rows.append((m.name, m.tests, verdict, time.monotonic() - clock))
         print(f"  {m.name:36} {verdict:16} {rows[-1][3]:5.0f} s", flush=True)
 

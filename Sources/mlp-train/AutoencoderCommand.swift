@@ -1,6 +1,9 @@
 // `mlp-train autoencoder`: the homework's 2-D autoencoder of the digits, trained data-parallel.
 import ArgumentParser
 import Foundation
+import MLPData
+import MLPImaging
+import MLPJobs
 import MLPKit
 
 struct AutoencoderCommand: ParsableCommand {

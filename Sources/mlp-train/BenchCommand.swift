@@ -1,6 +1,9 @@
 // `mlp-train bench`: kernel throughput and training speed on this machine.
 import ArgumentParser
 import Foundation
+import MLPData
+import MLPImaging
+import MLPJobs
 import MLPKit
 
 struct BenchCommand: ParsableCommand {

@@ -1,6 +1,9 @@
 // `mlp-train classify`: the homework's networks A and B on MNIST, compared over the epochs.
 import ArgumentParser
 import Foundation
+import MLPData
+import MLPImaging
+import MLPJobs
 import MLPKit
 
 struct ClassifyCommand: ParsableCommand {

@@ -1,6 +1,9 @@
 // `--data`, `--invert`, `--no-download`: where the digits come from, shared by the commands that read MNIST.
 import ArgumentParser
 import Foundation
+import MLPData
+import MLPImaging
+import MLPJobs
 import MLPKit
 
 struct DataOptions: ParsableArguments {

@@ -1,6 +1,9 @@
 // `mlp-train disc`: the homework's disc test, with a PNG frame per epoch.
 import ArgumentParser
 import Foundation
+import MLPData
+import MLPImaging
+import MLPJobs
 import MLPKit
 
 struct DiscCommand: ParsableCommand {

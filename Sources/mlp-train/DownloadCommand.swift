@@ -1,5 +1,8 @@
 // `mlp-train download`: fetch MNIST's four IDX files into Data/mnist, checking their published MD5 sums.
 import ArgumentParser
+import MLPData
+import MLPImaging
+import MLPJobs
 import MLPKit
 
 struct DownloadCommand: ParsableCommand {

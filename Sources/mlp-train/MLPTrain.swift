@@ -1,6 +1,9 @@
 // The `mlp-train` command: parses options and hands the work to MLPKit.
 import ArgumentParser
 import Foundation
+import MLPData
+import MLPImaging
+import MLPJobs
 import MLPKit
 
 @main

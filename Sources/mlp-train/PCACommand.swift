@@ -1,5 +1,8 @@
 // `mlp-train pca`: the two-component PCA baseline the autoencoder is compared with.
 import ArgumentParser
+import MLPData
+import MLPImaging
+import MLPJobs
 import MLPKit
 
 struct PCACommand: ParsableCommand {

@@ -1,6 +1,9 @@
 // `mlp-train traverse`: decode a circle through a trained autoencoder's 2-D latent square into animation frames.
 import ArgumentParser
 import Foundation
+import MLPData
+import MLPImaging
+import MLPJobs
 import MLPKit
 
 struct TraverseCommand: ParsableCommand {

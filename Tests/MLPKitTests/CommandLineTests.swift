@@ -1,6 +1,9 @@
 // The built `mlp-train` tool: help text, exit codes and error messages, and one end-to-end run.
 import Foundation
 import Testing
+@testable import MLPData
+@testable import MLPImaging
+@testable import MLPJobs
 @testable import MLPKit
 
 /// The mlp-train binary next to the test bundle (SwiftPM builds it with the tests), or nil.

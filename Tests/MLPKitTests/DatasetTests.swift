@@ -2,6 +2,9 @@
 // file gives a clear error, and — when MLP_DATA points at the real mosaics — the real counts and statistics.
 import Foundation
 import Testing
+@testable import MLPData
+@testable import MLPImaging
+@testable import MLPJobs
 @testable import MLPKit
 
 /// Debian's dataset-fashion-mnist package: a real IDX set (gzip), Fashion-MNIST.

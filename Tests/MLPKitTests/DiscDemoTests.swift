@@ -1,6 +1,9 @@
 // The disc test: the homework's recipe must separate the classes, and its files must be complete.
 import Foundation
 import Testing
+@testable import MLPData
+@testable import MLPImaging
+@testable import MLPJobs
 @testable import MLPKit
 
 @Suite struct DiscDemoTests {

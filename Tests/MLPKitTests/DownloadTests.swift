@@ -2,6 +2,9 @@
 // dropped connection), and MD5 against known vectors.
 import Foundation
 import Testing
+@testable import MLPData
+@testable import MLPImaging
+@testable import MLPJobs
 @testable import MLPKit
 
 /// Collects log lines from the downloader (which may call it from another thread).

@@ -1,6 +1,9 @@
 // The engine's contract: shapes, hand-computed forward values, step/zeroGrad, batches, names and errors.
 import Foundation
 import Testing
+@testable import MLPData
+@testable import MLPImaging
+@testable import MLPJobs
 @testable import MLPKit
 
 @Suite struct EngineTests {

@@ -1,6 +1,9 @@
 // Backpropagation against central finite differences, for every activation, every loss and their pairings.
 import Foundation
 import Testing
+@testable import MLPData
+@testable import MLPImaging
+@testable import MLPJobs
 @testable import MLPKit
 
 @Suite struct GradientCheckTests {

@@ -2,6 +2,9 @@
 // MNIST ($MLP_DATA): they skip without it, and fail without it under CI.
 import Foundation
 import Testing
+@testable import MLPData
+@testable import MLPImaging
+@testable import MLPJobs
 @testable import MLPKit
 
 /// MNIST from $MLP_DATA, loaded once for all tests, or why it is not available.

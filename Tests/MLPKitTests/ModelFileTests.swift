@@ -1,6 +1,9 @@
 // Networks saved as safetensors and loaded back: same architecture, same numbers, same bytes.
 import Foundation
 import Testing
+@testable import MLPData
+@testable import MLPImaging
+@testable import MLPJobs
 @testable import MLPKit
 
 @Suite struct ModelFileTests {

@@ -6,6 +6,9 @@ import Glibc
 import Darwin
 #endif
 import Testing
+@testable import MLPData
+@testable import MLPImaging
+@testable import MLPJobs
 @testable import MLPKit
 
 @Suite struct PNGFileTests {

@@ -1,5 +1,8 @@
 // The fused per-sample SGD step must make the same update as backward + step + zeroGrad.
 import Testing
+@testable import MLPData
+@testable import MLPImaging
+@testable import MLPJobs
 @testable import MLPKit
 
 @Suite struct PerSampleSGDTests {

@@ -2,6 +2,9 @@
 // each kind of malformed file.
 import Foundation
 import Testing
+@testable import MLPData
+@testable import MLPImaging
+@testable import MLPJobs
 @testable import MLPKit
 
 /// Bytes from a hexadecimal string.

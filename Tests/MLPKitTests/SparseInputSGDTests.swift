@@ -1,5 +1,8 @@
 // The sparse first layer must train exactly as dense per-sample SGD does, up to float rounding.
 import Testing
+@testable import MLPData
+@testable import MLPImaging
+@testable import MLPJobs
 @testable import MLPKit
 
 @Suite struct SparseInputSGDTests {

@@ -2,6 +2,9 @@
 // the rule for tests that need something from outside (data sets, the built binary, optional packages).
 import Foundation
 import Testing
+@testable import MLPData
+@testable import MLPImaging
+@testable import MLPJobs
 @testable import MLPKit
 
 /// `count` normal samples scaled by `scale`, from a generator seeded with `seed`.
@@ -46,4 +49,12 @@ func requires(_ available: Bool, _ reason: Comment) -> ConditionTrait {
         #expect(maxDifference([1], [.infinity]) == .infinity)
         #expect(maxDifference([1], [1, 2]) == .infinity)
     }
+}
+
+/// nil when `a` and `b` are bit for bit the same; else where they first differ, for the failure message (a
+/// plain `==` on large arrays would print every element).
+func firstMismatch(_ a: [Float], _ b: [Float]) -> String? {
+    guard a.count == b.count else { return "\(a.count) values against \(b.count)" }
+    guard let i = a.indices.first(where: { a[$0].bitPattern != b[$0].bitPattern }) else { return nil }
+    return "first difference at \(i) of \(a.count): \(a[i]) against \(b[i])"
 }

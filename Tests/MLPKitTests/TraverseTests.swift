@@ -1,6 +1,9 @@
 // The latent traversal: the circle, the decoder checks, the files written, and that a frame shows the decode.
 import Foundation
 import Testing
+@testable import MLPData
+@testable import MLPImaging
+@testable import MLPJobs
 @testable import MLPKit
 
 @Suite struct TraverseTests {

@@ -8,14 +8,14 @@ import Darwin
 /// A fixed-size, zero-initialised, 64-byte-aligned block of Floats that the engine hands to its kernels.
 /// Reference semantics on purpose: a network's parameters, a worker's gradients and a workspace's
 /// activations are each one buffer that is written in place, never copied in the hot loop.
-final class FloatBuffer: @unchecked Sendable {
+package final class FloatBuffer: @unchecked Sendable {
     /// Number of Floats.
-    let count: Int
+    package let count: Int
     /// The first Float; valid for `count` elements until the buffer is released.
-    let pointer: UnsafeMutablePointer<Float>
+    package let pointer: UnsafeMutablePointer<Float>
 
     /// Allocates `count` zeroed Floats.
-    init(count: Int) {
+    package init(count: Int) {
         self.count = count
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
         let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
@@ -24,7 +24,7 @@ final class FloatBuffer: @unchecked Sendable {
     }
 
     /// Allocates a buffer holding a copy of `values`.
-    convenience init(_ values: [Float]) {
+    package convenience init(_ values: [Float]) {
         self.init(count: values.count)
         values.withUnsafeBufferPointer { source in
             if let base = source.baseAddress { pointer.update(from: base, count: values.count) }
@@ -34,10 +34,10 @@ final class FloatBuffer: @unchecked Sendable {
     deinit { UnsafeMutableRawPointer(pointer).deallocate() }
 
     /// A copy of the contents as an Array.
-    var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+    package var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
 
     /// Overwrites the contents with `values` (same count).
-    func assign(_ values: [Float]) {
+    package func assign(_ values: [Float]) {
         precondition(values.count == count, "expected \(count) values, got \(values.count)")
         values.withUnsafeBufferPointer { source in
             if let base = source.baseAddress { pointer.update(from: base, count: count) }
@@ -45,5 +45,5 @@ final class FloatBuffer: @unchecked Sendable {
     }
 
     /// Sets every element to zero.
-    func zero() { UnsafeMutableRawPointer(pointer).initializeMemory(as: UInt8.self, repeating: 0, count: count * 4) }
+    package func zero() { UnsafeMutableRawPointer(pointer).initializeMemory(as: UInt8.self, repeating: 0, count: count * 4) }
 }

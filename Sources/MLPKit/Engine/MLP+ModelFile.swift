@@ -8,6 +8,7 @@ extension MLP {
         var tensors: [SafeTensors.Tensor] = []
         var metadata = ["format": "mlp-train", "version": "1", "input_size": String(inputSize),
                         "loss": loss.rawValue, "layers": String(layers.count)]
+        synchronize()
         let p = parameterBuffer.pointer
         for (index, layer) in layers.enumerated() {
             let weights = Array(UnsafeBufferPointer(start: p + layer.weightOffset, count: layer.outputSize * layer.inputSize))

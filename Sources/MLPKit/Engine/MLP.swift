@@ -25,6 +25,9 @@ public final class MLP {
     var generator: SplitMix64
     /// Scratch memory for the convenience (Array and Matrix) API.
     private var scratch: Workspace?
+    /// A trainer holding some parameters in another form while it trains (the sparse first layer); it writes
+    /// them back whenever the network is read (`synchronize`).
+    package weak var mirror: (any ParameterMirror)?
 
     /// Creates an empty network taking `inputSize` inputs. `seed` fixes the initial weights of the layers added.
     public init(inputSize: Int, loss: Loss, seed: UInt64 = 0) {
@@ -58,8 +61,11 @@ public final class MLP {
 
     /// All parameters, layer by layer: weights (out × in, row-major) then biases. Setting requires the same count.
     public var parameters: [Float] {
-        get { parameterBuffer.array }
-        set { parameterBuffer.assign(newValue) }
+        get { synchronize(); return parameterBuffer.array }
+        set {
+            parameterBuffer.assign(newValue)
+            mirror?.reload()
+        }
     }
 
     /// The accumulated gradients, in the layout of `parameters`.
@@ -70,6 +76,7 @@ public final class MLP {
 
     /// parameters −= learningRate × gradients.
     public func step(learningRate: Float) {
+        synchronize()
         let p = parameterBuffer.pointer, g = gradientBuffer.pointer
         for i in 0..<parameterBuffer.count { p[i] -= learningRate * g[i] }
     }
@@ -119,14 +126,10 @@ public final class MLP {
         guard x.columns == layers[first].inputSize else {
             throw MLPError("forward: layer \(describe(first)) takes \(layers[first].inputSize) inputs, got \(x.columns)")
         }
-        let workspace = scratchWorkspace(rows: x.rows)
+        synchronize()
         var output = Matrix(rows: x.rows, columns: layers[last].outputSize)
         guard x.rows > 0 else { return output }
-        x.values.withUnsafeBufferPointer { input in
-            forwardPass(input.baseAddress!, rows: x.rows, layers: range, workspace: workspace)
-        }
-        let result = workspace.activations[last].pointer
-        output.values.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: result, count: $0.count) }
+        copyForward(x, into: &output, layers: range, workspace: scratchWorkspace(rows: (x.rows + 3) / 4 * 4))
         return output
     }
 
@@ -135,6 +138,7 @@ public final class MLP {
     public func backward(_ x: Matrix, targets: Matrix) throws -> Float {
         try checkBatch(x, targets)
         guard x.rows > 0 else { return 0 }
+        synchronize()
         let workspace = scratchWorkspace(rows: x.rows)
         return x.values.withUnsafeBufferPointer { input in
             targets.values.withUnsafeBufferPointer { target in
@@ -148,6 +152,7 @@ public final class MLP {
     public func loss(_ x: Matrix, targets: Matrix) throws -> Float {
         try checkBatch(x, targets)
         guard x.rows > 0 else { return 0 }
+        synchronize()
         let workspace = scratchWorkspace(rows: x.rows)
         return x.values.withUnsafeBufferPointer { input in
             targets.values.withUnsafeBufferPointer { target in
@@ -215,8 +220,20 @@ public final class MLP {
         return fresh
     }
 
+    /// Brings every parameter up to date in the network's own buffer (a trainer may hold some elsewhere).
+    package func synchronize() { mirror?.store() }
+
     /// A workspace for this network and batches of up to `capacity` rows.
-    func makeWorkspace(capacity: Int) -> Workspace {
+    package func makeWorkspace(capacity: Int) -> Workspace {
         Workspace(inputSize: inputSize, layers: layers, capacity: capacity)
     }
+}
+
+/// A trainer that holds some of a network's parameters in another form while it trains (the sparse first layer
+/// keeps W as V + u·1ᵀ). The network calls it before it is read and after its parameters are set.
+package protocol ParameterMirror: AnyObject {
+    /// Writes the parameters it holds back into the network (cheap when nothing changed since the last time).
+    func store()
+    /// Takes the network's parameters over again, after they were set from outside.
+    func reload()
 }

@@ -2,13 +2,13 @@
 
 /// Per-layer activation buffers and two ping-pong delta buffers for up to `capacity` samples at a time.
 /// A worker thread owns its workspace exclusively, so passes on different workspaces never share memory.
-final class Workspace: @unchecked Sendable {
+package final class Workspace: @unchecked Sendable {
     /// Largest batch (rows) this workspace can hold.
     let capacity: Int
     /// The layer sizes it was laid out for (input size first), to detect a network that has since grown.
     let widths: [Int]
     /// activations[l] holds layer l's outputs, capacity × outputSize.
-    let activations: [FloatBuffer]
+    package let activations: [FloatBuffer]
     /// Two buffers of capacity × (widest layer), alternated while backpropagating dL/dz.
     let deltas: (FloatBuffer, FloatBuffer)
     /// capacity × (output size): targets built from class labels.

@@ -271,7 +271,7 @@ private func backwardInput4x1(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePoi
 
 
 /// How a weight-gradient kernel writes its result g into dw and db.
-enum GradientWrite: Sendable {
+package enum GradientWrite: Sendable {
     /// dw += g (the gradient is accumulated).
     case accumulate
     /// dw = g: same bits as accumulating into zeros, but dw is never read.
@@ -318,7 +318,7 @@ private func put1(_ a: Float, _ p: UnsafeMutablePointer<Float>, _ write: Gradien
 /// of dy feed 12 FMAs), and it is written once. The outer loop walks dw once, in order; x (small at these
 /// batch sizes) is re-read from cache for each block.
 @inline(never)
-func denseBackwardWeights(_ dw: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>,
+package func denseBackwardWeights(_ dw: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>,
                           _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, m: Int, k: Int, n: Int,
                           write: GradientWrite = .accumulate) {
     if m == 1, write.adds {

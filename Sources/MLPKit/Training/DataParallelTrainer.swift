@@ -7,17 +7,23 @@
 /// network, never on the thread count; every shard has its own preallocated workspace and gradient buffer,
 /// and shard gradients are added in shard order. So for a given seed the trained weights are bit-identical
 /// whatever `threads` is. Nothing is allocated per step.
-public final class DataParallelTrainer {
+///
+/// With plain SGD the step is fused: a single shard steps in place inside backpropagation, and several shards
+/// are summed and stepped in one pass. Any other optimizer gets the summed gradient of every parameter and
+/// applies its rule block by block (the dense path; the sparse first layer is SGD-only).
+package final class DataParallelTrainer {
     /// The network being trained (its parameters are updated in place).
-    public let network: MLP
+    package let network: MLP
     /// Samples per step.
-    public let batchSize: Int
+    package let batchSize: Int
     /// Worker threads used for shards and for the gradient reduction.
-    public let threads: Int
+    package let threads: Int
     /// Rows per shard (the last shard of a short batch may have fewer).
-    public let shardRows: Int
+    package let shardRows: Int
     /// Shards per full batch.
-    public let shardCount: Int
+    package let shardCount: Int
+    /// The update rule's state; nil for plain SGD, which takes the fused paths.
+    let optimizer: OptimizerState?
 
     private let workspaces: [Workspace]
     private let shardGradients: [FloatBuffer]
@@ -39,9 +45,12 @@ public final class DataParallelTrainer {
     /// inputs that differ from c only (`SparseFirstLayer`): the same gradient descent up to float rounding,
     /// with a fraction of the first layer's work. The network's first-layer weights are then only brought
     /// up to date by `storeWeights()`.
-    public init(network: MLP, batchSize: Int, threads: Int, shardRows: Int? = nil, inputBackground: Float? = nil) {
+    package init(network: MLP, batchSize: Int, threads: Int, shardRows: Int? = nil, inputBackground: Float? = nil,
+                 optimizer: OptimizerState? = nil) {
         precondition(batchSize > 0 && threads > 0 && (shardRows ?? 1) > 0)
+        precondition(optimizer == nil || inputBackground == nil, "the sparse first layer is SGD-only")
         self.network = network
+        self.optimizer = optimizer
         self.batchSize = batchSize
         self.threads = threads
         let rows = min(batchSize, shardRows ?? Self.shardRows(batchSize: batchSize, parameters: network.parameterCount))
@@ -67,13 +76,7 @@ public final class DataParallelTrainer {
     }
 
     /// Whether the first layer is trained on the non-background inputs only (see `init`).
-    public var hasSparseFirstLayer: Bool { sparse != nil }
-
-    /// Brings the network's first-layer weights up to date when the first layer is sparse (else does
-    /// nothing). Call it before reading, evaluating or saving the network between steps.
-    public func storeWeights() {
-        sparse?.store()
-    }
+    package var hasSparseFirstLayer: Bool { sparse != nil }
 
     /// Rows per shard: at least 16, and half the batch up to 128 rows (so batches of 32 or more split in two at
     /// least, and large ones into 128-row shards). Each shard streams all the weights (4.5 MB for the
@@ -82,21 +85,22 @@ public final class DataParallelTrainer {
     /// batch 16 in one shard (which steps in place, see `step`) beat two shards of 8 even on 2 threads, and
     /// batch 256 in shards of 128 beat 64 and 32. Depends on the batch size only (`parameters` is kept so
     /// the rule can grow a network term), never on the thread count.
-    static func shardRows(batchSize: Int, parameters: Int) -> Int {
+    package static func shardRows(batchSize: Int, parameters: Int) -> Int {
         min(batchSize, max(16, min(128, (batchSize + 1) / 2)))
     }
 
     /// One step on the samples `indices` (at most `batchSize`) of `inputs` (rows of inputSize) against the same
     /// rows of `targets` (rows of outputSize): parameters −= learningRate × Σ gradients. Returns the summed loss.
     @discardableResult
-    public func step(indices: ArraySlice<Int>, inputs: UnsafePointer<Float>, targets: UnsafePointer<Float>,
-                     learningRate: Float) -> Double {
+    package func step(indices: ArraySlice<Int>, inputs: UnsafePointer<Float>, targets: UnsafePointer<Float>,
+                      learningRate: Float) -> Double {
         precondition(indices.count <= batchSize && !indices.isEmpty)
         let rows = indices.count
         let shards = (rows + shardRows - 1) / shardRows
         let start = indices.startIndex
         let parameters = UnsafePointer(network.parameterBuffer.pointer)
-        if shards == 1 {
+        sparse?.changed = true
+        if shards == 1 && optimizer == nil {
             // One shard: the step goes straight into the parameters, layer by layer as backpropagation reaches
             // it (no gradient buffer, no reduction). Same bits as overwrite + sumAndStep over one buffer.
             let loss = shardPass(0, indices: indices[start..<(start + rows)], inputs: inputs, targets: targets,
@@ -119,7 +123,11 @@ public final class DataParallelTrainer {
                                                        write: .overwrite)
             }
         }
-        reduceAndStep(shards: shards, learningRate: learningRate)
+        if let optimizer {
+            reduceAndUpdate(shards: shards, optimizer: optimizer, learningRate: learningRate)
+        } else {
+            reduceAndStep(shards: shards, learningRate: learningRate)
+        }
         var loss = 0.0
         for shard in 0..<shards { loss += Double(shardLosses.pointer[shard]) }
         return loss
@@ -191,6 +199,25 @@ public final class DataParallelTrainer {
                                        learningRate: learningRate, outputs: lower..<upper)
                     }
                 }
+            }
+        }
+    }
+
+    /// The summed gradient g = g₀ + g₁ + … (shards added in order, into g₀), then the optimizer's rule, block by
+    /// fixed block across the workers: each element is formed the same way on any thread count.
+    private func reduceAndUpdate(shards: Int, optimizer: OptimizerState, learningRate: Float) {
+        let count = network.parameterCount
+        let p = network.parameterBuffer.pointer
+        let g = UnsafePointer(gradientPointers)
+        let blockSize = 16_384
+        let blocks = (count + blockSize - 1) / blockSize
+        let workers = count < Self.parallelReductionMinimum ? 1 : min(threads, blocks)
+        optimizer.beginStep()
+        forEachWorker(workers) { worker in
+            for block in stride(from: worker, to: blocks, by: workers) {
+                let lower = block * blockSize, upper = min(count, lower + blockSize)
+                sumShards(g, shards: shards, range: lower..<upper)
+                optimizer.update(p, UnsafePointer(g[0]), range: lower..<upper, learningRate: learningRate)
             }
         }
     }

@@ -32,12 +32,16 @@ public final class Evaluator {
         workspaces = (0..<max(1, threads)).map { _ in network.makeWorkspace(capacity: chunkSize) }
     }
 
-    /// Classifier figures over `data`: mean cross-entropy against the labels, accuracy, predictions.
-    public func evaluate(_ data: Dataset) -> Evaluation {
+    /// Classifier figures over `data` (class targets): mean cross-entropy against the labels, accuracy,
+    /// predictions.
+    public func evaluate(_ data: TrainingSet) -> Evaluation {
+        guard case .classes(let classes) = data.targets else {
+            preconditionFailure("evaluate(_:) scores classifiers: the data need class targets")
+        }
         let outputs = network.outputSize
         var predictions = [UInt8](repeating: 0, count: data.count)
         let loss = predictions.withUnsafeMutableBufferPointer { predicted in
-            data.labels.withUnsafeBufferPointer { labels in
+            classes.withUnsafeBufferPointer { labels in
                 sumOverChunks(data) { first, rows, y in
                     var loss = 0.0
                     for r in 0..<rows {
@@ -52,18 +56,19 @@ public final class Evaluator {
             }
         }
         var correct = 0
-        for i in 0..<data.count where predictions[i] == data.labels[i] { correct += 1 }
+        for i in 0..<data.count where predictions[i] == classes[i] { correct += 1 }
         let count = Double(max(data.count, 1))
         return Evaluation(loss: loss / count, accuracy: Double(correct) / count, predictions: predictions)
     }
 
-    /// Mean reconstruction loss per image, Σ (ŷ − x)² with the input as target (for autoencoders).
-    public func reconstructionLoss(_ data: Dataset) -> Double {
+    /// Mean loss per sample of the network's own loss against value targets (for an autoencoder, whose
+    /// targets are its inputs: Σ (ŷ − x)² with the squared loss).
+    public func meanLoss(_ data: TrainingSet) -> Double {
         let size = network.outputSize
-        precondition(size == data.pixelsPerImage, "an autoencoder's output must match its input")
-        let total = data.images.withUnsafeBufferPointer { images in
-            sumOverChunks(data) { first, rows, y in
-                Double(network.loss.value(y, images.baseAddress! + first * size, count: rows * size))
+        let total = data.withTargetRows { targets -> Double in
+            guard let targets else { preconditionFailure("meanLoss(_:) needs value targets; use evaluate(_:)") }
+            return sumOverChunks(data) { first, rows, y in
+                Double(network.loss.value(y, targets + first * size, count: rows * size))
             }
         }
         return total / Double(max(data.count, 1))
@@ -72,26 +77,20 @@ public final class Evaluator {
     /// Runs the network over `data` in chunks on the workers; `score(first, rows, outputs)` turns each chunk's
     /// outputs into a number (it may also write per-sample results at first..<first+rows). Returns the sum of
     /// the chunk scores, added in chunk order.
-    private func sumOverChunks(_ data: Dataset,
+    private func sumOverChunks(_ data: TrainingSet,
                                _ score: (_ first: Int, _ rows: Int, _ outputs: UnsafePointer<Float>) -> Double) -> Double {
         let count = data.count, inputs = network.inputSize
-        precondition(data.pixelsPerImage == inputs, "the data set's images do not fit the network's input")
+        precondition(data.inputSize == inputs, "the data set's rows do not fit the network's input")
         let chunks = (count + chunkSize - 1) / chunkSize
         guard chunks > 0 else { return 0 }
+        network.synchronize()
         var chunkSums = [Double](repeating: 0, count: chunks)
-        let workers = min(threads, chunks)
-        let layerRange = 0..<network.layers.count
-        data.images.withUnsafeBufferPointer { images in
+        data.inputs.withUnsafeBufferPointer { images in
             chunkSums.withUnsafeMutableBufferPointer { slots in
-                forEachWorker(workers) { worker in
-                    let workspace = workspaces[worker]
-                    let y = UnsafePointer(workspace.activations[layerRange.upperBound - 1].pointer)
-                    for chunk in stride(from: worker, to: chunks, by: workers) {
-                        let first = chunk * chunkSize, rows = min(chunkSize, count - first)
-                        network.forwardPass(images.baseAddress! + first * inputs, rows: rows, layers: layerRange,
-                                            workspace: workspace)
-                        slots[chunk] = score(first, rows, y)
-                    }
+                let sums = UncheckedSendable(value: slots)
+                network.forwardInChunks(images.baseAddress!, rows: count, layers: 0..<network.layers.count,
+                                        workspaces: workspaces) { chunk, first, rows, y in
+                    sums.value[chunk] = score(first, rows, y)
                 }
             }
         }

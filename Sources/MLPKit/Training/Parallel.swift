@@ -3,13 +3,14 @@ import Dispatch
 
 /// Wraps a value that is shared across worker threads under a discipline the compiler cannot check:
 /// every worker writes only memory it owns (its own workspace, shard buffer or output slot).
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
+package struct UncheckedSendable<Value>: @unchecked Sendable {
+    package let value: Value
+    package init(value: Value) { self.value = value }
 }
 
 /// Runs `body(worker)` for worker in 0..<workers, concurrently when workers > 1 and inline otherwise.
 /// Each worker must touch only memory that is its own.
-func forEachWorker(_ workers: Int, _ body: (Int) -> Void) {
+package func forEachWorker(_ workers: Int, _ body: (Int) -> Void) {
     if workers <= 1 {
         for worker in 0..<max(workers, 0) { body(worker) }
         return

@@ -5,7 +5,7 @@ extension MLP {
     /// current W before W and b move by −learningRate·δ·xᵀ and −learningRate·δ. The update is the one
     /// `backward` + `step` + `zeroGrad` make, but W is touched once and the gradient buffer not at all.
     /// `target` holds outputSize values; returns the sample's loss (before the step).
-    func sgdStep(_ x: UnsafePointer<Float>, target: UnsafePointer<Float>, learningRate: Float,
+    package func sgdStep(_ x: UnsafePointer<Float>, target: UnsafePointer<Float>, learningRate: Float,
                  workspace: Workspace) -> Float {
         forwardPass(x, rows: 1, layers: 0..<layers.count, workspace: workspace)
         return backpropagateWithUpdate(input: x, target: target, learningRate: learningRate, workspace: workspace,
@@ -45,7 +45,7 @@ extension MLP {
     /// (outputSize values, zeroed before each call). Calls `progress` every `progressInterval` samples with the
     /// number done and the running loss sum. Returns the loss summed over the epoch (each sample's loss before
     /// its step, as the homework prints it).
-    func trainEpoch(inputs: UnsafePointer<Float>, order: [Int], learningRate: Float, workspace: Workspace,
+    package func trainEpoch(inputs: UnsafePointer<Float>, order: [Int], learningRate: Float, workspace: Workspace,
                     target targetForSample: (Int, UnsafeMutablePointer<Float>) -> Void,
                     progressInterval: Int = 0, progress: (Int, Double) -> Void = { _, _ in }) -> Double {
         let target = workspace.targets.pointer

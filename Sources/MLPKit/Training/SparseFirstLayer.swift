@@ -10,14 +10,17 @@
 /// weights are one contiguous row, read once per batch for all the samples in which that input is not
 /// background (`SparseBatch` lists them).
 ///
-/// While it trains, the network's own copy of W is stale: `store()` writes W = V + u·1ᵀ back.
-final class SparseFirstLayer {
+/// While it trains, the network's own copy of W is stale: `store()` writes W = V + u·1ᵀ back, and the network
+/// calls it (as its `mirror`) whenever it is read.
+final class SparseFirstLayer: ParameterMirror {
     let network: MLP
     /// The common input value c.
     let background: Float
     private let vT: FloatBuffer        // K × N: V transposed
     private let u: FloatBuffer         // N
     private let rowSums: FloatBuffer   // N: Σᵢ V[j, i]
+    /// Whether V or u moved since W was last written back; the trainer sets it after each step.
+    var changed = false
 
     /// Takes over `network`'s first layer: V = W, u = 0.
     init(network: MLP, background: Float) {
@@ -27,15 +30,28 @@ final class SparseFirstLayer {
         vT = FloatBuffer(count: layer.inputSize * layer.outputSize)
         u = FloatBuffer(count: layer.outputSize)
         rowSums = FloatBuffer(count: layer.outputSize)
-        let k = layer.inputSize, n = layer.outputSize
+        reload()
+        network.mirror = self
+    }
+
+    /// Leaves the network up to date when the trainer lets go of the layer.
+    deinit { store() }
+
+    /// V = W, u = 0, from the network's first layer.
+    func reload() {
+        let layer = network.layers[0], k = layer.inputSize, n = layer.outputSize
         let w = network.parameterBuffer.pointer + layer.weightOffset
         for j in 0..<n { for i in 0..<k { vT.pointer[i * n + j] = w[j * k + i] } }
+        u.zero()
         recomputeRowSums()
+        changed = false
     }
 
     /// Writes W = V + u·1ᵀ into the network, and recomputes the row sums (whose running updates drift by
-    /// float rounding).
+    /// float rounding), when a step has moved them since the last time.
     func store() {
+        guard changed else { return }
+        changed = false
         let layer = network.layers[0], k = layer.inputSize, n = layer.outputSize
         let w = network.parameterBuffer.pointer + layer.weightOffset
         for j in 0..<n { for i in 0..<k { w[j * k + i] = vT.pointer[i * n + j] + u.pointer[j] } }

@@ -9,7 +9,7 @@
 /// Every step costs O(N · nnz) instead of O(N · K), and it is the same SGD as `sgdStep` up to float rounding.
 /// V is stored transposed (K × N, rows padded to 8 floats) so each nonzero input touches one contiguous row.
 /// Deeper layers run the dense kernels. W is rebuilt from V and u when the epoch ends.
-final class SparseInputSGD {
+package final class SparseInputSGD: ParameterMirror {
     let network: MLP
     /// The common input value c.
     let background: Float
@@ -28,7 +28,7 @@ final class SparseInputSGD {
 
     /// The fraction of `inputs` equal to their most common value, and that value (among 0 and 1, the two
     /// backgrounds of image data; nil when neither dominates).
-    static func dominantValue(of inputs: [Float], sampleEvery step: Int = 7) -> (value: Float, fraction: Double)? {
+    package static func dominantValue(of inputs: [Float], sampleEvery step: Int = 7) -> (value: Float, fraction: Double)? {
         var zeros = 0, ones = 0, seen = 0
         for i in Swift.stride(from: 0, to: inputs.count, by: step) {
             seen += 1
@@ -39,7 +39,7 @@ final class SparseInputSGD {
     }
 
     /// Prepares sparse copies of `count` samples of `inputs` (count × inputSize) relative to `background`.
-    init(network: MLP, inputs: [Float], count: Int, background: Float) {
+    package init(network: MLP, inputs: [Float], count: Int, background: Float) {
         self.network = network
         self.background = background
         let k = network.inputSize, n = network.layers[0].outputSize
@@ -72,10 +72,14 @@ final class SparseInputSGD {
 
     /// One epoch of per-sample SGD in the order `order`; `target(i, buffer)` writes sample i's target into a
     /// zeroed buffer. Returns the loss summed over the epoch (each sample's loss before its step).
-    func trainEpoch(order: [Int], learningRate: Float, target: (Int, UnsafeMutablePointer<Float>) -> Void,
-                    progressInterval: Int = 0, progress: (Int, Double) -> Void = { _, _ in }) -> Double {
+    package func trainEpoch(order: [Int], learningRate: Float, target: (Int, UnsafeMutablePointer<Float>) -> Void,
+                            progressInterval: Int = 0, progress: (Int, Double) -> Void = { _, _ in }) -> Double {
         loadFirstLayer()
-        defer { storeFirstLayer() }
+        network.mirror = self
+        defer {
+            storeFirstLayer()
+            network.mirror = nil
+        }
         let targetBuffer = workspace.targets.pointer
         var total = 0.0
         indices.withUnsafeBufferPointer { indices in
@@ -92,6 +96,12 @@ final class SparseInputSGD {
         }
         return total
     }
+
+    /// While an epoch runs: W = V + u·1ᵀ into the network, which is being read.
+    package func store() { storeFirstLayer() }
+
+    /// While an epoch runs: the parameters were set from outside; start again from them.
+    package func reload() { loadFirstLayer() }
 
     /// vT = Wᵀ, u = 0, rowSums = W·1.
     private func loadFirstLayer() {

@@ -5,6 +5,9 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+@testable import MLPData
+@testable import MLPImaging
+@testable import MLPJobs
 @testable import MLPKit
 
 /// A unique temporary folder, deleted (recursively) when the value is released.

@@ -1,4 +1,6 @@
 // Fetching the four MNIST IDX files from public mirrors, streamed to disk and checked against published MD5s.
+import MLPImaging
+import MLPKit
 import Dispatch
 import Foundation
 #if canImport(FoundationNetworking)

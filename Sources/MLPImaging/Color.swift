@@ -1,5 +1,6 @@
 // Colours for drawing: 8-bit sRGB triples, a few named greys, and matplotlib's tab10 palette so that
 // figures look familiar to anyone used to Python plotting.
+import MLPKit
 
 /// An opaque 8-bit sRGB colour, the pixel type of ``Canvas``.
 public struct RGB: Sendable, Equatable, Hashable {

@@ -1,5 +1,8 @@
 // The figure the autoencoder and PCA share (the homework's plot_digits_dimreduced_examples): test digits with
 // their reconstructions, then digits placed at their 2-D codes as thumbnails tinted by class.
+import MLPData
+import MLPImaging
+import MLPKit
 
 /// Draws digits, reconstructions and a 2-D embedding.
 public enum LatentFigure {

@@ -1,5 +1,8 @@
 // The homework's disc test: separate points inside the unit circle from those outside, and watch the
 // hidden 2-D layer pull the two classes apart until a line separates them.
+import MLPData
+import MLPImaging
+import MLPKit
 import Foundation
 
 /// The disc test: 2 → 100 (leaky ReLU, "layer1") → 2 (leaky ReLU, "layer2") → 1 (logistic), logistic loss,
@@ -77,46 +80,35 @@ public enum DiscDemo {
 
     /// Trains the disc network, writing metrics and frames as it goes; `log` sees every epoch.
     public static func run(_ options: Options, log: (Epoch) -> Void = { _ in }) throws -> Summary {
-        guard options.epochs > 0 else { throw MLPError("--epochs must be positive, got \(options.epochs)") }
         guard options.samples > 0 else { throw MLPError("the number of samples must be positive") }
-        guard options.learningRate.isFinite, options.learningRate > 0 else {
-            throw MLPError("--learning-rate must be a positive number, got \(options.learningRate)")
-        }
+        var training = TrainingOptions()
+        training.epochs = options.epochs
+        training.learningRate = options.learningRate
+        training.seed = options.seed ^ 0x5EED
+        let net = makeNetwork(seed: options.seed)
+        let trainer = try Trainer(network: net, options: training)
         if let folder = options.output { try AtomicFile.createFolder(folder) }
 
         let (inputs, labels) = makeData(count: options.samples, seed: options.seed)
-        let net = makeNetwork(seed: options.seed)
-        let workspace = net.makeWorkspace(capacity: options.samples)
-        var shuffler = SplitMix64(seed: options.seed ^ 0x5EED)
-        var order = Array(0..<options.samples)
+        let points = Matrix(rows: options.samples, columns: 2, values: inputs)
         var history: [Epoch] = []
-        var trainingSeconds = 0.0
-        let batch = Matrix(rows: options.samples, columns: 2, values: inputs)
-
-        for epoch in 1...options.epochs {
-            shuffler.shuffle(&order)
-            let clock = Stopwatch()
-            let loss = inputs.withUnsafeBufferPointer { x in
-                net.trainEpoch(inputs: x.baseAddress!, order: order, learningRate: options.learningRate,
-                               workspace: workspace) { i, target in target[0] = labels[i] }
-            }
-            trainingSeconds += clock.seconds
-
-            let predictions = try net.forward(batch).values
+        let reports = try trainer.fit(TrainingSet(inputs: inputs, inputSize: 2, targets: .values(labels, size: 1))) {
+            guard case .epoch(let report) = $0 else { return }
+            let predictions = try net.forward(points).values
             let correct = zip(predictions, labels).filter { ($0 > 0.5) == ($1 == 1) }.count
-            let record = Epoch(epoch: epoch, loss: loss, accuracy: Double(correct) / Double(options.samples))
+            let record = Epoch(epoch: report.epoch, loss: report.loss, accuracy: Double(correct) / Double(options.samples))
             history.append(record)
             log(record)
-
             if let folder = options.output {
                 try writeMetrics(history, to: folder + "/metrics.csv")
                 if options.frames {
-                    let hidden = try net.forward(batch, end: "layer2")
+                    let hidden = try net.forward(points, end: "layer2")
                     let frame = drawFrame(hidden: hidden, labels: labels, history: history, of: options.epochs)
-                    try PNGFile.write(frame, to: folder + "/" + frameName(epoch))
+                    try PNGFile.write(frame, to: folder + "/" + frameName(report.epoch))
                 }
             }
         }
+        let trainingSeconds = reports.reduce(0) { $0 + $1.seconds }
 
         let summary = Summary(
             epochs: options.epochs, learningRate: options.learningRate, seed: options.seed,

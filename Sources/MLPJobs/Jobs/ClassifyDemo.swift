@@ -1,5 +1,8 @@
 // `classify`: the homework's two digit classifiers trained by per-sample SGD, scored every epoch on all
 // training and test images, with models, metrics, figures and a written comparison.
+import MLPData
+import MLPImaging
+import MLPKit
 
 /// Trains and compares the homework's MNIST classifiers (see `DigitNetwork`).
 public enum ClassifyDemo {
@@ -22,6 +25,25 @@ public enum ClassifyDemo {
         /// Train the first layer on the pixels that differ from the background only (`SparseInputSGD`) when
         /// one value fills most of the inputs; the same SGD up to float rounding, several times faster.
         public var sparseInputs = true
+        /// The update rule (SGD keeps the fused per-sample update and the sparse first layer; the others take
+        /// the dense path).
+        public var optimizer: Optimizer = .sgd
+        /// Decoupled weight decay λ (0: none).
+        public var weightDecay: Float = 0
+
+        /// The training loop's settings for these options.
+        public var training: TrainingOptions {
+            var training = TrainingOptions()
+            training.epochs = epochs
+            training.learningRate = learningRate
+            training.schedule = schedule
+            training.optimizer = optimizer
+            training.weightDecay = weightDecay
+            training.threads = threads
+            training.seed = seed ^ 0xC1A5_5EED
+            training.sparseFirstLayer = sparseInputs
+            return training
+        }
 
         /// The documented defaults: learning rate 0.003 with a cosine decay, 100 epochs, both networks.
         public init() {}
@@ -73,6 +95,8 @@ public enum ClassifyDemo {
         public let seed: UInt64
         public let trainImages: Int
         public let testImages: Int
+        /// The update rule: sgd, momentum or adam.
+        public let optimizer: String
         /// Whether the first layers were trained on the non-background pixels only (`SparseInputSGD`).
         public let sparseFirstLayer: Bool
         public let networks: [NetworkSummary]
@@ -81,71 +105,48 @@ public enum ClassifyDemo {
     /// Trains each requested network on `data`, writing metrics after every epoch and the models as they improve.
     public static func run(_ options: Options, data: MNIST,
                            events: (Event) -> Void = { _ in }) throws -> Summary {
-        guard options.epochs > 0 else { throw MLPError("--epochs must be positive, got \(options.epochs)") }
-        guard options.learningRate.isFinite, options.learningRate > 0 else {
-            throw MLPError("--learning-rate must be a positive number, got \(options.learningRate)")
-        }
+        try options.training.validate()
         guard data.train.pixelsPerImage == 784, data.train.count > 0, data.test.count > 0 else {
             throw MLPError("classify needs 28×28 images and non-empty training and test sets")
         }
         if let folder = options.output { try AtomicFile.createFolder(folder) }
 
-        let background = sparseBackground(data.train, enabled: options.sparseInputs)
+        let train = data.train.classification
         var records: [EpochRecord] = []
         var summaries: [NetworkSummary] = []
         var confusions: [(DigitNetwork, [[Int]])] = []
+        var sparseFirstLayer = false
         for network in options.networks {
             let net = network.make(seed: options.seed)
+            let trainer = try Trainer(network: net, options: options.training)
+            sparseFirstLayer = trainer.plan(for: train).sparseFirstLayer
             let evaluator = Evaluator(network: net, threads: options.threads)
-            let workspace = net.makeWorkspace(capacity: 1)
-            let sparse = background.map {
-                SparseInputSGD(network: net, inputs: data.train.images, count: data.train.count, background: $0)
-            }
-            var shuffler = SplitMix64(seed: options.seed ^ 0xC1A5_5EED)
-            var order = Array(0..<data.train.count)
-            var trainingSeconds = 0.0
             var lastTest: Evaluation?
-            for epoch in 1...options.epochs {
-                let epochClock = Stopwatch()
-                let rate = options.schedule.rate(base: options.learningRate, epoch: epoch, of: options.epochs)
-                shuffler.shuffle(&order)
-                let total = order.count
-                let interval = max(1, total / 50)
-                let sgdClock = Stopwatch()
-                func report(done: Int, lossSum: Double) {
-                    events(.progress(network: network, epoch: epoch, done: done, total: total,
-                                     runningLoss: lossSum / Double(done),
-                                     samplesPerSecond: Double(done) / sgdClock.seconds))
-                }
-                data.train.labels.withUnsafeBufferPointer { labels in
-                    let target = { (i: Int, target: UnsafeMutablePointer<Float>) in target[Int(labels[i])] = 1 }
-                    if let sparse {
-                        _ = sparse.trainEpoch(order: order, learningRate: rate, target: target,
-                                              progressInterval: interval, progress: report)
-                    } else {
-                        data.train.images.withUnsafeBufferPointer { images in
-                            _ = net.trainEpoch(inputs: images.baseAddress!, order: order, learningRate: rate,
-                                               workspace: workspace, target: target, progressInterval: interval,
-                                               progress: report)
-                        }
+            let epochClock = EpochClock()
+            let reports = try trainer.fit(train) { event in
+                switch event {
+                case .progress(let p):
+                    events(.progress(network: network, epoch: p.epoch, done: p.done, total: p.total,
+                                     runningLoss: p.meanLoss, samplesPerSecond: p.samplesPerSecond))
+                case .step:
+                    break
+                case .epoch(let report):
+                    let train = evaluator.evaluate(data.train)
+                    let test = evaluator.evaluate(data.test)
+                    lastTest = test
+                    let record = EpochRecord(
+                        network: network, epoch: report.epoch, learningRate: report.learningRate,
+                        trainLoss: train.loss, trainAccuracy: train.accuracy, testLoss: test.loss,
+                        testAccuracy: test.accuracy, seconds: epochClock.lap(), samplesPerSecond: report.samplesPerSecond)
+                    records.append(record)
+                    events(.epoch(record))
+                    if let folder = options.output {
+                        try writeMetrics(records, to: folder + "/metrics.csv")
+                        try net.write(to: folder + "/network-\(network.rawValue).safetensors")
                     }
                 }
-                let sgdSeconds = sgdClock.seconds
-                trainingSeconds += sgdSeconds
-                let train = evaluator.evaluate(data.train)
-                let test = evaluator.evaluate(data.test)
-                lastTest = test
-                let record = EpochRecord(
-                    network: network, epoch: epoch, learningRate: rate, trainLoss: train.loss,
-                    trainAccuracy: train.accuracy, testLoss: test.loss, testAccuracy: test.accuracy,
-                    seconds: epochClock.seconds, samplesPerSecond: Double(total) / sgdSeconds)
-                records.append(record)
-                events(.epoch(record))
-                if let folder = options.output {
-                    try writeMetrics(records, to: folder + "/metrics.csv")
-                    try net.write(to: folder + "/network-\(network.rawValue).safetensors")
-                }
             }
+            let trainingSeconds = reports.reduce(0) { $0 + $1.seconds }
             let mine = records.filter { $0.network == network }
             let best = mine.max { $0.testAccuracy < $1.testAccuracy }!
             summaries.append(NetworkSummary(
@@ -159,7 +160,8 @@ public enum ClassifyDemo {
 
         let summary = Summary(epochs: options.epochs, learningRate: options.learningRate, schedule: options.schedule,
                               seed: options.seed, trainImages: data.train.count, testImages: data.test.count,
-                              sparseFirstLayer: background != nil, networks: summaries)
+                              optimizer: options.optimizer.name, sparseFirstLayer: sparseFirstLayer,
+                              networks: summaries)
         if let folder = options.output {
             try JSONFile.write(summary, to: folder + "/summary.json")
             try PNGFile.write(ClassifyFigures.curves(records, epochs: options.epochs), to: folder + "/curves.png")
@@ -171,14 +173,6 @@ public enum ClassifyDemo {
                                  to: folder + "/report.md")
         }
         return summary
-    }
-
-    /// The background value when the sparse first layer pays: one value fills at least half of the inputs.
-    static func sparseBackground(_ data: Dataset, enabled: Bool) -> Float? {
-        guard enabled, let dominant = SparseInputSGD.dominantValue(of: data.images), dominant.fraction >= 0.5 else {
-            return nil
-        }
-        return dominant.value
     }
 
     /// counts[true][predicted] over the test set.

@@ -1,4 +1,6 @@
 // Reading the MNIST database's own IDX files, plain or gzip-compressed, with every size checked before allocating.
+import MLPImaging
+import MLPKit
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

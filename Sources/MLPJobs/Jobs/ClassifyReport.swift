@@ -1,4 +1,7 @@
 // report.md for `classify`: which network is better and whether either overfits, computed from the metrics.
+import MLPData
+import MLPImaging
+import MLPKit
 import Foundation
 
 /// Writes the comparison of the trained networks as Markdown.

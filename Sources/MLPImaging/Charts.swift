@@ -5,6 +5,7 @@
 // Every chart draws only inside its rectangle (it clips itself) and copes with empty input, single
 // points, NaN/infinite values and constant data without trapping, because plotting is usually the last
 // step of a long run and must not be the one that crashes.
+import MLPKit
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

@@ -4,6 +4,7 @@
 // simplified API keeps the longjmp inside libpng and returns 0 with a message in `png_image.message`.
 // Writes encode to memory first and then replace the file atomically, so a failed write never leaves
 // a truncated or deleted file behind.
+import MLPKit
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

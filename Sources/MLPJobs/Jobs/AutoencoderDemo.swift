@@ -1,5 +1,8 @@
 // `autoencoder`: the homework's 784-…-2-…-784 autoencoder of the digits, trained by data-parallel mini-batch
 // gradient descent, with a figure of its reconstructions and 2-D codes after every epoch.
+import MLPData
+import MLPImaging
+import MLPKit
 
 /// Trains the homework's autoencoder on MNIST.
 public enum AutoencoderDemo {
@@ -24,6 +27,26 @@ public enum AutoencoderDemo {
         /// Train the first layer on the pixels that differ from the background only (`SparseFirstLayer`) when
         /// one value fills most of the images; the same gradient descent up to float rounding, less work.
         public var sparseInputs = true
+        /// The update rule (SGD keeps the sparse first layer and the in-place single shard; the others take the
+        /// dense path).
+        public var optimizer: Optimizer = .sgd
+        /// Decoupled weight decay λ (0: none).
+        public var weightDecay: Float = 0
+
+        /// The training loop's settings for these options.
+        public var training: TrainingOptions {
+            var training = TrainingOptions()
+            training.epochs = epochs
+            training.learningRate = learningRate
+            training.schedule = schedule
+            training.batchSize = batchSize
+            training.optimizer = optimizer
+            training.weightDecay = weightDecay
+            training.threads = threads
+            training.seed = seed ^ 0xAE5EED
+            training.sparseFirstLayer = sparseInputs
+            return training
+        }
 
         /// The homework's recipe.
         public init() {}
@@ -57,6 +80,8 @@ public enum AutoencoderDemo {
         public let batchSize: Int
         public let learningRate: Float
         public let schedule: LearningRateSchedule
+        /// The update rule: sgd, momentum or adam.
+        public let optimizer: String
         public let seed: UInt64
         public let threads: Int
         public let shardRows: Int
@@ -89,11 +114,7 @@ public enum AutoencoderDemo {
 
     /// Trains on `data.train`, scores on both sets after every epoch, writes metrics, model and frames.
     public static func run(_ options: Options, data: MNIST, events: (Event) -> Void = { _ in }) throws -> Summary {
-        guard options.epochs > 0 else { throw MLPError("--epochs must be positive, got \(options.epochs)") }
-        guard options.batchSize > 0 else { throw MLPError("--batch-size must be positive, got \(options.batchSize)") }
-        guard options.learningRate.isFinite, options.learningRate > 0 else {
-            throw MLPError("--learning-rate must be a positive number, got \(options.learningRate)")
-        }
+        try options.training.validate()
         if let every = options.framesEvery, every <= 0 {
             throw MLPError("--frames-every must be positive, got \(every)")
         }
@@ -103,67 +124,53 @@ public enum AutoencoderDemo {
         if let folder = options.output { try AtomicFile.createFolder(folder) }
 
         let net = makeNetwork(seed: options.seed)
-        let trainer = DataParallelTrainer(network: net, batchSize: options.batchSize, threads: options.threads,
-                                          inputBackground: ClassifyDemo.sparseBackground(data.train,
-                                                                                         enabled: options.sparseInputs))
+        let trainer = try Trainer(network: net, options: options.training)
+        let train = data.train.autoencoding
+        let plan = trainer.plan(for: train)
         let evaluator = Evaluator(network: net, threads: options.threads)
         let showcase = Showcase(test: data.test, seed: options.seed, background: data.format.background)
-        var shuffler = SplitMix64(seed: options.seed ^ 0xAE5EED)
-        var order = Array(0..<data.train.count)
         var records: [EpochRecord] = []
-        var trainingSeconds = 0.0
         var frames = 0
+        let epochClock = EpochClock()
 
         func writeFrame(_ title: String) throws {
             guard let folder = options.output else { return }
-            trainer.storeWeights()
             frames += 1
             try PNGFile.write(try showcase.figure(net, title: title), to: folder + "/" + DiscDemo.frameName(frames))
         }
 
-        for epoch in 1...options.epochs {
-            let epochClock = Stopwatch()
-            let rate = options.schedule.rate(base: options.learningRate, epoch: epoch, of: options.epochs)
-            shuffler.shuffle(&order)
-            let total = order.count, batches = (total + options.batchSize - 1) / options.batchSize
-            let reportEvery = max(1, batches / 100)
-            var lossSum = 0.0, sgdSeconds = 0.0
-            try data.train.images.withUnsafeBufferPointer { images in
-                let x = images.baseAddress!
-                for batch in 0..<batches {
-                    let lower = batch * options.batchSize, upper = min(total, lower + options.batchSize)
-                    let clock = Stopwatch()
-                    lossSum += trainer.step(indices: order[lower..<upper], inputs: x, targets: x, learningRate: rate)
-                    sgdSeconds += clock.seconds
-                    if (batch + 1) % reportEvery == 0 || batch + 1 == batches {
-                        events(.progress(epoch: epoch, done: upper, total: total, runningLoss: lossSum / Double(upper),
-                                         samplesPerSecond: Double(upper) / sgdSeconds))
-                    }
-                    if let every = options.framesEvery, (batch + 1) % every == 0, batch + 1 < batches {
-                        try writeFrame("autoencoder - epoch \(epoch), batch \(batch + 1)/\(batches)")
-                    }
+        let reports = try trainer.fit(train) { event in
+            switch event {
+            case .progress(let p):
+                events(.progress(epoch: p.epoch, done: p.done, total: p.total, runningLoss: p.meanLoss,
+                                 samplesPerSecond: p.samplesPerSecond))
+            case .step(let s):
+                if let every = options.framesEvery, s.step % every == 0, s.step < s.steps {
+                    try writeFrame("autoencoder - epoch \(s.epoch), batch \(s.step)/\(s.steps)")
                 }
-            }
-            trainingSeconds += sgdSeconds
-            trainer.storeWeights()
-            let trainLoss = evaluator.reconstructionLoss(data.train)
-            let testLoss = evaluator.reconstructionLoss(data.test)
-            try writeFrame(String(format: "autoencoder - epoch %d/%d - test loss %.2f", epoch, options.epochs, testLoss))
-            let record = EpochRecord(epoch: epoch, learningRate: rate, trainLoss: trainLoss, testLoss: testLoss,
-                                     seconds: epochClock.seconds, samplesPerSecond: Double(total) / sgdSeconds)
-            records.append(record)
-            events(.epoch(record))
-            if let folder = options.output {
-                try writeMetrics(records, to: folder + "/metrics.csv")
-                try net.write(to: folder + "/model.safetensors")
+            case .epoch(let report):
+                let trainLoss = evaluator.reconstructionLoss(data.train)
+                let testLoss = evaluator.reconstructionLoss(data.test)
+                try writeFrame(String(format: "autoencoder - epoch %d/%d - test loss %.2f", report.epoch,
+                                      options.epochs, testLoss))
+                let record = EpochRecord(epoch: report.epoch, learningRate: report.learningRate, trainLoss: trainLoss,
+                                         testLoss: testLoss, seconds: epochClock.lap(),
+                                         samplesPerSecond: report.samplesPerSecond)
+                records.append(record)
+                events(.epoch(record))
+                if let folder = options.output {
+                    try writeMetrics(records, to: folder + "/metrics.csv")
+                    try net.write(to: folder + "/model.safetensors")
+                }
             }
         }
 
+        let trainingSeconds = reports.reduce(0) { $0 + $1.seconds }
         let summary = Summary(
             epochs: options.epochs, batchSize: options.batchSize, learningRate: options.learningRate,
-            schedule: options.schedule, seed: options.seed, threads: options.threads,
-            shardRows: trainer.shardRows, shardsPerBatch: trainer.shardCount,
-            sparseFirstLayer: trainer.hasSparseFirstLayer, parameters: net.parameterCount,
+            schedule: options.schedule, optimizer: options.optimizer.name, seed: options.seed, threads: options.threads,
+            shardRows: plan.shardRows, shardsPerBatch: plan.shardsPerBatch,
+            sparseFirstLayer: plan.sparseFirstLayer, parameters: net.parameterCount,
             finalTrainLoss: records.last!.trainLoss, finalTestLoss: records.last!.testLoss,
             testLossByEpoch: records.map(\.testLoss),
             samplesPerSecond: Double(data.train.count * options.epochs) / trainingSeconds,

@@ -1,4 +1,6 @@
 // Labelled images in memory, and the MNIST digits (training and test sets) loaded from a folder in either format.
+import MLPImaging
+import MLPKit
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -141,4 +143,25 @@ public struct MNIST: Sendable {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
+}
+
+extension Dataset {
+    /// The images as inputs and their labels as class targets, for training or scoring a classifier.
+    public var classification: TrainingSet {
+        // Dataset's own initialiser guarantees whole images and one label per image.
+        try! TrainingSet(inputs: images, inputSize: pixelsPerImage, targets: .classes(labels))
+    }
+
+    /// The images as their own targets, for an autoencoder.
+    public var autoencoding: TrainingSet {
+        try! TrainingSet(inputs: images, inputSize: pixelsPerImage, targets: .inputs)
+    }
+}
+
+extension Evaluator {
+    /// Classifier figures over a labelled image set (see `evaluate(_: TrainingSet)`).
+    public func evaluate(_ data: Dataset) -> Evaluation { evaluate(data.classification) }
+
+    /// Mean reconstruction loss per image, Σ (ŷ − x)² with the image as target (for autoencoders).
+    public func reconstructionLoss(_ data: Dataset) -> Double { meanLoss(data.autoencoding) }
 }

@@ -1,4 +1,7 @@
 // The homework's two digit classifiers.
+import MLPData
+import MLPImaging
+import MLPKit
 
 /// The two networks the homework compares on MNIST.
 public enum DigitNetwork: String, Sendable, CaseIterable, Codable {

@@ -4,6 +4,7 @@
 // so a Float coordinate is rounded to the nearest pixel. Every operation clips silently — to the canvas
 // and to the current clip rectangle (see `withClip`) — because plots routinely ask to draw partly
 // outside their area and a figure should never trap over it.
+import MLPKit
 
 /// An 8-bit RGB image, row-major, three bytes per pixel, that plots are drawn on and PNGs are written from.
 public struct Canvas: Sendable {

@@ -1,4 +1,7 @@
 // `pca`: the linear baseline for the autoencoder — the top two principal components of the training digits.
+import MLPData
+import MLPImaging
+import MLPKit
 
 /// Fits PCA to the training digits, scores reconstructions on the test digits, and draws the autoencoder's figure.
 public enum PCADemo {

@@ -5,6 +5,7 @@
 // space separates neighbours. The table below is written as pixel art — one string per character,
 // rows separated by spaces, `#` for ink, trailing blank rows omitted — so a glyph can be checked or
 // redrawn by eye; it is decoded once into bit rows on first use.
+import MLPKit
 
 /// The fixed-width font used by ``Canvas/drawText(_:x:y:color:scale:bold:)``: printable ASCII 32–126;
 /// any other character draws as a hollow box so that missing glyphs are visible rather than silent.

@@ -1,4 +1,7 @@
 // The pictures `classify` draws: learning curves of both networks, and a confusion matrix per network.
+import MLPData
+import MLPImaging
+import MLPKit
 
 /// Figures for `ClassifyDemo`.
 enum ClassifyFigures {

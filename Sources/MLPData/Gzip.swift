@@ -1,4 +1,6 @@
 // gzip decompression through zlib, from memory into caller-provided buffers (and compression, for tests).
+import MLPImaging
+import MLPKit
 import CZlib
 
 /// Inflates a gzip file held in memory, a piece at a time, so a caller can read a header, check it, and only

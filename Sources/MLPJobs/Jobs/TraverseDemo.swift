@@ -1,6 +1,9 @@
 // `traverse`: walk a circle through a trained autoencoder's 2-D latent square, decoding every point on the way
 // into a digit, and draw one animation frame per point beside the test digits' codes; optionally also the
 // decodes of a regular lattice of the square (`grid.png`).
+import MLPData
+import MLPImaging
+import MLPKit
 import Foundation
 
 /// Decodes points of an autoencoder's 2-D latent square into images: a circle of points as animation frames
@@ -148,26 +151,10 @@ public enum TraverseDemo {
             return (0..<count).map { (Double(codes[2 * $0]), Double(codes[2 * $0 + 1])) }
         }
 
-        /// Runs `rows` rows of `input` through `layers` in chunks, returning the last layer's outputs.
+        /// Runs `rows` rows of `input` through `layers` (in chunks), returning the last layer's outputs.
         private func pass(_ input: [Float], rows: Int, layers: Range<Int>) -> [Float] {
-            let inWidth = network.layers[layers.lowerBound].inputSize
-            let outWidth = network.layers[layers.upperBound - 1].outputSize
-            var output = [Float](repeating: 0, count: rows * outWidth)
-            guard rows > 0 else { return output }
-            let chunk = min(rows, 2048)
-            let workspace = network.makeWorkspace(capacity: chunk)
-            input.withUnsafeBufferPointer { x in
-                output.withUnsafeMutableBufferPointer { y in
-                    for start in stride(from: 0, to: rows, by: chunk) {
-                        let n = min(chunk, rows - start)
-                        network.forwardPass(x.baseAddress! + start * inWidth, rows: n, layers: layers,
-                                            workspace: workspace)
-                        (y.baseAddress! + start * outWidth)
-                            .update(from: workspace.activations[layers.upperBound - 1].pointer, count: n * outWidth)
-                    }
-                }
-            }
-            return output
+            let width = network.layers[layers.lowerBound].inputSize
+            return network.forward(Matrix(rows: rows, columns: width, values: input), layers: layers).values
         }
     }
 

@@ -1,4 +1,7 @@
 // Timing whole training steps (forward + backward + update) on the homework's networks.
+import MLPData
+import MLPImaging
+import MLPKit
 
 /// Measures training speed in samples per second: the data-parallel mini-batch trainer on the autoencoder,
 /// and fused per-sample SGD on the disc network and the two digit classifiers. Inputs are random values in

@@ -1,4 +1,7 @@
 // Principal component analysis of images: the covariance through the dW kernel, then power iteration.
+import MLPData
+import MLPImaging
+import MLPKit
 
 /// The top principal components of a set of images (rows of `dimension` values), with what is needed to
 /// project images to codes and reconstruct them.

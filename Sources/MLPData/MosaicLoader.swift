@@ -1,4 +1,6 @@
 // Reading MNIST stored as PNG mosaics: one PNG per class, 28×28 digit tiles in a grid, decoded in parallel.
+import MLPImaging
+import MLPKit
 import Dispatch
 
 /// Reads digits stored as PNG mosaics: a split folder (`train/`, `test/`) holds `0.png` … `9.png`, one class

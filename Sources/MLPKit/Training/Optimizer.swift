@@ -1,0 +1,123 @@
+// How a training step turns the batch's summed gradient into a change of the parameters.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The update rule a `Trainer` applies to the summed gradient g of each step, with learning rate η.
+///
+/// Every rule works element by element on flat buffers laid out like the parameters, so a step can be split
+/// into blocks across threads without changing a bit. Weight decay (`TrainingOptions.weightDecay`, λ) is
+/// decoupled from the gradient, as in AdamW: θ −= η·λ·θ before the rule's own update.
+public enum Optimizer: Sendable, Equatable {
+    /// θ −= η·g: the homework's stochastic gradient descent. The only rule with the fused fast paths
+    /// (per-sample update inside backpropagation, sparse first layer, in-place single shard).
+    case sgd
+    /// Heavy-ball momentum μ, PyTorch's convention: v = μ·v + g, then θ −= η·v; with Nesterov,
+    /// θ −= η·(g + μ·v).
+    case momentum(Float, nesterov: Bool)
+    /// Adam (Kingma & Ba, 2015): m = β₁·m + (1 − β₁)·g, v = β₂·v + (1 − β₂)·g², then
+    /// θ −= η·m̂ / (√v̂ + ε) with m̂ = m / (1 − β₁ᵗ) and v̂ = v / (1 − β₂ᵗ) at step t (1, 2, …).
+    case adam(beta1: Float, beta2: Float, epsilon: Float)
+
+    /// Momentum 0.9 without Nesterov.
+    public static let defaultMomentum = Optimizer.momentum(0.9, nesterov: false)
+    /// Adam with β₁ = 0.9, β₂ = 0.999, ε = 1e-8 (the paper's defaults).
+    public static let defaultAdam = Optimizer.adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8)
+
+    /// Buffers of state per parameter: 0 for SGD, 1 for momentum (v), 2 for Adam (m and v).
+    public var stateBuffers: Int {
+        switch self {
+        case .sgd: 0
+        case .momentum: 1
+        case .adam: 2
+        }
+    }
+
+    /// The rule's name as the command line spells it: sgd, momentum or adam.
+    public var name: String {
+        switch self {
+        case .sgd: "sgd"
+        case .momentum: "momentum"
+        case .adam: "adam"
+        }
+    }
+
+    /// Checks the rule's constants; the messages name the command-line options.
+    func validate() throws {
+        switch self {
+        case .sgd:
+            break
+        case .momentum(let mu, _):
+            guard mu.isFinite, (0..<1).contains(mu) else { throw MLPError("--momentum must be in [0, 1), got \(mu)") }
+        case .adam(let beta1, let beta2, let epsilon):
+            guard beta1.isFinite, (0..<1).contains(beta1) else { throw MLPError("--beta1 must be in [0, 1), got \(beta1)") }
+            guard beta2.isFinite, (0..<1).contains(beta2) else { throw MLPError("--beta2 must be in [0, 1), got \(beta2)") }
+            guard epsilon.isFinite, epsilon > 0 else { throw MLPError("Adam's epsilon must be positive, got \(epsilon)") }
+        }
+    }
+}
+
+/// An optimizer's memory between steps: flat buffers with the parameters' layout (momentum's v, Adam's m and
+/// v) and the step count, so the state can be saved, restored and updated block by block.
+package final class OptimizerState: @unchecked Sendable {
+    /// The rule.
+    let optimizer: Optimizer
+    /// Decoupled weight decay λ.
+    let weightDecay: Float
+    /// Momentum's v, or Adam's m.
+    let first: FloatBuffer
+    /// Adam's v (empty otherwise).
+    let second: FloatBuffer
+    /// Steps taken so far; `beginStep` advances it.
+    private(set) var steps = 0
+
+    /// Zeroed state for `parameters` parameters.
+    init(optimizer: Optimizer, weightDecay: Float, parameters: Int) {
+        self.optimizer = optimizer
+        self.weightDecay = weightDecay
+        first = FloatBuffer(count: optimizer.stateBuffers >= 1 ? parameters : 0)
+        second = FloatBuffer(count: optimizer.stateBuffers >= 2 ? parameters : 0)
+    }
+
+    /// Starts a step: call once per step, before `update` runs on its blocks.
+    func beginStep() { steps += 1 }
+
+    /// θ[range] moves by the rule for the summed gradient g[range] at learning rate η. Each element is
+    /// computed the same way whatever the range, so blocks may run on any thread.
+    func update(_ theta: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, range: Range<Int>,
+                learningRate eta: Float) {
+        let decay = eta * weightDecay
+        if weightDecay != 0 {
+            for i in range { theta[i] -= decay * theta[i] }
+        }
+        switch optimizer {
+        case .sgd:
+            for i in range { theta[i] -= eta * g[i] }
+        case .momentum(let mu, let nesterov):
+            let v = first.pointer
+            if nesterov {
+                for i in range {
+                    v[i] = mu * v[i] + g[i]
+                    theta[i] -= eta * (g[i] + mu * v[i])
+                }
+            } else {
+                for i in range {
+                    v[i] = mu * v[i] + g[i]
+                    theta[i] -= eta * v[i]
+                }
+            }
+        case .adam(let beta1, let beta2, let epsilon):
+            let m = first.pointer, v = second.pointer
+            let t = Float(max(steps, 1))
+            let correction1 = 1 - powf(beta1, t), correction2 = 1 - powf(beta2, t)
+            for i in range {
+                m[i] = beta1 * m[i] + (1 - beta1) * g[i]
+                v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
+                let mHat = m[i] / correction1, vHat = v[i] / correction2
+                theta[i] -= eta * mHat / (vHat.squareRoot() + epsilon)
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+// How a training run goes: epochs, learning rate and schedule, batch size, optimizer, threads, seed.
+
+/// The settings of a `Trainer` run. The defaults are the homework's per-sample SGD.
+public struct TrainingOptions: Sendable, Equatable {
+    /// Passes over the training samples.
+    public var epochs = 1
+    /// The first epoch's learning rate η.
+    public var learningRate: Float = 0.001
+    /// How η changes from epoch to epoch.
+    public var schedule: LearningRateSchedule = .constant
+    /// Samples per step; gradients are summed (not averaged) over the batch. 1 is per-sample SGD.
+    public var batchSize = 1
+    /// The update rule.
+    public var optimizer: Optimizer = .sgd
+    /// Decoupled weight decay λ: θ −= η·λ·θ each step (0: none).
+    public var weightDecay: Float = 0
+    /// Worker threads for the shards of a batch; the trained weights do not depend on it.
+    public var threads = 1
+    /// Seeds the shuffling: every epoch visits the samples in a new order drawn from this seed.
+    public var seed: UInt64 = 0
+    /// Train the first layer on the inputs that differ from the background only, when one value (0 or 1) fills
+    /// at least half of the inputs: the same training up to float rounding, with less work. SGD only.
+    public var sparseFirstLayer = true
+
+    /// Per-sample SGD for one epoch at η = 0.001.
+    public init() {}
+
+    /// Whether this run takes the fused fast paths: plain SGD, no weight decay.
+    public var isPlainSGD: Bool { optimizer == .sgd && weightDecay == 0 }
+
+    /// Checks every setting; the one place where these rules live. Messages name the command-line options.
+    public func validate() throws {
+        guard epochs > 0 else { throw MLPError("--epochs must be positive, got \(epochs)") }
+        guard learningRate.isFinite, learningRate > 0 else {
+            throw MLPError("--learning-rate must be a positive number, got \(learningRate)")
+        }
+        guard batchSize > 0 else { throw MLPError("--batch-size must be positive, got \(batchSize)") }
+        guard (1...1024).contains(threads) else { throw MLPError("--threads must be between 1 and 1024, got \(threads)") }
+        guard weightDecay.isFinite, weightDecay >= 0 else {
+            throw MLPError("--weight-decay must be zero or positive, got \(weightDecay)")
+        }
+        try optimizer.validate()
+    }
+}

@@ -1,0 +1,88 @@
+// What a network trains on: rows of inputs and the outputs wanted for them.
+
+/// Samples to train or score a network on: one row of `inputSize` inputs per sample, and the targets the
+/// network should output for them. Arrays are shared, not copied (an autoencoder's targets are its inputs).
+public struct TrainingSet: Sendable {
+    /// What the network should output for each sample.
+    public enum Targets: Sendable {
+        /// A class index per sample; the target row is one-hot (softmax + cross-entropy, or one logistic per class).
+        case classes([UInt8])
+        /// A row of `size` values per sample, sample after sample.
+        case values([Float], size: Int)
+        /// The inputs themselves (an autoencoder).
+        case inputs
+    }
+
+    /// count × inputSize values, sample after sample.
+    public let inputs: [Float]
+    /// Values per sample.
+    public let inputSize: Int
+    /// The wanted outputs.
+    public let targets: Targets
+
+    /// Checks that the inputs hold whole rows and that there is one target per sample.
+    public init(inputs: [Float], inputSize: Int, targets: Targets) throws {
+        guard inputSize > 0, inputs.count % inputSize == 0 else {
+            throw MLPError("a training set needs whole rows: \(inputs.count) inputs are not a multiple of \(inputSize)")
+        }
+        let count = inputs.count / inputSize
+        switch targets {
+        case .classes(let labels):
+            guard labels.count == count else {
+                throw MLPError("a training set needs one class per sample: \(count) samples, \(labels.count) classes")
+            }
+        case .values(let values, let size):
+            guard size > 0, values.count == count * size else {
+                throw MLPError("a training set needs \(size) target values per sample: \(count) samples, "
+                               + "\(values.count) values")
+            }
+        case .inputs:
+            break
+        }
+        self.inputs = inputs
+        self.inputSize = inputSize
+        self.targets = targets
+    }
+
+    /// Number of samples.
+    public var count: Int { inputs.count / inputSize }
+
+    /// Checks that `network` takes these inputs and produces outputs of the targets' shape.
+    func check(against network: MLP) throws {
+        guard network.inputSize == inputSize else {
+            throw MLPError("the network takes \(network.inputSize) inputs per sample; the data have \(inputSize)")
+        }
+        let outputs = network.outputSize
+        switch targets {
+        case .classes(let labels):
+            if let largest = labels.max(), Int(largest) >= outputs {
+                throw MLPError("class \(largest) is out of range: the network has \(outputs) outputs")
+            }
+        case .values(_, let size):
+            guard size == outputs else {
+                throw MLPError("the network has \(outputs) outputs; the targets have \(size) values per sample")
+            }
+        case .inputs:
+            guard outputs == inputSize else {
+                throw MLPError("an autoencoder's outputs must match its inputs: \(outputs) outputs, \(inputSize) inputs")
+            }
+        }
+    }
+
+    /// Calls `body` with the targets' values as rows of outputSize (nil for class targets, which have no rows).
+    func withTargetRows<R>(_ body: (UnsafePointer<Float>?) throws -> R) rethrows -> R {
+        switch targets {
+        case .classes: return try body(nil)
+        case .values(let values, _): return try values.withUnsafeBufferPointer { try body($0.baseAddress) }
+        case .inputs: return try inputs.withUnsafeBufferPointer { try body($0.baseAddress) }
+        }
+    }
+}
+
+extension TrainingSet {
+    /// The value (0 or 1) that fills at least half of the inputs, as image backgrounds do; nil when none does.
+    func dominantBackground() -> Float? {
+        guard let dominant = SparseInputSGD.dominantValue(of: inputs), dominant.fraction >= 0.5 else { return nil }
+        return dominant.value
+    }
+}
