@@ -34,6 +34,7 @@ struct AutoencoderCommand: ParsableCommand {
     @Option(help: "Also write a frame every K batches, to watch training as an animation.")
     var framesEvery: Int?
 
+    @OptionGroup var optimizing: OptimizerOptions
     @OptionGroup var firstLayer: FirstLayerOptions
 
     @OptionGroup var threading: ThreadOptions
@@ -42,19 +43,8 @@ struct AutoencoderCommand: ParsableCommand {
     @Option(help: "Folder for the metrics, model, summary and frames.")
     var output: String = "Output/autoencoder"
 
-    func validate() throws {
-        guard epochs > 0 else { throw ValidationError("--epochs must be positive, got \(epochs)") }
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive, got \(batchSize)") }
-        guard learningRate.isFinite, learningRate > 0 else {
-            throw ValidationError("--learning-rate must be a positive number, got \(learningRate)")
-        }
-        if let framesEvery, framesEvery <= 0 {
-            throw ValidationError("--frames-every must be positive, got \(framesEvery)")
-        }
-    }
-
-    func run() throws {
-        let digits = try dataOptions.load()
+    /// The job's options from the command line.
+    var options: AutoencoderDemo.Options {
         var options = AutoencoderDemo.Options()
         options.epochs = epochs
         options.batchSize = batchSize
@@ -65,6 +55,16 @@ struct AutoencoderCommand: ParsableCommand {
         options.framesEvery = framesEvery
         options.output = output
         options.sparseInputs = firstLayer.sparseInputs
+        options.optimizer = optimizing.rule
+        options.weightDecay = optimizing.weightDecay
+        return options
+    }
+
+    func validate() throws { try usage { try options.validate() } }
+
+    func run() throws {
+        let digits = try dataOptions.load()
+        let options = self.options
         var progress = ProgressLine()
         let runClock = Stopwatch()
         let epochs = self.epochs

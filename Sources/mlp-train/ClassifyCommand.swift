@@ -24,7 +24,7 @@ struct ClassifyCommand: ParsableCommand {
     @Option(help: "Passes over the 60,000 training images.")
     var epochs: Int = 100
 
-    @Option(help: "SGD step size of the first epoch.")
+    @Option(help: "Step size η of the first epoch.")
     var learningRate: Float = 0.003
 
     @Option(help: "Learning-rate schedule: constant, cosine (decays to 0 at the last epoch) or halving.")
@@ -33,6 +33,7 @@ struct ClassifyCommand: ParsableCommand {
     @Option(help: "Seed for the initial weights and the shuffling.")
     var seed: UInt64 = 0
 
+    @OptionGroup var optimizing: OptimizerOptions
     @OptionGroup var firstLayer: FirstLayerOptions
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var dataOptions: DataOptions
@@ -40,15 +41,8 @@ struct ClassifyCommand: ParsableCommand {
     @Option(help: "Folder for the metrics, models, figures and report.")
     var output: String = "Output/classify"
 
-    func validate() throws {
-        guard epochs > 0 else { throw ValidationError("--epochs must be positive, got \(epochs)") }
-        guard learningRate.isFinite, learningRate > 0 else {
-            throw ValidationError("--learning-rate must be a positive number, got \(learningRate)")
-        }
-    }
-
-    func run() throws {
-        let digits = try dataOptions.load()
+    /// The job's options from the command line.
+    var options: ClassifyDemo.Options {
         var options = ClassifyDemo.Options()
         options.networks = network == .both ? [.a, .b] : [DigitNetwork(rawValue: network.rawValue)!]
         options.epochs = epochs
@@ -58,6 +52,16 @@ struct ClassifyCommand: ParsableCommand {
         options.threads = threading.threads
         options.output = output
         options.sparseInputs = firstLayer.sparseInputs
+        options.optimizer = optimizing.rule
+        options.weightDecay = optimizing.weightDecay
+        return options
+    }
+
+    func validate() throws { try usage { try options.validate() } }
+
+    func run() throws {
+        let digits = try dataOptions.load()
+        let options = self.options
         var progress = ProgressLine()
         var networkClock = Stopwatch()
         var currentNetwork: DigitNetwork?

@@ -27,20 +27,20 @@ struct DiscCommand: ParsableCommand {
     @Flag(help: "Skip drawing the per-epoch PNG frames.")
     var noFrames = false
 
-    func validate() throws {
-        guard epochs > 0 else { throw ValidationError("--epochs must be positive, got \(epochs)") }
-        guard learningRate.isFinite, learningRate > 0 else {
-            throw ValidationError("--learning-rate must be a positive number, got \(learningRate)")
-        }
-    }
-
-    func run() throws {
+    /// The job's options from the command line.
+    var options: DiscDemo.Options {
         var options = DiscDemo.Options()
         options.epochs = epochs
         options.learningRate = learningRate
         options.seed = seed
         options.output = output
         options.frames = !noFrames
+        return options
+    }
+
+    func validate() throws { try usage { try options.validate() } }
+
+    func run() throws {
         let summary = try DiscDemo.run(options) { epoch in
             printError(String(format: "epoch %3d/%d  loss %9.3f  accuracy %6.2f%%", epoch.epoch, epochs,
                               epoch.loss, 100 * epoch.accuracy))

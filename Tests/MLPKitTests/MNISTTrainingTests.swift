@@ -127,6 +127,33 @@ struct MosaicReference: Decodable {
         #expect(models[2] == models[0], "3 threads")
     }
 
+    /// The first 20 per-batch losses of the homework's autoencoder recipe (seed 0, batch 16, η = 1e-4, sparse
+    /// first layer), checked bit for bit against values recorded once (References/autoencoder-first-losses.json,
+    /// recorded at the commit that introduced the Trainer, whose model files matched the earlier code's
+    /// digests). Any change to the arithmetic of training shows here first.
+    @Test(requires(mnistAvailable, "needs MNIST in $MLP_DATA"))
+    func autoencoderFirstBatchLossesAreTheRecordedOnes() throws {
+        struct Golden: Decodable { let losses: [Double] }
+        struct Enough: Error {}
+        let mnist = try sharedMNIST.get()
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("References/autoencoder-first-losses.json")
+        let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: path)).losses
+        var options = AutoencoderDemo.Options()
+        options.threads = 2
+        let trainer = try Trainer(network: AutoencoderDemo.makeNetwork(seed: 0), options: options.training)
+        var losses: [Double] = []
+        do {
+            try trainer.fit(mnist.train.autoencoding) { event in
+                guard case .step(let step) = event else { return }
+                losses.append(step.loss)
+                if losses.count == 20 { throw Enough() }
+            }
+        } catch is Enough {}
+        #expect(losses.count == 20 && losses == golden,
+                "losses \(losses.map { String($0) }.joined(separator: ", "))")
+    }
+
     /// The homework's recipe, in full: three epochs of batch-16 gradient descent must beat PCA's 43.5.
     @Test(requires(mnistAvailable, "needs MNIST in $MLP_DATA"))
     func autoencoderBeatsPCAAfterThreeEpochs() throws {

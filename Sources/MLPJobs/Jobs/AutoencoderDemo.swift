@@ -48,6 +48,14 @@ public enum AutoencoderDemo {
             return training
         }
 
+        /// Checks every option (the messages name the command-line options).
+        public func validate() throws {
+            try training.validate()
+            if let framesEvery, framesEvery <= 0 {
+                throw MLPError("--frames-every must be positive, got \(framesEvery)")
+            }
+        }
+
         /// The homework's recipe.
         public init() {}
     }
@@ -114,10 +122,7 @@ public enum AutoencoderDemo {
 
     /// Trains on `data.train`, scores on both sets after every epoch, writes metrics, model and frames.
     public static func run(_ options: Options, data: MNIST, events: (Event) -> Void = { _ in }) throws -> Summary {
-        try options.training.validate()
-        if let every = options.framesEvery, every <= 0 {
-            throw MLPError("--frames-every must be positive, got \(every)")
-        }
+        try options.validate()
         guard data.train.pixelsPerImage == 784, data.train.count > 0, data.test.count > 0 else {
             throw MLPError("autoencoder needs 28×28 images and non-empty training and test sets")
         }

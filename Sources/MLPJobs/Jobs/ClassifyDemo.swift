@@ -45,6 +45,12 @@ public enum ClassifyDemo {
             return training
         }
 
+        /// Checks every option (the messages name the command-line options).
+        public func validate() throws {
+            try training.validate()
+            guard !networks.isEmpty else { throw MLPError("--network must name at least one network") }
+        }
+
         /// The documented defaults: learning rate 0.003 with a cosine decay, 100 epochs, both networks.
         public init() {}
     }
@@ -105,7 +111,7 @@ public enum ClassifyDemo {
     /// Trains each requested network on `data`, writing metrics after every epoch and the models as they improve.
     public static func run(_ options: Options, data: MNIST,
                            events: (Event) -> Void = { _ in }) throws -> Summary {
-        try options.training.validate()
+        try options.validate()
         guard data.train.pixelsPerImage == 784, data.train.count > 0, data.test.count > 0 else {
             throw MLPError("classify needs 28×28 images and non-empty training and test sets")
         }

@@ -25,6 +25,21 @@ public enum DiscDemo {
 
         /// The homework's settings.
         public init() {}
+
+        /// The training loop's settings for these options: per-sample SGD at a constant rate.
+        public var training: TrainingOptions {
+            var training = TrainingOptions()
+            training.epochs = epochs
+            training.learningRate = learningRate
+            training.seed = seed ^ 0x5EED
+            return training
+        }
+
+        /// Checks every option (the messages name the command-line options).
+        public func validate() throws {
+            try training.validate()
+            guard samples > 0 else { throw MLPError("the number of samples must be positive, got \(samples)") }
+        }
     }
 
     /// The figures of one epoch.
@@ -80,13 +95,9 @@ public enum DiscDemo {
 
     /// Trains the disc network, writing metrics and frames as it goes; `log` sees every epoch.
     public static func run(_ options: Options, log: (Epoch) -> Void = { _ in }) throws -> Summary {
-        guard options.samples > 0 else { throw MLPError("the number of samples must be positive") }
-        var training = TrainingOptions()
-        training.epochs = options.epochs
-        training.learningRate = options.learningRate
-        training.seed = options.seed ^ 0x5EED
+        try options.validate()
         let net = makeNetwork(seed: options.seed)
-        let trainer = try Trainer(network: net, options: training)
+        let trainer = try Trainer(network: net, options: options.training)
         if let folder = options.output { try AtomicFile.createFolder(folder) }
 
         let (inputs, labels) = makeData(count: options.samples, seed: options.seed)
