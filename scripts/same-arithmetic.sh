@@ -13,10 +13,13 @@ cd "$(dirname "$0")/.."
 record=false
 [ "${1:-}" = "--record" ] && record=true
 data="${MLP_DATA:-$(cd .. && pwd)/shared/data/mnist-png}"
-swift build -c release --product mlp-train >/dev/null
-tool="$(swift build -c release --show-bin-path)/mlp-train"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+if ! swift build -c release --product mlp-train >"$work/build.log" 2>&1; then
+    cat "$work/build.log" >&2
+    exit 1
+fi
+tool="$(swift build -c release --show-bin-path)/mlp-train"
 
 "$tool" disc --epochs 20 --no-frames --output "$work/disc" >/dev/null 2>&1      # per-sample SGD: one thread
 for threads in 1 2; do

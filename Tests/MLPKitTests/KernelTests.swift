@@ -210,7 +210,8 @@ private func expectClose(_ got: Buffer, _ want: Buffer, bound: Buffer, terms: In
             expectClose(dw, wantW, bound: boundW, terms: m + 1, "overwrite dw M=\(m) K=\(k) N=\(n)")
             expectClose(db, wantB, bound: boundB, terms: m + 1, "overwrite db M=\(m) K=\(k) N=\(n)")
 
-            // Descend: w −= rate·g, and bit for bit what overwrite + sumAndStep over one buffer gives.
+            // Descend: w −= rate·g, and bit for bit what overwrite + sumAndStep over one buffer gives (for one
+            // sample, what rank1Step gives: per-sample SGD's update).
             let w = a.random(n * k), b = a.random(n)
             let viaBuffer = a.copy(w), viaBufferB = a.copy(b), naiveW = a.copy(w), naiveB = a.copy(b)
             let boundDW = a.magnitudes(w), boundDB = a.magnitudes(b)
@@ -221,7 +222,12 @@ private func expectClose(_ got: Buffer, _ want: Buffer, bound: Buffer, terms: In
                                       write: .descend(learningRate: -rate))
             expectClose(w, naiveW, bound: boundDW, terms: m + 2, "descend w M=\(m) K=\(k) N=\(n)")
             expectClose(b, naiveB, bound: boundDB, terms: m + 2, "descend b M=\(m) K=\(k) N=\(n)")
-            do {
+            if m == 1 {
+                rank1Step(viaBuffer.p, viaBufferB.p, dy.p, x.p, scale: -rate, k: k, n: n)
+                let same = (0..<(n * k)).allSatisfy { viaBuffer.p[$0].bitPattern == w.p[$0].bitPattern }
+                    && (0..<n).allSatisfy { viaBufferB.p[$0].bitPattern == b.p[$0].bitPattern }
+                #expect(same, "descend differs from rank1Step, K=\(k) N=\(n)")
+            } else {
                 var g = [dw.p, db.p]
                 g.withUnsafeMutableBufferPointer { g in
                     sumAndStep(viaBuffer.p, UnsafePointer(g.baseAddress!), shards: 1, start: 0, count: n * k, scale: rate)

@@ -56,7 +56,7 @@ public enum TrainingBenchmark {
                 let image = s * digits.count / 2048
                 images += digits.images[(image * 784)..<((image + 1) * 784)]
             }
-            if let background = SparseInputSGD.dominantValue(of: images).flatMap({ $0.fraction >= 0.5 ? $0.value : nil }) {
+            if let background = TrainingSet.dominantValue(of: images).flatMap({ $0.fraction >= 0.5 ? $0.value : nil }) {
                 for (batch, threads) in configurations {
                     let (dense, sparse, ratio) = pairedAutoencoder(batchSize: batch, threads: threads, seconds: seconds,
                                                                    data: images, background: background)

@@ -22,7 +22,7 @@ public enum ClassifyDemo {
         public var threads = 1
         /// Folder for everything written; nil writes nothing.
         public var output: String? = "Output/classify"
-        /// Train the first layer on the pixels that differ from the background only (`SparseInputSGD`) when
+        /// Train the first layer on the pixels that differ from the background only (`SparseFirstLayer`) when
         /// one value fills most of the inputs; the same SGD up to float rounding, several times faster.
         public var sparseInputs = true
         /// The update rule (SGD keeps the fused per-sample update and the sparse first layer; the others take
@@ -103,7 +103,7 @@ public enum ClassifyDemo {
         public let testImages: Int
         /// The update rule: sgd, momentum or adam.
         public let optimizer: String
-        /// Whether the first layers were trained on the non-background pixels only (`SparseInputSGD`).
+        /// Whether the first layers were trained on the non-background pixels only (`SparseFirstLayer`).
         public let sparseFirstLayer: Bool
         public let networks: [NetworkSummary]
     }

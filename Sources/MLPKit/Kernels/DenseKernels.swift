@@ -277,7 +277,8 @@ package enum GradientWrite: Sendable {
     /// dw = g: same bits as accumulating into zeros, but dw is never read.
     case overwrite
     /// dw −= learningRate·g: a gradient-descent step straight into the parameters (dw and db are then W and
-    /// b). Same bits as `overwrite` into a buffer followed by `sumAndStep` over that one buffer.
+    /// b). Same bits as `overwrite` into a buffer followed by `sumAndStep` over that one buffer; for one sample,
+    /// the rank-1 update of per-sample SGD (`rank1Step`).
     case descend(learningRate: Float)
 
     /// Whether the existing contents of dw start the sums.
@@ -321,9 +322,18 @@ private func put1(_ a: Float, _ p: UnsafeMutablePointer<Float>, _ write: Gradien
 package func denseBackwardWeights(_ dw: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>,
                           _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, m: Int, k: Int, n: Int,
                           write: GradientWrite = .accumulate) {
-    if m == 1, write.adds {
-        rank1Update(dw, db, dy, x, k: k, n: n)
-        return
+    if m == 1 {
+        // One sample: a rank-1 update, with the step folded into its scale when descending.
+        switch write {
+        case .accumulate:
+            rank1Update(dw, db, dy, x, k: k, n: n)
+            return
+        case .descend(let rate):
+            rank1Step(dw, db, dy, x, scale: -rate, k: k, n: n)
+            return
+        case .overwrite:
+            break
+        }
     }
     if m == 0 {
         // No samples: the gradient is zero.

@@ -65,7 +65,9 @@ package final class DataParallelTrainer {
         gradientPointers = .allocate(capacity: shards)
         for s in 0..<shards { gradientPointers[s] = shardGradients[s].pointer }
         sparse = inputBackground.map { SparseFirstLayer(network: network, background: $0) }
-        sparseBatches = sparse == nil ? [] : (0..<shards).map { _ in SparseBatch(capacity: rows, inputs: network.inputSize) }
+        sparseBatches = sparse.map { layer in
+            (0..<shards).map { _ in SparseBatch(capacity: rows, inputs: network.inputSize, width: layer.stride) }
+        } ?? []
         firstLayerDeltas = .allocate(capacity: shards)
         firstLayerDeltas.initialize(repeating: shardGradients[0].pointer, count: shards)
     }
@@ -77,6 +79,9 @@ package final class DataParallelTrainer {
 
     /// Whether the first layer is trained on the non-background inputs only (see `init`).
     package var hasSparseFirstLayer: Bool { sparse != nil }
+
+    /// Call at the start of every epoch: a sparse first layer starts afresh from the trained W.
+    package func restartSparseFirstLayer() { sparse?.restart() }
 
     /// Rows per shard: at least 16, and half the batch up to 128 rows (so batches of 32 or more split in two at
     /// least, and large ones into 128-row shards). Each shard streams all the weights (4.5 MB for the
@@ -156,15 +161,8 @@ package final class DataParallelTrainer {
         }
         let batch = sparseBatches[shard]
         batch.load(rows: rows, background: sparse.background) { r in inputs + indices[start + r] * inputSize }
-        let first = network.layers[0]
-        let h = workspace.activations[0].pointer
-        sparse.forward(h, batch)
-        first.activation.forward(h, rows: rows, columns: first.outputSize)
-        network.forwardPass(h, rows: rows, layers: 1..<network.layers.count, workspace: workspace,
-                            parameters: parameters)
-        let (loss, delta) = network.backpropagate(h, targets: y, rows: rows, workspace: workspace,
-                                                  gradients: gradients, parameters: parameters, write: write,
-                                                  downTo: 1)
+        let (loss, delta) = network.sparsePass(sparse, batch, targets: y, workspace: workspace, gradients: gradients,
+                                               parameters: parameters, write: write)
         firstLayerDeltas[shard] = delta
         return loss
     }

@@ -8,56 +8,52 @@ extension MLP {
     package func sgdStep(_ x: UnsafePointer<Float>, target: UnsafePointer<Float>, learningRate: Float,
                  workspace: Workspace) -> Float {
         forwardPass(x, rows: 1, layers: 0..<layers.count, workspace: workspace)
-        return backpropagateWithUpdate(input: x, target: target, learningRate: learningRate, workspace: workspace,
-                                       downTo: 0).loss
-    }
-
-    /// After a one-sample forward pass: the loss against `target`, then backpropagation from the last layer down
-    /// to layer `lowest`, each layer's W and b moving by −η·δ·xᵀ and −η·δ right after dL/dx for the layer below
-    /// is computed with the old W. `x` is layer 0's input. Returns the loss and, when lowest > 0, δ of layer
-    /// lowest − 1 (in one of the workspace's delta buffers).
-    func backpropagateWithUpdate(input x: UnsafePointer<Float>, target: UnsafePointer<Float>, learningRate: Float,
-                                 workspace: Workspace, downTo lowest: Int) -> (loss: Float, delta: UnsafeMutablePointer<Float>) {
         let p = parameterBuffer.pointer
-        let last = layers.count - 1
-        let yhat = UnsafePointer(workspace.activations[last].pointer)
-        let lossValue = loss.value(yhat, target, count: layers[last].outputSize)
-
-        var delta = workspace.deltas.0.pointer, spare = workspace.deltas.1.pointer
-        loss.outputDelta(delta, yhat, target, activation: layers[last].activation,
-                         rows: 1, columns: layers[last].outputSize)
-        for l in stride(from: last, through: lowest, by: -1) {
-            let layer = layers[l]
-            let input = l == 0 ? x : UnsafePointer(workspace.activations[l - 1].pointer)
-            if l > 0 {
-                denseBackwardInput(spare, delta, p + layer.weightOffset, m: 1, k: layer.inputSize, n: layer.outputSize)
-                layers[l - 1].activation.backward(spare, output: input, rows: 1, columns: layer.inputSize)
-            }
-            rank1Step(p + layer.weightOffset, p + layer.biasOffset, delta, input, scale: -learningRate,
-                      k: layer.inputSize, n: layer.outputSize)
-            swap(&delta, &spare)
-        }
-        return (lossValue, delta)
+        return backpropagate(x, targets: target, rows: 1, workspace: workspace, gradients: p,
+                             parameters: UnsafePointer(p), write: .descend(learningRate: learningRate), downTo: 0).loss
     }
 
-    /// One epoch of per-sample SGD over `count` samples of `inputs` (row-major, count × inputSize), visiting
-    /// them in the order of `order`. `targetForSample` writes sample i's target into the buffer it is given
-    /// (outputSize values, zeroed before each call). Calls `progress` every `progressInterval` samples with the
-    /// number done and the running loss sum. Returns the loss summed over the epoch (each sample's loss before
-    /// its step, as the homework prints it).
-    package func trainEpoch(inputs: UnsafePointer<Float>, order: [Int], learningRate: Float, workspace: Workspace,
-                    target targetForSample: (Int, UnsafeMutablePointer<Float>) -> Void,
-                    progressInterval: Int = 0, progress: (Int, Double) -> Void = { _, _ in }) -> Double {
+    /// One SGD step on sample `sample` with the first layer sparse: `layer` holds it as V + u·1ᵀ and steps it
+    /// as a batch of one (`batch`, of capacity 1, is loaded from `rows`). The same step as `sgdStep` up to float
+    /// rounding, touching only the first-layer weights of the sample's non-background inputs.
+    func sgdStep(sparse layer: SparseFirstLayer, rows: SparseRows, batch: SparseBatch, sample: Int,
+                         target: UnsafePointer<Float>, learningRate: Float, workspace: Workspace) -> Float {
+        batch.load(sample: sample, from: rows)
+        let p = parameterBuffer.pointer
+        let (loss, delta) = sparsePass(layer, batch, targets: target, workspace: workspace, gradients: p,
+                                       parameters: UnsafePointer(p), write: .descend(learningRate: learningRate))
+        layer.descend(delta: delta, batch: batch, learningRate: learningRate, outputs: 0..<layers[0].outputSize)
+        layer.changed = true
+        return loss
+    }
+
+    /// One epoch of per-sample SGD, visiting the samples in the order of `order`: `step(i, target)` trains on
+    /// sample i, whose target `targetForSample` has written into the zeroed buffer. Calls `progress` every
+    /// `progressInterval` samples with the number done and the running loss sum. Returns the loss summed over
+    /// the epoch (each sample's loss before its step, as the homework prints it).
+    package func trainEpoch(order: [Int], workspace: Workspace,
+                            target targetForSample: (Int, UnsafeMutablePointer<Float>) -> Void,
+                            progressInterval: Int = 0, progress: (Int, Double) -> Void = { _, _ in },
+                            step: (Int, UnsafePointer<Float>) -> Float) -> Double {
         let target = workspace.targets.pointer
         let outputs = outputSize
         var total = 0.0
         for (done, i) in order.enumerated() {
             for j in 0..<outputs { target[j] = 0 }
             targetForSample(i, target)
-            total += Double(sgdStep(inputs + i * inputSize, target: target, learningRate: learningRate,
-                                    workspace: workspace))
+            total += Double(step(i, UnsafePointer(target)))
             if progressInterval > 0, (done + 1) % progressInterval == 0 { progress(done + 1, total) }
         }
         return total
+    }
+
+    /// One epoch of dense per-sample SGD (`sgdStep`) over the rows of `inputs` (count × inputSize).
+    package func trainEpoch(inputs: UnsafePointer<Float>, order: [Int], learningRate: Float, workspace: Workspace,
+                            target targetForSample: (Int, UnsafeMutablePointer<Float>) -> Void,
+                            progressInterval: Int = 0, progress: (Int, Double) -> Void = { _, _ in }) -> Double {
+        trainEpoch(order: order, workspace: workspace, target: targetForSample, progressInterval: progressInterval,
+                   progress: progress) { i, target in
+            sgdStep(inputs + i * inputSize, target: target, learningRate: learningRate, workspace: workspace)
+        }
     }
 }

@@ -16,7 +16,9 @@ final class SparseFirstLayer: ParameterMirror {
     let network: MLP
     /// The common input value c.
     let background: Float
-    private let vT: FloatBuffer        // K × N: V transposed
+    /// N rounded up to a multiple of 8: each row of Vᵀ is whole SIMD vectors, zero-padded.
+    let stride: Int
+    private let vT: FloatBuffer        // K × stride: V transposed
     private let u: FloatBuffer         // N
     private let rowSums: FloatBuffer   // N: Σᵢ V[j, i]
     /// Whether V or u moved since W was last written back; the trainer sets it after each step.
@@ -27,7 +29,8 @@ final class SparseFirstLayer: ParameterMirror {
         self.network = network
         self.background = background
         let layer = network.layers[0]
-        vT = FloatBuffer(count: layer.inputSize * layer.outputSize)
+        stride = (layer.outputSize + 7) / 8 * 8
+        vT = FloatBuffer(count: layer.inputSize * stride)
         u = FloatBuffer(count: layer.outputSize)
         rowSums = FloatBuffer(count: layer.outputSize)
         reload()
@@ -37,11 +40,18 @@ final class SparseFirstLayer: ParameterMirror {
     /// Leaves the network up to date when the trainer lets go of the layer.
     deinit { store() }
 
+    /// Starts afresh from the trained W (stored first): V = W, u = 0. Trainers call it at every epoch's start,
+    /// so the running row sums never drift for long.
+    func restart() {
+        store()
+        reload()
+    }
+
     /// V = W, u = 0, from the network's first layer.
     func reload() {
         let layer = network.layers[0], k = layer.inputSize, n = layer.outputSize
         let w = network.parameterBuffer.pointer + layer.weightOffset
-        for j in 0..<n { for i in 0..<k { vT.pointer[i * n + j] = w[j * k + i] } }
+        for j in 0..<n { for i in 0..<k { vT.pointer[i * stride + j] = w[j * k + i] } }
         u.zero()
         recomputeRowSums()
         changed = false
@@ -54,76 +64,155 @@ final class SparseFirstLayer: ParameterMirror {
         changed = false
         let layer = network.layers[0], k = layer.inputSize, n = layer.outputSize
         let w = network.parameterBuffer.pointer + layer.weightOffset
-        for j in 0..<n { for i in 0..<k { w[j * k + i] = vT.pointer[i * n + j] + u.pointer[j] } }
+        for j in 0..<n { for i in 0..<k { w[j * k + i] = vT.pointer[i * stride + j] + u.pointer[j] } }
         recomputeRowSums()
     }
 
     private func recomputeRowSums() {
         let k = network.layers[0].inputSize, n = network.layers[0].outputSize
         for j in 0..<n { rowSums.pointer[j] = 0 }
-        for i in 0..<k { for j in 0..<n { rowSums.pointer[j] += vT.pointer[i * n + j] } }
+        for i in 0..<k { for j in 0..<n { rowSums.pointer[j] += vT.pointer[i * stride + j] } }
     }
 
-    /// h = W·x + b for each row of `batch`, into h (rows × N, before the activation).
+    /// h = W·x + b for each row of `batch`, into h (rows × N, before the activation). The rows are formed
+    /// `stride` wide in the batch's scratch (h itself when N is a multiple of 8), each non-background input
+    /// adding its row of Vᵀ in whole vectors.
     func forward(_ h: UnsafeMutablePointer<Float>, _ batch: SparseBatch) {
         let layer = network.layers[0], k = layer.inputSize, n = layer.outputSize
         let bias = network.parameterBuffer.pointer + layer.biasOffset
         let c = background, u = u.pointer, rowSums = rowSums.pointer
+        let padded = stride == n ? h : batch.scratch(stride: stride)
         for r in 0..<batch.rows {
             let ones = Float(k) * c + batch.zSums[r]
-            let row = h + r * n
+            let row = padded + r * stride
             for j in 0..<n { row[j] = bias[j] + c * rowSums[j] + u[j] * ones }
+            for j in n..<stride { row[j] = 0 }
         }
-        for a in 0..<batch.activeCount {
-            let i = Int(batch.active[a])
-            let v = UnsafePointer(vT.pointer + i * n)
-            let slots = i * batch.capacity
-            for e in slots..<(slots + Int(batch.counts[i])) {
-                axpy(h + Int(batch.sampleRows[e]) * n, v, batch.values[e], count: n)
+        if let one = batch.single {
+            // One sample, read in place: each non-background input adds its row of Vᵀ.
+            for e in 0..<one.count {
+                axpy(padded, vT.pointer + Int(one.indices[e]) * stride, one.values[e], count: stride)
             }
+        } else {
+            for a in 0..<batch.activeCount {
+                let i = Int(batch.active[a])
+                let v = UnsafePointer(vT.pointer + i * stride)
+                let slots = i * batch.capacity
+                for e in slots..<(slots + Int(batch.counts[i])) {
+                    axpy(padded + Int(batch.sampleRows[e]) * stride, v, batch.values[e], count: stride)
+                }
+            }
+        }
+        if padded != h {
+            for r in 0..<batch.rows { (h + r * n).update(from: padded + r * stride, count: n) }
         }
     }
 
     /// The gradient-descent step for the samples of `batch`, whose dL/dz are the rows of `delta` (rows × N),
-    /// restricted to outputs `outputs` (whose bounds are multiples of 8 or N). Every weight's update is formed
-    /// the same way whatever the ranges, so splitting the outputs across threads does not change the result.
+    /// restricted to outputs `outputs` (whose bounds are multiples of 8 or N). Sample after sample, as
+    /// per-sample SGD moves them: b −= η·δ, u −= η·c·δ, the row sums −= η·δ·(1ᵀz), and V += z·(−η·δ) as FMAs
+    /// straight into V, so a batch of one is exactly a per-sample step. Every weight's update is formed the
+    /// same way whatever the ranges, so splitting the outputs across threads does not change the result.
     func descend(delta: UnsafePointer<Float>, batch: SparseBatch, learningRate: Float, outputs: Range<Int>) {
         let layer = network.layers[0], n = layer.outputSize
         let bias = network.parameterBuffer.pointer + layer.biasOffset
         let rate = learningRate, c = background
-        for j in outputs {
-            var sum: Float = 0, weighted: Float = 0
-            for r in 0..<batch.rows {
-                let d = delta[r * n + j]
-                sum += d
-                weighted = weighted.addingProduct(batch.zSums[r], d)
+        // −η·δ, `stride` wide and zero-padded, so V moves in whole vectors.
+        let scaled = batch.scratch(stride: stride)
+        let end = outputs.upperBound == n ? stride : outputs.upperBound
+        for r in 0..<batch.rows {
+            let zSum = batch.zSums[r], d = delta + r * n, s = scaled + r * stride
+            for j in outputs {
+                bias[j] -= rate * d[j]
+                u.pointer[j] -= rate * c * d[j]
+                rowSums.pointer[j] -= rate * d[j] * zSum
+                s[j] = -rate * d[j]
             }
-            bias[j] -= rate * sum
-            u.pointer[j] -= rate * c * sum
-            rowSums.pointer[j] -= rate * weighted
+            for j in outputs.upperBound..<end { s[j] = 0 }
         }
-        let vector = outputs.lowerBound + (outputs.count & ~7)
+        if let one = batch.single {
+            for e in 0..<one.count {
+                axpy(vT.pointer + Int(one.indices[e]) * stride + outputs.lowerBound,
+                     UnsafePointer(scaled + outputs.lowerBound), one.values[e], count: end - outputs.lowerBound)
+            }
+            return
+        }
         for a in 0..<batch.activeCount {
             let i = Int(batch.active[a])
-            let v = vT.pointer + i * n
-            let slots = i * batch.capacity, end = slots + Int(batch.counts[i])
+            let v = vT.pointer + i * stride
+            let slots = i * batch.capacity, last = slots + Int(batch.counts[i])
             var j = outputs.lowerBound
-            while j < vector {
-                var g = SIMD8<Float>()
-                for e in slots..<end {
-                    g = g.addingProduct(splat(batch.values[e]), load8(delta + (Int(batch.sampleRows[e]) * n + j)))
+            while j < end {
+                var w = load8(v + j)
+                for e in slots..<last {
+                    w = w.addingProduct(splat(batch.values[e]), load8(scaled + (Int(batch.sampleRows[e]) * stride + j)))
                 }
-                store8(load8(v + j) - splat(rate) * g, v + j)
+                store8(w, v + j)
                 j += 8
-            }
-            while j < outputs.upperBound {
-                var g: Float = 0
-                for e in slots..<end { g = g.addingProduct(batch.values[e], delta[Int(batch.sampleRows[e]) * n + j]) }
-                v[j] -= rate * g
-                j += 1
             }
         }
     }
+}
+
+extension MLP {
+    /// Forward and backward passes of the rows of `batch` with the first layer sparse: `layer` computes the
+    /// first layer, the dense kernels the rest, and backpropagation applies `write` to `gradients` for layers
+    /// 1…, stopping there. Returns the summed loss and the first layer's dL/dz (rows × its outputs, in a
+    /// workspace buffer) for `layer.descend`.
+    func sparsePass(_ layer: SparseFirstLayer, _ batch: SparseBatch, targets: UnsafePointer<Float>,
+                    workspace: Workspace, gradients: UnsafeMutablePointer<Float>, parameters: UnsafePointer<Float>,
+                    write: GradientWrite) -> (loss: Float, delta: UnsafeMutablePointer<Float>) {
+        let first = layers[0], rows = batch.rows
+        let h = workspace.activations[0].pointer
+        layer.forward(h, batch)
+        first.activation.forward(h, rows: rows, columns: first.outputSize)
+        forwardPass(h, rows: rows, layers: 1..<layers.count, workspace: workspace, parameters: parameters)
+        return backpropagate(h, targets: targets, rows: rows, workspace: workspace, gradients: gradients,
+                             parameters: parameters, write: write, downTo: 1)
+    }
+}
+
+/// A whole data set's inputs relative to a background value c, in compressed rows: for each sample, the inputs
+/// that are not c, their z = x − c, and Σz. Built once, so per-sample SGD loads a sample's few non-background
+/// inputs without scanning all of them.
+final class SparseRows {
+    /// Sample s's entries are starts[s] ..< starts[s + 1] of `indices` and `values`, inputs in increasing order.
+    let starts: [Int]
+    let indices: UnsafeMutablePointer<Int32>
+    let values: UnsafeMutablePointer<Float>
+    /// Σz per sample.
+    let zSums: [Float]
+
+    /// The rows of `inputs` (count × width) relative to `background`.
+    init(inputs: [Float], width: Int, background: Float) {
+        let count = inputs.count / width
+        var starts = [0], indices: [Int32] = [], values: [Float] = [], zSums: [Float] = []
+        starts.reserveCapacity(count + 1)
+        zSums.reserveCapacity(count)
+        for s in 0..<count {
+            var sum: Float = 0
+            for i in 0..<width {
+                let z = inputs[s * width + i] - background
+                if z != 0 { indices.append(Int32(i)); values.append(z); sum += z }
+            }
+            starts.append(indices.count)
+            zSums.append(sum)
+        }
+        self.starts = starts
+        self.indices = .allocate(capacity: max(indices.count, 1))
+        self.indices.initialize(from: indices, count: indices.count)
+        self.values = .allocate(capacity: max(values.count, 1))
+        self.values.initialize(from: values, count: values.count)
+        self.zSums = zSums
+    }
+
+    deinit {
+        indices.deallocate()
+        values.deallocate()
+    }
+
+    /// Mean number of non-background inputs per sample.
+    var meanNonzeros: Double { Double(starts.last ?? 0) / Double(max(zSums.count, 1)) }
 }
 
 /// A batch of inputs relative to a background value c, in compressed-column form: for every input i, the rows
@@ -146,9 +235,23 @@ final class SparseBatch {
     /// zSums[r] = Σᵢ z[r, i].
     let zSums: UnsafeMutablePointer<Float>
 
-    init(capacity: Int, inputs: Int) {
+    /// capacity × width floats for the layer's work on this batch: its padded outputs, then its scaled deltas.
+    private let scratchBuffer: FloatBuffer
+    /// The padded width of a scratch row.
+    let width: Int
+
+    /// The scratch rows, `stride` (the layer's padded width, at most `width`) apart.
+    func scratch(stride: Int) -> UnsafeMutablePointer<Float> {
+        precondition(stride <= width, "the batch was made for a narrower layer")
+        return scratchBuffer.pointer
+    }
+
+    /// Room for `capacity` rows of `inputs` inputs, for a sparse layer of padded width `width`.
+    init(capacity: Int, inputs: Int, width: Int) {
         self.capacity = capacity
         self.inputs = inputs
+        self.width = width
+        scratchBuffer = FloatBuffer(count: capacity * width)
         counts = .allocate(capacity: inputs)
         counts.initialize(repeating: 0, count: inputs)
         sampleRows = .allocate(capacity: inputs * capacity)
@@ -161,10 +264,26 @@ final class SparseBatch {
         counts.deallocate(); sampleRows.deallocate(); values.deallocate(); active.deallocate(); zSums.deallocate()
     }
 
+    /// One sample's non-background inputs and their z, read in place from `SparseRows` (set by
+    /// `load(sample:from:)`, cleared by `load(rows:…)`), inputs in increasing order.
+    private(set) var single: (indices: UnsafePointer<Int32>, values: UnsafePointer<Float>, count: Int)?
+
+    /// Makes sample `sample` of `rows` the batch's only row, without copying: the layer reads its entries in
+    /// place, so the cost follows the number of non-background inputs, not the input size. `rows` must outlive
+    /// the use of the batch.
+    func load(sample: Int, from rows: SparseRows) {
+        let first = rows.starts[sample]
+        single = (UnsafePointer(rows.indices + first), UnsafePointer(rows.values + first),
+                  rows.starts[sample + 1] - first)
+        self.rows = 1
+        zSums[0] = rows.zSums[sample]
+    }
+
     /// Loads `rows` rows, row r being `source(r)` (`inputs` floats), relative to `background`.
     func load(rows: Int, background: Float, source: (Int) -> UnsafePointer<Float>) {
         precondition(rows <= capacity)
         self.rows = rows
+        single = nil
         counts.update(repeating: 0, count: inputs)
         let c = splat(background)
         for r in 0..<rows {

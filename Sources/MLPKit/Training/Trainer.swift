@@ -82,8 +82,11 @@ public final class Trainer {
                                  onEvent: @escaping (TrainingEvent) throws -> Void)
         -> (Int, Float, [Int]) throws -> (loss: Double, seconds: Double) {
         let net = network
-        let sparse = background.map {
-            SparseInputSGD(network: net, inputs: data.inputs, count: data.count, background: $0)
+        // The sparse first layer as a batch of one: the samples' non-background inputs are listed once.
+        let sparse = background.map { background in
+            let layer = SparseFirstLayer(network: net, background: background)
+            return (layer: layer, rows: SparseRows(inputs: data.inputs, width: data.inputSize, background: background),
+                    batch: SparseBatch(capacity: 1, inputs: data.inputSize, width: layer.stride))
         }
         let workspace = net.makeWorkspace(capacity: 1)
         let outputs = net.outputSize
@@ -105,8 +108,12 @@ public final class Trainer {
                 default: target = { i, t in t.update(from: rows! + i * outputs, count: outputs) }
                 }
                 if let sparse {
-                    return sparse.trainEpoch(order: order, learningRate: rate, target: target,
-                                             progressInterval: interval, progress: report)
+                    sparse.layer.restart()
+                    return net.trainEpoch(order: order, workspace: workspace, target: target,
+                                          progressInterval: interval, progress: report) { i, target in
+                        net.sgdStep(sparse: sparse.layer, rows: sparse.rows, batch: sparse.batch, sample: i,
+                                    target: target, learningRate: rate, workspace: workspace)
+                    }
                 }
                 return data.inputs.withUnsafeBufferPointer { x in
                     net.trainEpoch(inputs: x.baseAddress!, order: order, learningRate: rate, workspace: workspace,
@@ -142,6 +149,7 @@ public final class Trainer {
             let total = order.count, batches = (total + batchSize - 1) / batchSize
             let reportEvery = max(1, batches / 100)
             var lossSum = 0.0, seconds = 0.0
+            trainer.restartSparseFirstLayer()
             try data.inputs.withUnsafeBufferPointer { x in
                 try data.withTargetRows { rows in
                     try (oneHot ?? []).withUnsafeBufferPointer { hot in

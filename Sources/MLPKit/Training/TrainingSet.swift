@@ -82,7 +82,19 @@ public struct TrainingSet: Sendable {
 extension TrainingSet {
     /// The value (0 or 1) that fills at least half of the inputs, as image backgrounds do; nil when none does.
     func dominantBackground() -> Float? {
-        guard let dominant = SparseInputSGD.dominantValue(of: inputs), dominant.fraction >= 0.5 else { return nil }
+        guard let dominant = Self.dominantValue(of: inputs), dominant.fraction >= 0.5 else { return nil }
         return dominant.value
+    }
+
+    /// The fraction of `inputs` equal to their most common value, and that value (among 0 and 1, the two
+    /// backgrounds of image data), looking at every `step`-th input.
+    package static func dominantValue(of inputs: [Float], sampleEvery step: Int = 7) -> (value: Float, fraction: Double)? {
+        var zeros = 0, ones = 0, seen = 0
+        for i in Swift.stride(from: 0, to: inputs.count, by: step) {
+            seen += 1
+            if inputs[i] == 0 { zeros += 1 } else if inputs[i] == 1 { ones += 1 }
+        }
+        guard seen > 0 else { return nil }
+        return zeros >= ones ? (0, Double(zeros) / Double(seen)) : (1, Double(ones) / Double(seen))
     }
 }
