@@ -38,9 +38,15 @@ class Mutant:
 
 MUTANTS = [
     Mutant("reduction-every-worker-every-block", "Sources/MLPKit/Training/DataParallelTrainer.swift",
-           "for block in stride(from: worker, to: blocks, by: workers) {", "for block in 0..<blocks {",
+           "for block in stride(from: worker, to: blocks, by: workers) {\n                if block < denseBlocks {",
+           "for block in 0..<blocks {\n                if block < denseBlocks {",
            "DataParallelTrainerTests",
            "every reduction worker steps every block: extra steps whenever more than one thread runs"),
+    Mutant("optimizer-every-worker-every-block", "Sources/MLPKit/Training/DataParallelTrainer.swift",
+           "for block in stride(from: worker, to: blocks, by: workers) {\n                let lower = block * blockSize",
+           "for block in 0..<blocks {\n                let lower = block * blockSize",
+           "TrainerTests",
+           "every worker applies momentum or Adam to every block: extra updates with more than one thread"),
     Mutant("reduction-skips-last-shard", "Sources/MLPKit/Kernels/VectorKernels.swift",
            "while s < shards {\n            let gs = g[s] + i", "while s < shards - 1 {\n            let gs = g[s] + i",
            "DataParallelTrainerTests",

@@ -1,7 +1,6 @@
 // Reading MNIST stored as PNG mosaics: one PNG per class, 28×28 digit tiles in a grid, decoded in parallel.
 import MLPImaging
 import MLPKit
-import Dispatch
 
 /// Reads digits stored as PNG mosaics: a split folder (`train/`, `test/`) holds `0.png` … `9.png`, one class
 /// per file; each is an 8-bit grayscale image whose width and height are multiples of 28, cut into 28×28 tiles
@@ -49,11 +48,7 @@ public enum MosaicLoader {
 
         // Pass 1: decode every file and find its digit tiles.
         let paths = folders.flatMap { folder in (0..<10).map { folder + "/\($0).png" } }
-        let decoded = ResultSlots<Mosaic>(count: paths.count)
-        DispatchQueue.concurrentPerform(iterations: paths.count) { job in
-            decoded.set(job, Result { try decode(paths[job]) })
-        }
-        let mosaics = try decoded.values()
+        let mosaics = try concurrentMap(paths.count) { try decode(paths[$0]) }
 
         // Pass 2: per split, convert the tiles through a lookup table straight into the final buffer.
         let table = (0..<256).map { Float($0) / 255 }
@@ -69,9 +64,9 @@ public enum MosaicLoader {
             let starts = offsets
             let tileValues = tileSize * tileSize
             let images = [Float](unsafeUninitializedCapacity: max(1, total * tileValues)) { buffer, initialized in
-                let output = SendablePointer(buffer.baseAddress!)
-                DispatchQueue.concurrentPerform(iterations: 10) { label in
-                    convert(classes[label], table: table, into: output.pointer + starts[label] * tileValues)
+                let output = UncheckedSendable(value: buffer.baseAddress!)
+                forEachWorker(10) { label in
+                    convert(classes[label], table: table, into: output.value + starts[label] * tileValues)
                 }
                 initialized = total * tileValues
             }
@@ -135,31 +130,4 @@ public enum MosaicLoader {
             }
         }
     }
-}
-
-/// A raw pointer handed to concurrent workers that write disjoint ranges of it.
-private struct SendablePointer: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Float>
-    init(_ pointer: UnsafeMutablePointer<Float>) { self.pointer = pointer }
-}
-
-/// One result per concurrent job. Each slot is written by exactly one job, and `concurrentPerform` returns only
-/// after every job has finished, so no lock is needed.
-private final class ResultSlots<Value>: @unchecked Sendable {
-    private let slots: UnsafeMutableBufferPointer<Result<Value, any Error>?>
-
-    init(count: Int) {
-        slots = .allocate(capacity: count)
-        slots.initialize(repeating: nil)
-    }
-
-    deinit {
-        slots.deinitialize()
-        slots.deallocate()
-    }
-
-    func set(_ index: Int, _ result: Result<Value, any Error>) { slots[index] = result }
-
-    /// All values in job order, or the first failed job's error.
-    func values() throws -> [Value] { try slots.map { try $0!.get() } }
 }

@@ -41,9 +41,7 @@ struct ThreadOptions: ParsableArguments {
     var threads: Int { requested ?? ProcessInfo.processInfo.activeProcessorCount }
 
     func validate() throws {
-        if let requested, !(1...1024).contains(requested) {
-            throw ValidationError("--threads must be between 1 and 1024, got \(requested)")
-        }
+        if let requested { try usage { try TrainingOptions.validate(threads: requested) } }
     }
 }
 

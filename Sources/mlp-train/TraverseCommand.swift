@@ -35,14 +35,17 @@ struct TraverseCommand: ParsableCommand {
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var dataOptions: DataOptions
 
-    func validate() throws {
-        guard (1...9999).contains(frames) else {
-            throw ValidationError("--frames must be between 1 and 9999 (frame names have four digits), got \(frames)")
-        }
-        if let grid, !(1...64).contains(grid) {
-            throw ValidationError("--grid must be between 1 and 64, got \(grid)")
-        }
+    /// The job's options from the command line.
+    var options: TraverseDemo.Options {
+        var options = TraverseDemo.Options()
+        options.frames = frames
+        options.grid = grid
+        options.output = output
+        options.threads = threading.threads
+        return options
     }
+
+    func validate() throws { try usage { try TraverseDemo.validate(options) } }
 
     func run() throws {
         let decoder = try TraverseDemo.Decoder(contentsOf: model)
@@ -56,11 +59,6 @@ struct TraverseCommand: ParsableCommand {
         } catch {
             printError("Cannot load the test digits (\(error)): drawing the decoded lattice behind the path instead.")
         }
-        var options = TraverseDemo.Options()
-        options.frames = frames
-        options.grid = grid
-        options.output = output
-        options.threads = threading.threads
         let summary = try TraverseDemo.run(options, model: decoder, digits: digits, background: background) {
             printError($0)
         }

@@ -139,6 +139,29 @@ import Testing
         return net.parameters
     }
 
+    @Test func aMiniBatchMomentumStepUsesTheWholeBatchGradient() throws {
+        // Momentum's first step is θ −= η·g with g summed over the batch: 50 samples in 2 shards of 25 against
+        // backward over all 50 then step.
+        let shape = DataParallelTrainerTests.Shape.wide
+        let data = Array(DataParallelTrainerTests().smooth(shape).prefix(50 * shape.inputs))
+        let net = shape.network()
+        var options = TrainingOptions()
+        options.batchSize = 50
+        options.learningRate = 1e-3
+        options.optimizer = .defaultMomentum
+        let trainer = try Trainer(network: net, options: options)
+        let set = try TrainingSet(inputs: data, inputSize: shape.inputs, targets: .inputs)
+        #expect(trainer.plan(for: set).shardsPerBatch == 2)
+        try trainer.fit(set)
+        let reference = shape.network()
+        let batch = Matrix(rows: 50, columns: shape.inputs, values: data)
+        try reference.backward(batch, targets: batch)
+        reference.step(learningRate: 1e-3)
+        let difference = maxDifference(net.parameters, reference.parameters)
+        #expect(difference < 1e-5, "max difference \(difference)")
+        #expect(maxDifference(reference.parameters, shape.network().parameters) > 1e-3)
+    }
+
     @Test(arguments: [Optimizer.defaultAdam, .momentum(0.9, nesterov: true), .sgd])
     func optimizersGiveTheSameBitsOnAnyThreadCount(optimizer: Optimizer) throws {
         let reference = try trainWide(optimizer, threads: 1)
@@ -209,5 +232,39 @@ import Testing
         let wrong = try TrainingSet(inputs: [1, 2, 3], inputSize: 3, targets: .values([1], size: 1))
         #expect(throws: MLPError("the network takes 2 inputs per sample; the data have 3")) { try trainer.fit(wrong) }
         #expect(throws: MLPError.self) { try TrainingSet(inputs: [1, 2, 3], inputSize: 2, targets: .inputs) }
+    }
+}
+
+@Suite struct ReadmeExampleTests {
+    /// The README's "Training from code" example, as written there, learns the disc.
+    @Test func theReadmeTrainingExampleLearnsTheDisc() throws {
+        var generator = SplitMix64(seed: 3)
+        var points: [Float] = [], labels: [UInt8] = []
+        for _ in 0..<1000 {
+            let x = generator.nextGaussian(), y = generator.nextGaussian()
+            points += [x, y]
+            labels.append(x * x + y * y < 1 ? 1 : 0)
+        }
+        var accuracy = 0.0
+
+        let net = MLP(inputSize: 2, loss: .softmaxCrossEntropy, seed: 1)
+        net.addLayer(32, activation: .tanh)
+        net.addLayer(2, activation: .softmax)
+        let train = try TrainingSet(inputs: points, inputSize: 2, targets: .classes(labels))
+
+        var options = TrainingOptions()
+        options.epochs = 20
+        options.learningRate = 0.01
+        options.batchSize = 16
+        options.optimizer = .defaultAdam
+        options.threads = 2
+        let evaluator = Evaluator(network: net, threads: 2)
+        try Trainer(network: net, options: options).fit(train) { event in
+            if case .epoch(let report) = event {
+                accuracy = evaluator.evaluate(train).accuracy
+                #expect(report.meanLoss.isFinite)
+            }
+        }
+        #expect(accuracy > 0.95, "training accuracy \(accuracy)")
     }
 }

@@ -270,7 +270,7 @@ public enum TraverseDemo {
         if let grid = options.grid, !(1...64).contains(grid) {
             throw MLPError("--grid must be between 1 and 64, got \(grid)")
         }
-        guard options.threads >= 1 else { throw MLPError("--threads must be positive, got \(options.threads)") }
+        try TrainingOptions.validate(threads: options.threads)
         guard !options.output.isEmpty else { throw MLPError("--output must name a folder") }
     }
 

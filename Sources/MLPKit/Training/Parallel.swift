@@ -20,3 +20,14 @@ package func forEachWorker(_ workers: Int, _ body: (Int) -> Void) {
         DispatchQueue.concurrentPerform(iterations: workers) { shared.value($0) }
     }
 }
+
+/// Runs `body(job)` for every job in 0..<count concurrently and returns the results in job order, or throws the
+/// error of the first job (in job order) that failed. Each job must touch only memory that is its own.
+package func concurrentMap<Value>(_ count: Int, _ body: (Int) throws -> Value) throws -> [Value] {
+    var results = [Result<Value, any Error>?](repeating: nil, count: count)
+    results.withUnsafeMutableBufferPointer { slots in
+        let shared = UncheckedSendable(value: slots)
+        forEachWorker(count) { job in shared.value[job] = Result { try body(job) } }
+    }
+    return try results.map { try $0!.get() }
+}

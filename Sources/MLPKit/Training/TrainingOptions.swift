@@ -35,10 +35,15 @@ public struct TrainingOptions: Sendable, Equatable {
             throw MLPError("--learning-rate must be a positive number, got \(learningRate)")
         }
         guard batchSize > 0 else { throw MLPError("--batch-size must be positive, got \(batchSize)") }
-        guard (1...1024).contains(threads) else { throw MLPError("--threads must be between 1 and 1024, got \(threads)") }
+        try Self.validate(threads: threads)
         guard weightDecay.isFinite, weightDecay >= 0 else {
             throw MLPError("--weight-decay must be zero or positive, got \(weightDecay)")
         }
         try optimizer.validate()
+    }
+
+    /// Checks a thread count (also for the jobs that do not train).
+    public static func validate(threads: Int) throws {
+        guard (1...1024).contains(threads) else { throw MLPError("--threads must be between 1 and 1024, got \(threads)") }
     }
 }
