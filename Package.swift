@@ -25,16 +25,17 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
-        // C libraries, reached through module maps only.
+        // C libraries, reached through module maps only (giflib has no pkg-config file).
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CGIF", providers: [.apt(["libgif-dev"])]),
 
         // The core library: engine, kernels, the training loop and optimizers, model files. It knows nothing of
         // MNIST, PNG or the jobs.
         .target(name: "MLPKit", swiftSettings: numericSettings),
 
-        // Pictures: PNG through libpng, an RGB canvas, a bitmap font, charts.
-        .target(name: "MLPImaging", dependencies: ["MLPKit", "CPNG", "CZlib"], swiftSettings: numericSettings),
+        // Pictures: PNG through libpng, animated GIF through giflib, an RGB canvas, a bitmap font, charts.
+        .target(name: "MLPImaging", dependencies: ["MLPKit", "CPNG", "CZlib", "CGIF"], swiftSettings: numericSettings),
 
         // Data sets: MNIST from PNG mosaics or IDX files, and its download.
         .target(name: "MLPData", dependencies: ["MLPKit", "MLPImaging", "CZlib"], swiftSettings: numericSettings),

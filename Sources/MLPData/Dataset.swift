@@ -1,5 +1,6 @@
 // Labelled images in memory, and the MNIST digits (training and test sets) loaded from a folder in either format.
 import MLPImaging
+import Foundation
 import MLPKit
 #if canImport(Glibc)
 import Glibc
@@ -118,6 +119,16 @@ public struct MNIST: Sendable {
         }
     }
 
+    /// Loads only the test set from `folder` (for the jobs that only look at test digits), and its format.
+    public static func loadTest(from folder: String) throws -> (test: Dataset, format: Format) {
+        switch try detectFormat(in: folder) {
+        case .pngMosaics:
+            return (try MosaicLoader.load(split: folder + "/test"), .pngMosaics)
+        case .idx:
+            return (try IDXLoader.loadTest(from: folder), .idx)
+        }
+    }
+
     /// Which format `folder` holds: PNG mosaics when it has `train/0.png`, IDX when it has
     /// `train-images-idx3-ubyte` (or `.gz`). Throws an error listing what was looked for otherwise.
     public static func detectFormat(in folder: String) throws -> Format {
@@ -164,4 +175,31 @@ extension Evaluator {
 
     /// Mean reconstruction loss per image, Σ (ŷ − x)² with the image as target (for autoencoders).
     public func reconstructionLoss(_ data: Dataset) -> Double { meanLoss(data.autoencoding) }
+}
+
+extension MNIST {
+    /// The project's `Data` folder: the first `Data` that holds `mnist` or `mnist-png`, looked for in the current
+    /// folder and then beside and above the running program (so `.build/release/mlp-train` finds the checkout's
+    /// `Data` from anywhere). nil when there is none.
+    public static func projectDataFolder() -> String? {
+        var candidates = [FileManager.default.currentDirectoryPath]
+        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<5 {
+            candidates.append(folder.path)
+            folder = folder.deletingLastPathComponent()
+        }
+        for candidate in candidates {
+            let data = candidate + "/Data"
+            if isFolder(data + "/mnist") || isFolder(data + "/mnist-png") { return data }
+        }
+        return nil
+    }
+
+    /// Where MNIST is read from when no folder is given, in the project's `Data` folder: the downloaded IDX files
+    /// (`Data/mnist`) if they are there, else the digits that ship with the project (`Data/mnist-png`). nil when
+    /// neither holds a data set.
+    public static func defaultFolder() -> String? {
+        guard let data = projectDataFolder() else { return nil }
+        return [data + "/mnist", data + "/mnist-png"].first { (try? detectFormat(in: $0)) != nil }
+    }
 }

@@ -47,6 +47,16 @@ public enum IDXLoader {
         return (train, test)
     }
 
+    /// Loads the test set alone (`t10k-images-idx3-ubyte` and `t10k-labels-idx1-ubyte`, plain or `.gz`).
+    public static func loadTest(from folder: String) throws -> Dataset {
+        let missing = [testImages, testLabels].filter { locate($0, in: folder) == nil }
+        guard missing.isEmpty, let images = locate(testImages, in: folder), let labels = locate(testLabels, in: folder) else {
+            throw MLPError("cannot load MNIST from \(folder): missing \(missing.joined(separator: ", ")) "
+                           + "(looked for each name plain and with .gz)")
+        }
+        return try load(images: images, labels: labels)
+    }
+
     /// Loads one images file and its labels file (each plain, or gzip if its name ends in `.gz`).
     public static func load(images imagesPath: String, labels labelsPath: String) throws -> Dataset {
         let (imageCount, pixels) = try readImages(imagesPath)

@@ -150,15 +150,16 @@ extension PNGFile {
             return png
         }
 
-        /// Writes `frame` to `path` as a PNG, atomically, like ``PNGFile/write(_:to:)``.
-        public func write(_ frame: Canvas, to path: String) throws {
+        /// Writes `frame` to `path` as a PNG, atomically, like ``PNGFile/write(_:to:)``; `durable: false` leaves
+        /// the flush to the disk to one `AtomicFile.syncFolder` after the last frame.
+        public func write(_ frame: Canvas, to path: String, durable: Bool = true) throws {
             let bytes: [UInt8]
             do {
                 bytes = try encode(frame)
             } catch let error as MLPError {
                 throw MLPError("cannot write \(path): \(error.message)")
             }
-            try AtomicFile.write(bytes, to: path)
+            try AtomicFile.write(bytes, to: path, durable: durable)
         }
 
         // MARK: Internals

@@ -43,6 +43,8 @@ struct AutoencoderCommand: ParsableCommand {
     @Option(help: "Folder for the metrics, model, summary and frames.")
     var output: String = "Output/autoencoder"
 
+    @OptionGroup var animation: GIFOptions
+
     /// The job's options from the command line.
     var options: AutoencoderDemo.Options {
         var options = AutoencoderDemo.Options()
@@ -57,6 +59,8 @@ struct AutoencoderCommand: ParsableCommand {
         options.sparseInputs = firstLayer.sparseInputs
         options.optimizer = optimizing.rule
         options.weightDecay = optimizing.weightDecay
+        options.gif = animation.gif
+        if let delay = animation.gifDelay { options.gifDelay = delay }
         return options
     }
 

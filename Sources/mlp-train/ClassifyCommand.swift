@@ -85,8 +85,9 @@ struct ClassifyCommand: ParsableCommand {
         }
         for n in summary.networks {
             print(String(format: "network %@: test %.2f%% (best %.2f%% at epoch %d), train %.2f%%, "
-                         + "%.0f samples/s per-sample SGD", n.network.title, 100 * n.finalTestAccuracy,
-                         100 * n.bestTestAccuracy, n.bestEpoch, 100 * n.finalTrainAccuracy, n.samplesPerSecond))
+                         + "%.0f samples/s of per-sample %@", n.network.title, 100 * n.finalTestAccuracy,
+                         100 * n.bestTestAccuracy, n.bestEpoch, 100 * n.finalTrainAccuracy, n.samplesPerSecond,
+                         summary.optimizer))
         }
         print("first layer: \(summary.sparseFirstLayer ? "sparse (non-background pixels only)" : "dense")")
         print("wrote \(output)/report.md, metrics.csv, summary.json, curves.png, models and confusion matrices")

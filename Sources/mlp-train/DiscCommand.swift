@@ -24,6 +24,8 @@ struct DiscCommand: ParsableCommand {
     @Option(help: "Folder for metrics.csv, summary.json and the frames.")
     var output: String = "Output/disc"
 
+    @OptionGroup var animation: GIFOptions
+
     @Flag(help: "Skip drawing the per-epoch PNG frames.")
     var noFrames = false
 
@@ -35,6 +37,8 @@ struct DiscCommand: ParsableCommand {
         options.seed = seed
         options.output = output
         options.frames = !noFrames
+        options.gif = animation.gif
+        if let delay = animation.gifDelay { options.gifDelay = delay }
         return options
     }
 

@@ -13,7 +13,7 @@ struct DownloadCommand: ParsableCommand {
             + "with the right checksum are kept.")
 
     @Option(help: "Folder to download into.")
-    var output: String = DataOptions.defaultFolder
+    var output: String = DataOptions.downloadFolder
 
     @Option(help: "Seconds without data before a transfer is abandoned.")
     var timeout: Double = 30

@@ -32,6 +32,8 @@ struct TraverseCommand: ParsableCommand {
     @Option(help: "Folder for the frames and grid.png.")
     var output: String = "Output/traverse"
 
+    @OptionGroup var animation: GIFOptions
+
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var dataOptions: DataOptions
 
@@ -42,6 +44,8 @@ struct TraverseCommand: ParsableCommand {
         options.grid = grid
         options.output = output
         options.threads = threading.threads
+        options.gif = animation.gif
+        if let delay = animation.gifDelay { options.gifDelay = delay }
         return options
     }
 
@@ -52,10 +56,7 @@ struct TraverseCommand: ParsableCommand {
         var digits: Dataset?
         var background: Float?
         do {
-            let mnist = try dataOptions.load()
-            digits = mnist.test
-            // `load` keeps the format of the files; --invert flips every value, and with it the background.
-            background = dataOptions.invert ? 1 - mnist.format.background : mnist.format.background
+            (digits, background) = try dataOptions.loadTest()
         } catch {
             printError("Cannot load the test digits (\(error)): drawing the decoded lattice behind the path instead.")
         }

@@ -17,11 +17,14 @@ let mlpTrainBinary: String? = {
     return nil
 }()
 
-/// Runs mlp-train with `arguments`; returns the exit status, stdout and stderr. Throws when there is no binary.
-func runTool(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+/// Runs mlp-train with `arguments` (in `directory` when given), without $MLP_DATA unless `environment` sets it;
+/// returns the exit status, stdout and stderr. Throws when there is no binary.
+func runTool(_ arguments: [String], environment: [String: String] = [:],
+             directory: String? = nil) throws -> (status: Int32, out: String, err: String) {
     guard let binary = mlpTrainBinary else { throw MLPError("no mlp-train binary beside the test bundle") }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     env.removeValue(forKey: "MLP_DATA")
@@ -81,7 +84,7 @@ func runTool(_ arguments: [String], environment: [String: String] = [:]) throws 
     func classifyRecordsWhichFirstLayerItUsed() throws {
         let folder = NSTemporaryDirectory() + "cli-classify-\(UInt64.random(in: 0...UInt64.max))"
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let data = try #require(ProcessInfo.processInfo.environment["MLP_DATA"])
+        let data = mnistFolder
         for (flags, sparse) in [([String](), true), (["--dense-first-layer"], false)] {
             let result = try runTool(["classify", "--network", "a", "--epochs", "1", "--threads", "2",
                                       "--data", data, "--output", folder] + flags)
@@ -89,6 +92,22 @@ func runTool(_ arguments: [String], environment: [String: String] = [:]) throws 
             let summary = try JSONSerialization.jsonObject(
                 with: Data(contentsOf: URL(fileURLWithPath: folder + "/summary.json"))) as? [String: Any]
             #expect(summary?["sparseFirstLayer"] as? Bool == sparse, "\(flags)")
+        }
+    }
+
+    /// A fresh clone needs no data option, no $MLP_DATA and no network: the digits ship in Data/mnist-png, found
+    /// from the checkout's root and, through the binary's location, from anywhere else.
+    @Test(requires(mnistAvailable, "needs the digits in Data/mnist-png"))
+    func theShippedDigitsAreFoundWithoutOptions() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let folder = NSTemporaryDirectory() + "cli-pca-\(UInt64.random(in: 0...UInt64.max))"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for directory in [root, NSTemporaryDirectory()] {
+            let result = try runTool(["pca", "--no-download", "--threads", "2", "--output", folder], directory: directory)
+            #expect(result.status == 0, "\(result.err)")
+            #expect(result.err.contains("Data/mnist-png (PNG mosaics"), "from \(directory): \(result.err)")
+            #expect(FileManager.default.fileExists(atPath: folder + "/summary.json"))
         }
     }
 }

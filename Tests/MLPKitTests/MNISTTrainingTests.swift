@@ -1,5 +1,5 @@
 // Training on the real digits: accuracy and loss floors, and thread-count independence on real data. These need
-// MNIST ($MLP_DATA): they skip without it, and fail without it under CI.
+// MNIST ($MLP_DATA, else the digits shipped in Data/mnist-png): they skip without it, and fail without it under CI.
 import Foundation
 import Testing
 @testable import MLPData
@@ -7,15 +7,18 @@ import Testing
 @testable import MLPJobs
 @testable import MLPKit
 
-/// MNIST from $MLP_DATA, loaded once for all tests, or why it is not available.
+/// The folder MNIST tests read: $MLP_DATA when set, else the digits that ship with the project (Data/mnist-png).
+let mnistFolder: String = {
+    if let folder = ProcessInfo.processInfo.environment["MLP_DATA"], !folder.isEmpty { return folder }
+    return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Data/mnist-png").path
+}()
+
+/// MNIST, loaded once for all tests, or why it is not available.
 let sharedMNIST: Result<MNIST, MLPError> = {
-    guard let folder = ProcessInfo.processInfo.environment["MLP_DATA"], !folder.isEmpty else {
-        print("MNIST tests: MLP_DATA is not set (point it at a folder holding MNIST)")
-        return .failure(MLPError("MLP_DATA is not set: point it at a folder holding MNIST"))
-    }
-    do { return .success(try MNIST.load(from: folder)) } catch {
+    do { return .success(try MNIST.load(from: mnistFolder)) } catch {
         print("MNIST tests: \(error)")
-        return .failure(MLPError("cannot load MNIST from MLP_DATA=\(folder): \(error)"))
+        return .failure(MLPError("cannot load MNIST from \(mnistFolder) (set MLP_DATA to another copy): \(error)"))
     }
 }()
 

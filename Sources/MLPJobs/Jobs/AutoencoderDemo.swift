@@ -32,6 +32,9 @@ public enum AutoencoderDemo {
         public var optimizer: Optimizer = .sgd
         /// Decoupled weight decay λ (0: none).
         public var weightDecay: Float = 0
+        /// Also write the frames as `animation.gif`, each shown for `gifDelay` hundredths of a second.
+        public var gif = false
+        public var gifDelay = 20
 
         /// The training loop's settings for these options.
         public var training: TrainingOptions {
@@ -54,6 +57,7 @@ public enum AutoencoderDemo {
             if let framesEvery, framesEvery <= 0 {
                 throw MLPError("--frames-every must be positive, got \(framesEvery)")
             }
+            try validateGIFDelay(gifDelay)
         }
 
         /// The homework's recipe.
@@ -129,6 +133,7 @@ public enum AutoencoderDemo {
         if let folder = options.output { try AtomicFile.createFolder(folder) }
 
         let net = makeNetwork(seed: options.seed)
+net.notes["input_background"] = inputBackground(data.train)
         let trainer = try Trainer(network: net, options: options.training)
         let train = data.train.autoencoding
         let plan = trainer.plan(for: train)
@@ -138,10 +143,18 @@ public enum AutoencoderDemo {
         var frames = 0
         let epochClock = EpochClock()
 
+        var animation: GIFWriter?
         func writeFrame(_ title: String) throws {
             guard let folder = options.output else { return }
             frames += 1
-            try PNGFile.write(try showcase.figure(net, title: title), to: folder + "/" + DiscDemo.frameName(frames))
+            let frame = try showcase.figure(net, title: title)
+            try PNGFile.write(frame, to: folder + "/" + DiscDemo.frameName(frames))
+            if options.gif {
+                if animation == nil {
+                    animation = try GIFWriter(width: frame.width, height: frame.height, delay: options.gifDelay)
+                }
+                try animation?.append(frame)
+            }
         }
 
         let reports = try trainer.fit(train) { event in
@@ -171,6 +184,7 @@ public enum AutoencoderDemo {
         }
 
         let trainingSeconds = reports.reduce(0) { $0 + $1.seconds }
+        if let animation, let folder = options.output { try animation.finish(to: folder + "/animation.gif") }
         let summary = Summary(
             epochs: options.epochs, batchSize: options.batchSize, learningRate: options.learningRate,
             schedule: options.schedule, optimizer: options.optimizer.name, seed: options.seed, threads: options.threads,

@@ -38,13 +38,17 @@ enum ClassifyFigures {
 
     /// The test-set confusion matrix of one network.
     static func confusion(_ counts: [[Int]], network: DigitNetwork) -> Canvas {
-        var canvas = Canvas(width: 820, height: 860)
         let total = counts.joined().reduce(0, +)
         let correct = counts.indices.reduce(0) { $0 + counts[$1][$1] }
         let percent = total > 0 ? 100 * Double(correct) / Double(total) : 0
-        Heatmap(title: "network \(network.title): test confusion (\(correct)/\(total) = "
-                    + "\(String(format: "%.2f", percent))%)",
-                counts: counts, labels: (0..<counts.count).map(String.init))
+        return confusion(counts, title: "network \(network.title): test confusion (\(correct)/\(total) = "
+                                        + "\(String(format: "%.2f", percent))%)")
+    }
+
+    /// A confusion matrix (rows: true class, columns: predicted) under `title`.
+    static func confusion(_ counts: [[Int]], title: String) -> Canvas {
+        var canvas = Canvas(width: 820, height: 860)
+        Heatmap(title: title, counts: counts, labels: (0..<counts.count).map(String.init))
             .draw(on: &canvas, x: 10, y: 10, width: 800, height: 840)
         return canvas
     }

@@ -22,6 +22,9 @@ public enum DiscDemo {
         public var output: String? = "Output/disc"
         /// Whether to draw a PNG frame per epoch (metrics and summary are written regardless).
         public var frames = true
+        /// Also write the frames as `animation.gif`, each shown for `gifDelay` hundredths of a second.
+        public var gif = false
+        public var gifDelay = 10
 
         /// The homework's settings.
         public init() {}
@@ -39,6 +42,8 @@ public enum DiscDemo {
         public func validate() throws {
             try training.validate()
             guard samples > 0 else { throw MLPError("the number of samples must be positive, got \(samples)") }
+            if gif && !frames { throw MLPError("--gif animates the frames: drop --no-frames") }
+            try validateGIFDelay(gifDelay)
         }
     }
 
@@ -103,6 +108,7 @@ public enum DiscDemo {
         let (inputs, labels) = makeData(count: options.samples, seed: options.seed)
         let points = Matrix(rows: options.samples, columns: 2, values: inputs)
         var history: [Epoch] = []
+        var animation: GIFWriter?
         let reports = try trainer.fit(TrainingSet(inputs: inputs, inputSize: 2, targets: .values(labels, size: 1))) {
             guard case .epoch(let report) = $0 else { return }
             let predictions = try net.forward(points).values
@@ -116,10 +122,17 @@ public enum DiscDemo {
                     let hidden = try net.forward(points, end: "layer2")
                     let frame = drawFrame(hidden: hidden, labels: labels, history: history, of: options.epochs)
                     try PNGFile.write(frame, to: folder + "/" + frameName(report.epoch))
+                    if options.gif {
+                        if animation == nil {
+                            animation = try GIFWriter(width: frame.width, height: frame.height, delay: options.gifDelay)
+                        }
+                        try animation?.append(frame)
+                    }
                 }
             }
         }
         let trainingSeconds = reports.reduce(0) { $0 + $1.seconds }
+        if let animation, let folder = options.output { try animation.finish(to: folder + "/animation.gif") }
 
         let summary = Summary(
             epochs: options.epochs, learningRate: options.learningRate, seed: options.seed,
@@ -176,5 +189,12 @@ public enum DiscDemo {
                   xRange: xRange, yRange: 0.4...1.0, legend: .none)
             .draw(on: &canvas, x: 660, y: 360, width: 610, height: 290)
         return canvas
+    }
+}
+
+/// Checks a GIF frame delay, in hundredths of a second.
+func validateGIFDelay(_ delay: Int) throws {
+    guard (1...65_535).contains(delay) else {
+        throw MLPError("--gif-delay must be between 1 and 65535 hundredths of a second, got \(delay)")
     }
 }

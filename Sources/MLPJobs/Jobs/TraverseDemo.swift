@@ -28,6 +28,9 @@ public enum TraverseDemo {
         public var threads = 1
         /// Picks the 1,000 test digits of the scatter: the autoencoder's figures with the same seed show the same ones.
         public var seed: UInt64 = 0
+        /// Also write the frames as `animation.gif`, each shown for `gifDelay` hundredths of a second.
+        public var gif = false
+        public var gifDelay = 3
 
         /// The defaults: 300 frames, no grid, `Output/traverse`, one thread.
         public init() {}
@@ -228,6 +231,10 @@ public enum TraverseDemo {
         let lock = NSLock()
         var done = 0
         var failure: Error?
+        // The GIF takes the frames in order: a worker leaves its frame here, and whoever holds the next one appends.
+        let animation = options.gif ? try GIFWriter(width: layout.width, height: layout.height, delay: options.gifDelay) : nil
+        var waiting: [Int: Canvas] = [:], nextForGIF = 0
+        let gifLock = NSLock()
         forEachWorker(workers) { worker in
             var frame = base       // this worker's canvas: reset from the base before each frame, never reallocated
             for index in stride(from: worker, to: frames, by: workers) {
@@ -239,7 +246,19 @@ public enum TraverseDemo {
                                     decode: UnsafeBufferPointer(rebasing: all[index * pixels ..< (index + 1) * pixels]),
                                     point: points[index], number: index + 1, of: frames, background: paper)
                     }
-                    try encoder.write(frame, to: path)
+                    try encoder.write(frame, to: path, durable: false)
+                    if let animation {
+                        lock.withLock { waiting[index] = frame }
+                        // One worker appends at a time; the others go on drawing (what they leave is appended
+                        // by the next worker to get in, or after the loop).
+                        if gifLock.try() {
+                            defer { gifLock.unlock() }
+                            while let next = lock.withLock({ waiting.removeValue(forKey: nextForGIF) }) {
+                                try animation.append(next)
+                                nextForGIF += 1
+                            }
+                        }
+                    }
                 } catch {
                     lock.withLock { if failure == nil { failure = error } }
                     return
@@ -251,6 +270,14 @@ public enum TraverseDemo {
             }
         }
         if let failure { throw failure }
+        try AtomicFile.syncFolder(options.output)     // the frames, flushed once rather than one by one
+        if let animation {
+            while let next = waiting.removeValue(forKey: nextForGIF) {
+                try animation.append(next)
+                nextForGIF += 1
+            }
+            try animation.finish(to: options.output + "/animation.gif")
+        }
 
         if grid > 0 {
             try PNGFile.write(drawGrid(gridDecodes, size: grid, background: paper), to: options.output + "/grid.png")
@@ -272,6 +299,9 @@ public enum TraverseDemo {
         }
         try TrainingOptions.validate(threads: options.threads)
         guard !options.output.isEmpty else { throw MLPError("--output must name a folder") }
+        guard (1...65_535).contains(options.gifDelay) else {
+            throw MLPError("--gif-delay must be between 1 and 65535 hundredths of a second, got \(options.gifDelay)")
+        }
     }
 
     /// The points of a `size` × `size` lattice, bottom row first, left to right.

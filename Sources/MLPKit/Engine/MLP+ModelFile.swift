@@ -18,6 +18,7 @@ extension MLP {
             metadata["layers.\(index).activation"] = layer.activation.name
             if let name = layer.name { metadata["layers.\(index).name"] = name }
         }
+        for (key, value) in notes { metadata["note." + key] = value }
         return SafeTensors(tensors: tensors, metadata: metadata)
     }
 
@@ -65,5 +66,6 @@ extension MLP {
             parameters += bias.values
         }
         self.parameters = parameters
+        for (key, value) in metadata where key.hasPrefix("note.") { notes[String(key.dropFirst(5))] = value }
     }
 }

@@ -18,6 +18,9 @@ public final class MLP {
     public let loss: Loss
     /// The layers, first to last.
     public private(set) var layers: [Layer] = []
+    /// Facts about the network that travel with its model file (stored as `note.KEY` in the safetensors
+    /// metadata), such as `input_background`, the value of a blank input pixel in the data it was trained on.
+    public var notes: [String: String] = [:]
 
     var parameterBuffer = FloatBuffer(count: 0)
     var gradientBuffer = FloatBuffer(count: 0)

@@ -11,7 +11,9 @@ import Darwin
 public enum AtomicFile {
     /// Writes `bytes` to `path`: a temporary file in the same folder is written, flushed with `fsync`,
     /// then renamed over `path`. On failure the temporary file is removed and `path` is untouched.
-    public static func write(_ bytes: some Collection<UInt8>, to path: String) throws {
+    /// `durable: false` skips the `fsync` (the file is still replaced atomically): for long runs of files that can
+    /// be made again, such as animation frames, followed by one `syncFolder` (an fsync per frame cost 15% of `traverse`).
+    public static func write(_ bytes: some Collection<UInt8>, to path: String, durable: Bool = true) throws {
         let folder = parentFolder(of: path)
         let template = folder + "/." + baseName(of: path) + ".tmp-XXXXXX"
         var templateBytes = Array(template.utf8CString)
@@ -38,7 +40,7 @@ public enum AtomicFile {
                     written += n
                 }
             }
-            guard fchmod(fd, 0o644) == 0, fsync(fd) == 0 else {
+            guard fchmod(fd, 0o644) == 0, !durable || fsync(fd) == 0 else {
                 throw MLPError("cannot write \(path): \(errorText())")
             }
         }
@@ -46,6 +48,16 @@ public enum AtomicFile {
             throw MLPError("cannot replace \(path): \(errorText())")
         }
         ok = true
+    }
+
+    /// Flushes everything written into `folder` to the disk, after a run of non-durable writes: one `sync` of the
+    /// file systems, then an `fsync` of the folder (its entries).
+    public static func syncFolder(_ folder: String) throws {
+        sync()
+        let fd = open(folder, O_RDONLY | O_DIRECTORY)
+        guard fd >= 0 else { throw MLPError("cannot open folder \(folder): \(errorText())") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw MLPError("cannot flush folder \(folder) to the disk: \(errorText())") }
     }
 
     /// Writes `text` as UTF-8 to `path`, atomically.
