@@ -38,17 +38,9 @@ public enum AutoencoderDemo {
 
         /// The training loop's settings for these options.
         public var training: TrainingOptions {
-            var training = TrainingOptions()
-            training.epochs = epochs
-            training.learningRate = learningRate
-            training.schedule = schedule
-            training.batchSize = batchSize
-            training.optimizer = optimizer
-            training.weightDecay = weightDecay
-            training.threads = threads
-            training.seed = seed ^ 0xAE5EED
-            training.sparseFirstLayer = sparseInputs
-            return training
+            TrainingOptions(epochs: epochs, learningRate: learningRate, schedule: schedule, batchSize: batchSize,
+                            optimizer: optimizer, weightDecay: weightDecay, threads: threads, seed: seed ^ 0xAE5EED,
+                            sparseFirstLayer: sparseInputs)
         }
 
         /// Checks every option (the messages name the command-line options).

@@ -33,16 +33,9 @@ public enum ClassifyDemo {
 
         /// The training loop's settings for these options.
         public var training: TrainingOptions {
-            var training = TrainingOptions()
-            training.epochs = epochs
-            training.learningRate = learningRate
-            training.schedule = schedule
-            training.optimizer = optimizer
-            training.weightDecay = weightDecay
-            training.threads = threads
-            training.seed = seed ^ 0xC1A5_5EED
-            training.sparseFirstLayer = sparseInputs
-            return training
+            TrainingOptions(epochs: epochs, learningRate: learningRate, schedule: schedule, optimizer: optimizer,
+                            weightDecay: weightDecay, threads: threads, seed: seed ^ 0xC1A5_5EED,
+                            sparseFirstLayer: sparseInputs)
         }
 
         /// Checks every option (the messages name the command-line options).

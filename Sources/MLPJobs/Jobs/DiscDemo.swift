@@ -31,11 +31,7 @@ public enum DiscDemo {
 
         /// The training loop's settings for these options: per-sample SGD at a constant rate.
         public var training: TrainingOptions {
-            var training = TrainingOptions()
-            training.epochs = epochs
-            training.learningRate = learningRate
-            training.seed = seed ^ 0x5EED
-            return training
+            TrainingOptions(epochs: epochs, learningRate: learningRate, seed: seed ^ 0x5EED)
         }
 
         /// Checks every option (the messages name the command-line options).

@@ -22,8 +22,20 @@ public struct TrainingOptions: Sendable, Equatable {
     /// at least half of the inputs: the same training up to float rounding, with less work. SGD only.
     public var sparseFirstLayer = true
 
-    /// Per-sample SGD for one epoch at η = 0.001.
-    public init() {}
+    /// The settings; the defaults are per-sample SGD for one epoch at η = 0.001, on one thread.
+    public init(epochs: Int = 1, learningRate: Float = 0.001, schedule: LearningRateSchedule = .constant,
+                batchSize: Int = 1, optimizer: Optimizer = .sgd, weightDecay: Float = 0, threads: Int = 1,
+                seed: UInt64 = 0, sparseFirstLayer: Bool = true) {
+        self.epochs = epochs
+        self.learningRate = learningRate
+        self.schedule = schedule
+        self.batchSize = batchSize
+        self.optimizer = optimizer
+        self.weightDecay = weightDecay
+        self.threads = threads
+        self.seed = seed
+        self.sparseFirstLayer = sparseFirstLayer
+    }
 
     /// Whether this run takes the fused fast paths: plain SGD, no weight decay.
     public var isPlainSGD: Bool { optimizer == .sgd && weightDecay == 0 }
