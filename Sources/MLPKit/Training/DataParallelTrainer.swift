@@ -43,8 +43,8 @@ package final class DataParallelTrainer {
     ///
     /// `inputBackground` c, when most inputs equal c (MNIST's background), trains the first layer on the
     /// inputs that differ from c only (`SparseFirstLayer`): the same gradient descent up to float rounding,
-    /// with a fraction of the first layer's work. The network's first-layer weights are then only brought
-    /// up to date by `storeWeights()`.
+    /// with a fraction of the first layer's work. The layer writes the network's first-layer weights back
+    /// whenever the network is read. `optimizer` (nil: plain SGD) selects the dense path with that rule.
     package init(network: MLP, batchSize: Int, threads: Int, shardRows: Int? = nil, inputBackground: Float? = nil,
                  optimizer: OptimizerState? = nil) {
         precondition(batchSize > 0 && threads > 0 && (shardRows ?? 1) > 0)

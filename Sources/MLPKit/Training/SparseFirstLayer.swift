@@ -1,14 +1,15 @@
-// A mini-batch trainer's first layer, stored so that a step touches only the inputs that differ from the background.
+// The first layer stored so that a step touches only the inputs that differ from the background: for mini-batches,
+// and for per-sample SGD as a batch of one.
 
-/// The first layer of a network trained by mini-batches whose inputs are mostly one value c (MNIST: 81% of the
-/// pixels are background). Write each input as x = c·1 + z, with z sparse, and keep the weights as W = V + u·1ᵀ:
+/// The first layer of a network trained on inputs that are mostly one value c (MNIST: 81% of the pixels are
+/// background), by mini-batches or sample by sample (a batch of one). Write each input as x = c·1 + z, with z sparse, and keep the weights as W = V + u·1ᵀ:
 /// - forward:  W·x + b = V·z + u·(1ᵀx) + c·(V·1) + b, where V·1 (the row sums of V) is kept up to date;
 /// - step:     W −= η·Σ δ·xᵀ becomes V −= η·Σ δ·zᵀ (sparse) and u −= η·c·Σ δ (dense, tiny), the row sums
 ///             moving by −η·Σ δ·(1ᵀz).
 /// A batch then costs O(N · nonzeros) instead of O(N · K) in this layer, and the training is the same mini-batch
-/// gradient descent as with the dense layer up to float rounding. V is kept transposed (K × N), so each input's
-/// weights are one contiguous row, read once per batch for all the samples in which that input is not
-/// background (`SparseBatch` lists them).
+/// gradient descent as with the dense layer up to float rounding. V is kept transposed (K × N, rows padded to
+/// whole SIMD vectors), so each input's weights are one contiguous row, read once per batch for all the samples
+/// in which that input is not background (`SparseBatch` lists them).
 ///
 /// While it trains, the network's own copy of W is stale: `store()` writes W = V + u·1ᵀ back, and the network
 /// calls it (as its `mirror`) whenever it is read.
