@@ -125,7 +125,7 @@ public enum AutoencoderDemo {
         if let folder = options.output { try AtomicFile.createFolder(folder) }
 
         let net = makeNetwork(seed: options.seed)
-net.notes["input_background"] = inputBackground(data.train)
+net.notes["input_background"] = DigitModel.backgroundNote(of: data.train)
         let trainer = try Trainer(network: net, options: options.training)
         let train = data.train.autoencoding
         let plan = trainer.plan(for: train)

@@ -117,7 +117,7 @@ public enum ClassifyDemo {
         var sparseFirstLayer = false
         for network in options.networks {
             let net = network.make(seed: options.seed)
-            net.notes["input_background"] = inputBackground(data.train)
+            net.notes["input_background"] = DigitModel.backgroundNote(of: data.train)
             let trainer = try Trainer(network: net, options: options.training)
             sparseFirstLayer = trainer.plan(for: train).sparseFirstLayer
             let evaluator = Evaluator(network: net, threads: options.threads)

@@ -1,4 +1,5 @@
 // Any picture of a digit made ready for a 28×28 model: grey, resized by area averaging, in the model's polarity.
+import MLPData
 import MLPImaging
 import MLPKit
 
@@ -110,5 +111,18 @@ public enum DigitModel {
         case "1": 1
         default: nil
         }
+    }
+}
+
+extension DigitModel {
+    /// The value of a blank pixel in `images`: the value (0 or 1) that fills at least half of them, else nil.
+    public static func background(of images: Dataset) -> Float? {
+        guard let dominant = TrainingSet.dominantValue(of: images.images), dominant.fraction >= 0.5 else { return nil }
+        return dominant.value
+    }
+
+    /// `background(of:)` as a model file's `input_background` note records it: "0", "1" or "unknown".
+    static func backgroundNote(of images: Dataset) -> String {
+        background(of: images).map { $0 == 1 ? "1" : "0" } ?? "unknown"
     }
 }

@@ -35,10 +35,3 @@ public enum DigitNetwork: String, Sendable, CaseIterable, Codable {
         return net
     }
 }
-
-/// The value of a blank pixel in `images` as a model file records it ("0" or "1"; "unknown" when neither fills
-/// most pixels), so that `predict` can bring other images to the same polarity.
-func inputBackground(_ images: Dataset) -> String {
-    guard let dominant = TrainingSet.dominantValue(of: images.images), dominant.fraction >= 0.5 else { return "unknown" }
-    return dominant.value == 1 ? "1" : "0"
-}

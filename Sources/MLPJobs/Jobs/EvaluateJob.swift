@@ -38,12 +38,14 @@ public enum EvaluateJob {
     public static func run(model path: String, test digits: Dataset, threads: Int = 1, mistakes count: Int = 36,
                            output: String? = "Output/evaluate") throws -> Summary {
         try TrainingOptions.validate(threads: threads)
-        guard case .classifier(let net, let classes) = try DigitModel(contentsOf: path) else {
+        let model = try DigitModel(contentsOf: path)
+        guard case .classifier(let net, let classes) = model else {
             throw MLPError("\(path): evaluate scores classifiers (softmax output); this is an autoencoder")
         }
         var test = digits
-        let background = TrainingSet.dominantValue(of: test.images).map { $0.value }
-        let flip = DigitModel.classifier(net, classes: classes).background.map { $0 != background } ?? false
+        let background = DigitModel.background(of: test)
+        // Flip only when both are known and differ.
+        let flip = model.background.flatMap { trained in background.map { $0 != trained } } ?? false
         if flip { test = test.inverted() }
         guard let largest = test.labels.max(), Int(largest) < classes else {
             throw MLPError("the test labels go beyond the model's \(classes) classes")

@@ -82,6 +82,7 @@ public final class MLP {
         synchronize()
         let p = parameterBuffer.pointer, g = gradientBuffer.pointer
         for i in 0..<parameterBuffer.count { p[i] -= learningRate * g[i] }
+        mirror?.reload()
     }
 
     /// Sets every gradient to zero.

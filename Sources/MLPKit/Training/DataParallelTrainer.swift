@@ -168,7 +168,11 @@ package final class DataParallelTrainer {
     }
 
     /// Networks with fewer parameters than this reduce on one worker: the fan-out costs more than it saves.
-    static let parallelReductionMinimum = 4 * 16_384
+    static let parallelReductionMinimum = 4 * reductionBlock
+
+    /// Parameters per block of the reduction: a multiple of the kernel's 32-float stride. Blocks are fixed by
+    /// the network, never by the thread count.
+    static let reductionBlock = 16_384
 
     /// parameters[i] −= learningRate × (g₀[i] + g₁[i] + …), shards added in order; the parameter range is split
     /// into fixed blocks across the workers, so each element's sum is formed the same way on any thread count.
@@ -178,7 +182,7 @@ package final class DataParallelTrainer {
         let denseStart = sparse == nil ? 0 : (network.layers.count > 1 ? network.layers[1].weightOffset : count)
         let p = network.parameterBuffer.pointer
         let g = UnsafePointer(gradientPointers)
-        let blockSize = 16_384                                   // a multiple of the kernel's 32-float stride
+        let blockSize = Self.reductionBlock
         let denseBlocks = (count - denseStart + blockSize - 1) / blockSize
         let sparseOutputs = sparse == nil ? 0 : network.layers[0].outputSize
         let outputBlock = 64                                     // a multiple of 8, see SparseFirstLayer.descend
@@ -207,7 +211,7 @@ package final class DataParallelTrainer {
         let count = network.parameterCount
         let p = network.parameterBuffer.pointer
         let g = UnsafePointer(gradientPointers)
-        let blockSize = 16_384
+        let blockSize = Self.reductionBlock
         let blocks = (count + blockSize - 1) / blockSize
         let workers = count < Self.parallelReductionMinimum ? 1 : min(threads, blocks)
         optimizer.beginStep()
