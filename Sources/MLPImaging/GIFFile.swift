@@ -88,6 +88,20 @@ public final class GIFWriter {
         frameCount += 1
     }
 
+    /// An animation that starts with the PNG frames at `paths` (a resumed run's earlier frames, read back from
+    /// disk); nil when `paths` is empty. Throws an error naming a missing or unreadable frame.
+    public static func resumed(frames paths: [String], delay: Int) throws -> GIFWriter? {
+        var writer: GIFWriter?
+        for path in paths {
+            let image = try PNGFile.readRGB(path)
+            var frame = Canvas(width: image.width, height: image.height)
+            frame.pixels = image.pixels
+            if writer == nil { writer = try GIFWriter(width: image.width, height: image.height, delay: delay) }
+            try writer?.append(frame)
+        }
+        return writer
+    }
+
     /// Ends the animation and writes it to `path`, replacing any file there atomically.
     public func finish(to path: String) throws {
         guard let gif else { throw MLPError("the GIF is already finished") }

@@ -45,6 +45,8 @@ struct AutoencoderCommand: ParsableCommand {
 
     @OptionGroup var animation: GIFOptions
 
+    @OptionGroup var checkpointing: CheckpointingOptions
+
     /// The job's options from the command line.
     var options: AutoencoderDemo.Options {
         var options = AutoencoderDemo.Options()
@@ -61,14 +63,21 @@ struct AutoencoderCommand: ParsableCommand {
         options.weightDecay = optimizing.weightDecay
         options.gif = animation.gif
         if let delay = animation.gifDelay { options.gifDelay = delay }
+        options.checkpoints = checkpointing.options()
         return options
     }
 
     func validate() throws { try usage { try options.validate() } }
 
+    /// Trains; SIGINT or SIGTERM saves a checkpoint and exits with 130 or 143.
     func run() throws {
+        try exitingOnInterruption(train)
+    }
+
+    private func train() throws {
         let digits = try dataOptions.load()
-        let options = self.options
+        var options = self.options
+        options.checkpoints.stop = installStopSignals()
         var progress = ProgressLine()
         let runClock = Stopwatch()
         let epochs = self.epochs

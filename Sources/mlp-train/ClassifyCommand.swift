@@ -41,6 +41,8 @@ struct ClassifyCommand: ParsableCommand {
     @Option(help: "Folder for the metrics, models, figures and report.")
     var output: String = "Output/classify"
 
+    @OptionGroup var checkpointing: CheckpointingOptions
+
     /// The job's options from the command line.
     var options: ClassifyDemo.Options {
         var options = ClassifyDemo.Options()
@@ -54,14 +56,21 @@ struct ClassifyCommand: ParsableCommand {
         options.sparseInputs = firstLayer.sparseInputs
         options.optimizer = optimizing.rule
         options.weightDecay = optimizing.weightDecay
+        options.checkpoints = checkpointing.options()
         return options
     }
 
     func validate() throws { try usage { try options.validate() } }
 
+    /// Trains; SIGINT or SIGTERM saves a checkpoint and exits with 130 or 143.
     func run() throws {
+        try exitingOnInterruption(train)
+    }
+
+    private func train() throws {
         let digits = try dataOptions.load()
-        let options = self.options
+        var options = self.options
+        options.checkpoints.stop = installStopSignals()
         var progress = ProgressLine()
         var networkClock = Stopwatch()
         var currentNetwork: DigitNetwork?

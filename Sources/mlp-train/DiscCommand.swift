@@ -29,6 +29,8 @@ struct DiscCommand: ParsableCommand {
     @Flag(help: "Skip drawing the per-epoch PNG frames.")
     var noFrames = false
 
+    @OptionGroup var checkpointing: CheckpointingOptions
+
     /// The job's options from the command line.
     var options: DiscDemo.Options {
         var options = DiscDemo.Options()
@@ -39,12 +41,20 @@ struct DiscCommand: ParsableCommand {
         options.frames = !noFrames
         options.gif = animation.gif
         if let delay = animation.gifDelay { options.gifDelay = delay }
+        options.checkpoints = checkpointing.options()
         return options
     }
 
     func validate() throws { try usage { try options.validate() } }
 
+    /// Trains; SIGINT or SIGTERM saves a checkpoint and exits with 130 or 143.
     func run() throws {
+        try exitingOnInterruption(train)
+    }
+
+    private func train() throws {
+        var options = self.options
+        options.checkpoints.stop = installStopSignals()
         let summary = try DiscDemo.run(options) { epoch in
             printError(String(format: "epoch %3d/%d  loss %9.3f  accuracy %6.2f%%", epoch.epoch, epochs,
                               epoch.loss, 100 * epoch.accuracy))

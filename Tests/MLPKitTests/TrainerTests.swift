@@ -178,7 +178,7 @@ import Testing
         options.batchSize = 64
         options.learningRate = 0.01
         var steps: [(Int, Int)] = [], epochs: [EpochReport] = [], lastProgress: TrainingProgress?
-        var stepLosses = 0.0
+        var stepLosses = 0.0, checkpoints: [TrainingState] = []
         let data = DataParallelTrainerTests().smooth(.narrow)
         let reports = try Trainer(network: net, options: options).fit(
             TrainingSet(inputs: data, inputSize: 40, targets: .inputs)) { event in
@@ -186,6 +186,7 @@ import Testing
             case .progress(let p): lastProgress = p
             case .step(let s): steps.append((s.epoch, s.step)); if s.epoch == 1 { stepLosses += s.loss }
             case .epoch(let e): epochs.append(e)
+            case .checkpoint(let state): checkpoints.append(state)
             }
         }
         #expect(steps.map(\.0) == [1, 1, 1, 1, 1, 2, 2, 2, 2, 2])   // 300 samples: 4 batches of 64 and one of 44
@@ -193,6 +194,9 @@ import Testing
         #expect(epochs == reports && epochs.map(\.epoch) == [1, 2])
         #expect(epochs[0].loss == stepLosses && epochs[0].samples == 300)
         #expect(lastProgress?.done == 300 && lastProgress?.epoch == 2)
+        // A checkpoint after each epoch, at the next one's start.
+        #expect(checkpoints.map(\.epoch) == [2, 3] && checkpoints.allSatisfy { $0.position == 0 })
+        #expect(checkpoints.map(\.steps) == [5, 10])
     }
 
     @Test func theNetworkIsUpToDateWhenReadDuringTraining() throws {

@@ -35,12 +35,14 @@ public enum AutoencoderDemo {
         /// Also write the frames as `animation.gif`, each shown for `gifDelay` hundredths of a second.
         public var gif = false
         public var gifDelay = 20
+        /// Resuming, extra checkpoints and stops (checkpoints go to `output`).
+        public var checkpoints = CheckpointOptions()
 
         /// The training loop's settings for these options.
         public var training: TrainingOptions {
             TrainingOptions(epochs: epochs, learningRate: learningRate, schedule: schedule, batchSize: batchSize,
                             optimizer: optimizer, weightDecay: weightDecay, threads: threads, seed: seed ^ 0xAE5EED,
-                            sparseFirstLayer: sparseInputs)
+                            sparseFirstLayer: sparseInputs, checkpointEvery: checkpoints.every)
         }
 
         /// Checks every option (the messages name the command-line options).
@@ -80,6 +82,8 @@ public enum AutoencoderDemo {
 
     /// Everything `summary.json` holds.
     public struct Summary: Sendable, Codable {
+        /// "complete" (an interrupted run writes `InterruptedSummary` instead).
+        public var status = "complete"
         public let epochs: Int
         public let batchSize: Int
         public let learningRate: Float
@@ -124,18 +128,34 @@ public enum AutoencoderDemo {
         }
         if let folder = options.output { try AtomicFile.createFolder(folder) }
 
-        let net = makeNetwork(seed: options.seed)
-net.notes["input_background"] = DigitModel.backgroundNote(of: data.train)
-        let trainer = try Trainer(network: net, options: options.training)
         let train = data.train.autoencoding
+        let checkpoints = JobCheckpoints(job: "autoencoder", folder: options.output, training: options.training,
+                                         seed: options.seed, data: train, options: options.checkpoints)
+        let resumed = try checkpoints.resumed(epochs: options.epochs)
+        let net = try resumed?.makeNetwork(path: options.checkpoints.resume!) ?? makeNetwork(seed: options.seed)
+        net.notes["input_background"] = DigitModel.backgroundNote(of: data.train)
+        let trainer = try Trainer(network: net, options: options.training)
         let plan = trainer.plan(for: train)
         let evaluator = Evaluator(network: net, threads: options.threads)
         let showcase = Showcase(test: data.test, seed: options.seed, background: data.format.background)
         var records: [EpochRecord] = []
         var frames = 0
+        var trainingSeconds = 0.0
         let epochClock = EpochClock()
 
         var animation: GIFWriter?
+        if let resumed, let path = options.checkpoints.resume {
+            records = try JobCheckpoints.decode([EpochRecord].self, "records", from: resumed, path: path)
+            frames = try JobCheckpoints.decode(Int.self, "frames", from: resumed, path: path)
+            trainingSeconds = try JobCheckpoints.decode(Double.self, "training_seconds", from: resumed, path: path)
+            if let folder = options.output {
+                try writeMetrics(records, to: folder + "/metrics.csv")
+                if options.gif {
+                    animation = try GIFWriter.resumed(frames: (0..<frames).map { folder + "/" + DiscDemo.frameName($0 + 1) },
+                                                      delay: options.gifDelay)
+                }
+            }
+        }
         func writeFrame(_ title: String) throws {
             guard let folder = options.output else { return }
             frames += 1
@@ -149,33 +169,41 @@ net.notes["input_background"] = DigitModel.backgroundNote(of: data.train)
             }
         }
 
-        let reports = try trainer.fit(train) { event in
-            switch event {
-            case .progress(let p):
-                events(.progress(epoch: p.epoch, done: p.done, total: p.total, runningLoss: p.meanLoss,
-                                 samplesPerSecond: p.samplesPerSecond))
-            case .step(let s):
-                if let every = options.framesEvery, s.step % every == 0, s.step < s.steps {
-                    try writeFrame("autoencoder - epoch \(s.epoch), batch \(s.step)/\(s.steps)")
-                }
-            case .epoch(let report):
-                let trainLoss = evaluator.reconstructionLoss(data.train)
-                let testLoss = evaluator.reconstructionLoss(data.test)
-                try writeFrame(String(format: "autoencoder - epoch %d/%d - test loss %.2f", report.epoch,
-                                      options.epochs, testLoss))
-                let record = EpochRecord(epoch: report.epoch, learningRate: report.learningRate, trainLoss: trainLoss,
-                                         testLoss: testLoss, seconds: epochClock.lap(),
-                                         samplesPerSecond: report.samplesPerSecond)
-                records.append(record)
-                events(.epoch(record))
-                if let folder = options.output {
-                    try writeMetrics(records, to: folder + "/metrics.csv")
-                    try net.write(to: folder + "/model.safetensors")
+        do {
+            try trainer.fit(train, resumingFrom: resumed?.state, stop: options.checkpoints.stop) { event in
+                switch event {
+                case .checkpoint(let state):
+                    try checkpoints.save(net, state, job: ["records": JobCheckpoints.encode(records),
+                                                           "frames": JobCheckpoints.encode(frames),
+                                                           "training_seconds": JobCheckpoints.encode(trainingSeconds)])
+                case .progress(let p):
+                    events(.progress(epoch: p.epoch, done: p.done, total: p.total, runningLoss: p.meanLoss,
+                                     samplesPerSecond: p.samplesPerSecond))
+                case .step(let s):
+                    if let every = options.framesEvery, s.step % every == 0, s.step < s.steps {
+                        try writeFrame("autoencoder - epoch \(s.epoch), batch \(s.step)/\(s.steps)")
+                    }
+                case .epoch(let report):
+                    trainingSeconds += report.seconds
+                    let trainLoss = evaluator.reconstructionLoss(data.train)
+                    let testLoss = evaluator.reconstructionLoss(data.test)
+                    try writeFrame(String(format: "autoencoder - epoch %d/%d - test loss %.2f", report.epoch,
+                                          options.epochs, testLoss))
+                    let record = EpochRecord(epoch: report.epoch, learningRate: report.learningRate, trainLoss: trainLoss,
+                                             testLoss: testLoss, seconds: epochClock.lap(),
+                                             samplesPerSecond: report.samplesPerSecond)
+                    records.append(record)
+                    events(.epoch(record))
+                    if let folder = options.output {
+                        try writeMetrics(records, to: folder + "/metrics.csv")
+                        try net.write(to: folder + "/model.safetensors")
+                    }
                 }
             }
+        } catch let stop as TrainingInterrupted {
+            throw try checkpoints.interrupted(stop, epochs: options.epochs)
         }
 
-        let trainingSeconds = reports.reduce(0) { $0 + $1.seconds }
         if let animation, let folder = options.output { try animation.finish(to: folder + "/animation.gif") }
         let summary = Summary(
             epochs: options.epochs, batchSize: options.batchSize, learningRate: options.learningRate,

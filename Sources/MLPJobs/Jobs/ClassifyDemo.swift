@@ -30,12 +30,14 @@ public enum ClassifyDemo {
         public var optimizer: Optimizer = .sgd
         /// Decoupled weight decay λ (0: none).
         public var weightDecay: Float = 0
+        /// Resuming, extra checkpoints and stops (checkpoints go to `output`).
+        public var checkpoints = CheckpointOptions()
 
         /// The training loop's settings for these options.
         public var training: TrainingOptions {
             TrainingOptions(epochs: epochs, learningRate: learningRate, schedule: schedule, optimizer: optimizer,
                             weightDecay: weightDecay, threads: threads, seed: seed ^ 0xC1A5_5EED,
-                            sparseFirstLayer: sparseInputs)
+                            sparseFirstLayer: sparseInputs, checkpointEvery: checkpoints.every)
         }
 
         /// Checks every option (the messages name the command-line options).
@@ -88,6 +90,8 @@ public enum ClassifyDemo {
 
     /// Everything `summary.json` holds.
     public struct Summary: Sendable, Codable {
+        /// "complete" (an interrupted run writes `InterruptedSummary` instead).
+        public var status = "complete"
         public let epochs: Int
         public let learningRate: Float
         public let schedule: LearningRateSchedule
@@ -111,42 +115,70 @@ public enum ClassifyDemo {
         if let folder = options.output { try AtomicFile.createFolder(folder) }
 
         let train = data.train.classification
+        let checkpoints = JobCheckpoints(
+            job: "classify", folder: options.output, training: options.training, seed: options.seed, data: train,
+            extra: ["--network": options.networks.map(\.rawValue).joined(separator: ",")], options: options.checkpoints)
+        let resumed = try checkpoints.resumed(epochs: options.epochs)
         var records: [EpochRecord] = []
         var summaries: [NetworkSummary] = []
-        var confusions: [(DigitNetwork, [[Int]])] = []
-        var sparseFirstLayer = false
-        for network in options.networks {
-            let net = network.make(seed: options.seed)
+        var confusions: [[[Int]]] = []     // one per finished network, in the order of `summaries`
+        var resumedNetwork: DigitNetwork?
+        if let resumed, let path = options.checkpoints.resume {
+            records = try JobCheckpoints.decode([EpochRecord].self, "records", from: resumed, path: path)
+            summaries = try JobCheckpoints.decode([NetworkSummary].self, "finished", from: resumed, path: path)
+            confusions = try JobCheckpoints.decode([[[Int]]].self, "confusions", from: resumed, path: path)
+            resumedNetwork = try JobCheckpoints.decode(DigitNetwork.self, "network", from: resumed, path: path)
+            if let folder = options.output { try writeMetrics(records, to: folder + "/metrics.csv") }
+        }
+        var sparseFirstLayer = try Trainer(network: options.networks[0].make(seed: options.seed),
+                                           options: options.training).plan(for: train).sparseFirstLayer
+        for network in options.networks where !summaries.contains(where: { $0.network == network }) {
+            let checkpoint = network == resumedNetwork ? resumed : nil
+            let net = try checkpoint?.makeNetwork(path: options.checkpoints.resume!) ?? network.make(seed: options.seed)
             net.notes["input_background"] = DigitModel.backgroundNote(of: data.train)
             let trainer = try Trainer(network: net, options: options.training)
             sparseFirstLayer = trainer.plan(for: train).sparseFirstLayer
             let evaluator = Evaluator(network: net, threads: options.threads)
             var lastTest: Evaluation?
+            var trainingSeconds = try checkpoint.map {
+                try JobCheckpoints.decode(Double.self, "training_seconds", from: $0, path: options.checkpoints.resume!)
+            } ?? 0
             let epochClock = EpochClock()
-            let reports = try trainer.fit(train) { event in
-                switch event {
-                case .progress(let p):
-                    events(.progress(network: network, epoch: p.epoch, done: p.done, total: p.total,
-                                     runningLoss: p.meanLoss, samplesPerSecond: p.samplesPerSecond))
-                case .step:
-                    break
-                case .epoch(let report):
-                    let train = evaluator.evaluate(data.train)
-                    let test = evaluator.evaluate(data.test)
-                    lastTest = test
-                    let record = EpochRecord(
-                        network: network, epoch: report.epoch, learningRate: report.learningRate,
-                        trainLoss: train.loss, trainAccuracy: train.accuracy, testLoss: test.loss,
-                        testAccuracy: test.accuracy, seconds: epochClock.lap(), samplesPerSecond: report.samplesPerSecond)
-                    records.append(record)
-                    events(.epoch(record))
-                    if let folder = options.output {
-                        try writeMetrics(records, to: folder + "/metrics.csv")
-                        try net.write(to: folder + "/network-\(network.rawValue).safetensors")
+            do {
+                try trainer.fit(train, resumingFrom: checkpoint?.state, stop: options.checkpoints.stop) { event in
+                    switch event {
+                    case .progress(let p):
+                        events(.progress(network: network, epoch: p.epoch, done: p.done, total: p.total,
+                                         runningLoss: p.meanLoss, samplesPerSecond: p.samplesPerSecond))
+                    case .step:
+                        break
+                    case .checkpoint(let state):
+                        try checkpoints.save(net, state, job: [
+                            "network": JobCheckpoints.encode(network), "records": JobCheckpoints.encode(records),
+                            "finished": JobCheckpoints.encode(summaries),
+                            "confusions": JobCheckpoints.encode(confusions),
+                            "training_seconds": JobCheckpoints.encode(trainingSeconds)])
+                    case .epoch(let report):
+                        trainingSeconds += report.seconds
+                        let train = evaluator.evaluate(data.train)
+                        let test = evaluator.evaluate(data.test)
+                        lastTest = test
+                        let record = EpochRecord(
+                            network: network, epoch: report.epoch, learningRate: report.learningRate,
+                            trainLoss: train.loss, trainAccuracy: train.accuracy, testLoss: test.loss,
+                            testAccuracy: test.accuracy, seconds: epochClock.lap(),
+                            samplesPerSecond: report.samplesPerSecond)
+                        records.append(record)
+                        events(.epoch(record))
+                        if let folder = options.output {
+                            try writeMetrics(records, to: folder + "/metrics.csv")
+                            try net.write(to: folder + "/network-\(network.rawValue).safetensors")
+                        }
                     }
                 }
+            } catch let stop as TrainingInterrupted {
+                throw try checkpoints.interrupted(stop, epochs: options.epochs)
             }
-            let trainingSeconds = reports.reduce(0) { $0 + $1.seconds }
             let mine = records.filter { $0.network == network }
             let best = mine.max { $0.testAccuracy < $1.testAccuracy }!
             summaries.append(NetworkSummary(
@@ -155,7 +187,8 @@ public enum ClassifyDemo {
                 finalTestLoss: mine.last!.testLoss, bestTestAccuracy: best.testAccuracy, bestEpoch: best.epoch,
                 samplesPerSecond: Double(data.train.count * options.epochs) / trainingSeconds,
                 trainingSeconds: trainingSeconds))
-            confusions.append((network, confusionMatrix(predictions: lastTest!.predictions, labels: data.test.labels)))
+            let predictions = (lastTest ?? evaluator.evaluate(data.test)).predictions
+            confusions.append(confusionMatrix(predictions: predictions, labels: data.test.labels))
         }
 
         let summary = Summary(epochs: options.epochs, learningRate: options.learningRate, schedule: options.schedule,
@@ -165,7 +198,8 @@ public enum ClassifyDemo {
         if let folder = options.output {
             try JSONFile.write(summary, to: folder + "/summary.json")
             try PNGFile.write(ClassifyFigures.curves(records, epochs: options.epochs), to: folder + "/curves.png")
-            for (network, counts) in confusions {
+            for (summary, counts) in zip(summaries, confusions) {
+                let network = summary.network
                 try PNGFile.write(ClassifyFigures.confusion(counts, network: network),
                                   to: folder + "/confusion-\(network.rawValue).png")
             }

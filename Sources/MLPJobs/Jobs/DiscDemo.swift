@@ -25,13 +25,16 @@ public enum DiscDemo {
         /// Also write the frames as `animation.gif`, each shown for `gifDelay` hundredths of a second.
         public var gif = false
         public var gifDelay = 10
+        /// Resuming, extra checkpoints and stops (checkpoints go to `output`).
+        public var checkpoints = CheckpointOptions()
 
         /// The homework's settings.
         public init() {}
 
         /// The training loop's settings for these options: per-sample SGD at a constant rate.
         public var training: TrainingOptions {
-            TrainingOptions(epochs: epochs, learningRate: learningRate, seed: seed ^ 0x5EED)
+            TrainingOptions(epochs: epochs, learningRate: learningRate, seed: seed ^ 0x5EED,
+                            checkpointEvery: checkpoints.every)
         }
 
         /// Checks every option (the messages name the command-line options).
@@ -55,6 +58,8 @@ public enum DiscDemo {
 
     /// The final figures, as written to `summary.json`.
     public struct Summary: Sendable, Codable {
+        /// "complete" (an interrupted run writes `InterruptedSummary` instead).
+        public var status = "complete"
         public let epochs: Int
         public let learningRate: Float
         public let seed: UInt64
@@ -94,40 +99,68 @@ public enum DiscDemo {
         return net
     }
 
-    /// Trains the disc network, writing metrics and frames as it goes; `log` sees every epoch.
+    /// Trains the disc network, writing metrics, model, frames and checkpoints as it goes; `log` sees every epoch.
+    /// Throws `JobInterrupted` when `options.checkpoints.stop` is requested, after writing a checkpoint.
     public static func run(_ options: Options, log: (Epoch) -> Void = { _ in }) throws -> Summary {
         try options.validate()
-        let net = makeNetwork(seed: options.seed)
-        let trainer = try Trainer(network: net, options: options.training)
         if let folder = options.output { try AtomicFile.createFolder(folder) }
-
         let (inputs, labels) = makeData(count: options.samples, seed: options.seed)
+        let data = try TrainingSet(inputs: inputs, inputSize: 2, targets: .values(labels, size: 1))
+        let checkpoints = JobCheckpoints(job: "disc", folder: options.output, training: options.training,
+                                         seed: options.seed, data: data, options: options.checkpoints)
+        let resumed = try checkpoints.resumed(epochs: options.epochs)
+        let net = try resumed?.makeNetwork(path: options.checkpoints.resume!) ?? makeNetwork(seed: options.seed)
+        let trainer = try Trainer(network: net, options: options.training)
+
         let points = Matrix(rows: options.samples, columns: 2, values: inputs)
         var history: [Epoch] = []
+        var trainingSeconds = 0.0
+        if let resumed, let path = options.checkpoints.resume {
+            history = try JobCheckpoints.decode([Epoch].self, "records", from: resumed, path: path)
+            trainingSeconds = try JobCheckpoints.decode(Double.self, "training_seconds", from: resumed, path: path)
+            if let folder = options.output { try writeMetrics(history, to: folder + "/metrics.csv") }
+        }
         var animation: GIFWriter?
-        let reports = try trainer.fit(TrainingSet(inputs: inputs, inputSize: 2, targets: .values(labels, size: 1))) {
-            guard case .epoch(let report) = $0 else { return }
-            let predictions = try net.forward(points).values
-            let correct = zip(predictions, labels).filter { ($0 > 0.5) == ($1 == 1) }.count
-            let record = Epoch(epoch: report.epoch, loss: report.loss, accuracy: Double(correct) / Double(options.samples))
-            history.append(record)
-            log(record)
-            if let folder = options.output {
-                try writeMetrics(history, to: folder + "/metrics.csv")
-                if options.frames {
-                    let hidden = try net.forward(points, end: "layer2")
-                    let frame = drawFrame(hidden: hidden, labels: labels, history: history, of: options.epochs)
-                    try PNGFile.write(frame, to: folder + "/" + frameName(report.epoch))
-                    if options.gif {
-                        if animation == nil {
-                            animation = try GIFWriter(width: frame.width, height: frame.height, delay: options.gifDelay)
+        if options.gif, let folder = options.output, !history.isEmpty {
+            animation = try GIFWriter.resumed(frames: history.map { folder + "/" + frameName($0.epoch) },
+                                              delay: options.gifDelay)
+        }
+        do {
+            try trainer.fit(data, resumingFrom: resumed?.state, stop: options.checkpoints.stop) { event in
+                switch event {
+                case .progress, .step:
+                    break
+                case .checkpoint(let state):
+                    try checkpoints.save(net, state, job: ["records": JobCheckpoints.encode(history),
+                                                           "training_seconds": JobCheckpoints.encode(trainingSeconds)])
+                case .epoch(let report):
+                    trainingSeconds += report.seconds
+                    let predictions = try net.forward(points).values
+                    let correct = zip(predictions, labels).filter { ($0 > 0.5) == ($1 == 1) }.count
+                    let record = Epoch(epoch: report.epoch, loss: report.loss,
+                                       accuracy: Double(correct) / Double(options.samples))
+                    history.append(record)
+                    log(record)
+                    guard let folder = options.output else { return }
+                    try writeMetrics(history, to: folder + "/metrics.csv")
+                    try net.write(to: folder + "/model.safetensors")
+                    if options.frames {
+                        let hidden = try net.forward(points, end: "layer2")
+                        let frame = drawFrame(hidden: hidden, labels: labels, history: history, of: options.epochs)
+                        try PNGFile.write(frame, to: folder + "/" + frameName(report.epoch))
+                        if options.gif {
+                            if animation == nil {
+                                animation = try GIFWriter(width: frame.width, height: frame.height,
+                                                          delay: options.gifDelay)
+                            }
+                            try animation?.append(frame)
                         }
-                        try animation?.append(frame)
                     }
                 }
             }
+        } catch let stop as TrainingInterrupted {
+            throw try checkpoints.interrupted(stop, epochs: options.epochs)
         }
-        let trainingSeconds = reports.reduce(0) { $0 + $1.seconds }
         if let animation, let folder = options.output { try animation.finish(to: folder + "/animation.gif") }
 
         let summary = Summary(

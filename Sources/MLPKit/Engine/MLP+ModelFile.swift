@@ -22,6 +22,14 @@ extension MLP {
         return SafeTensors(tensors: tensors, metadata: metadata)
     }
 
+    /// The layers in words: "784 → 20 leakyReLU → 10 softmax, softmaxCrossEntropy loss" (names in quotes).
+    public var architecture: String {
+        let layerWords = layers.map { layer in
+            "\(layer.outputSize) \(layer.activation.name)" + (layer.name.map { " \"\($0)\"" } ?? "")
+        }
+        return ([String(inputSize)] + layerWords).joined(separator: " → ") + ", \(loss.rawValue) loss"
+    }
+
     /// Writes the network to `path` (safetensors), replacing any file there atomically.
     public func write(to path: String) throws {
         try safeTensors.write(to: path)

@@ -7,7 +7,8 @@ import Darwin
 
 /// SplitMix64 (Steele, Lea & Flood 2014): a small, fast generator whose stream depends only on its seed.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    /// The generator's whole state: a generator made with `init(seed: state)` continues the same stream.
+    public private(set) var state: UInt64
 
     /// Creates a generator whose whole stream is fixed by `seed`.
     public init(seed: UInt64) { state = seed }

@@ -34,7 +34,7 @@ package final class DataParallelTrainer {
     private let gradientPointers: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
     /// The sparse first layer, when the inputs have a background value; then each shard also keeps its
     /// inputs in compressed-column form and its first layer's dL/dz (in its workspace) until the step.
-    private let sparse: SparseFirstLayer?
+    let sparse: SparseFirstLayer?
     private let sparseBatches: [SparseBatch]
     private let firstLayerDeltas: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
 

@@ -15,6 +15,9 @@ public enum LearningRateSchedule: String, Sendable, CaseIterable, Codable {
     /// The base rate halved after each epoch (the homework's autoencoder recipe).
     case halving
 
+    /// Whether the rates depend on the number of epochs (so a run cannot be extended without changing them).
+    public var dependsOnEpochCount: Bool { self == .cosine }
+
     /// The rate for `epoch` (1-based) of `epochs`.
     public func rate(base: Float, epoch: Int, of epochs: Int) -> Float {
         switch self {

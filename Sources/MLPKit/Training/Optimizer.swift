@@ -10,7 +10,7 @@ import Darwin
 /// Every rule works element by element on flat buffers laid out like the parameters, so a step can be split
 /// into blocks across threads without changing a bit. Weight decay (`TrainingOptions.weightDecay`, λ) is
 /// decoupled from the gradient, as in AdamW: θ −= η·λ·θ before the rule's own update.
-public enum Optimizer: Sendable, Equatable {
+public enum Optimizer: Sendable, Equatable, CustomStringConvertible {
     /// θ −= η·g: the homework's stochastic gradient descent. The only rule with the fused fast paths
     /// (per-sample update inside backpropagation, sparse first layer, in-place single shard).
     case sgd
@@ -41,6 +41,16 @@ public enum Optimizer: Sendable, Equatable {
         case .sgd: "sgd"
         case .momentum: "momentum"
         case .adam: "adam"
+        }
+    }
+
+    /// The rule with its constants, as the command line spells them: "sgd", "momentum 0.9 (nesterov)",
+    /// "adam beta1 0.9 beta2 0.999 epsilon 1e-08".
+    public var description: String {
+        switch self {
+        case .sgd: "sgd"
+        case .momentum(let mu, let nesterov): "momentum \(mu)" + (nesterov ? " (nesterov)" : "")
+        case .adam(let beta1, let beta2, let epsilon): "adam beta1 \(beta1) beta2 \(beta2) epsilon \(epsilon)"
         }
     }
 
@@ -79,6 +89,17 @@ package final class OptimizerState: @unchecked Sendable {
         self.weightDecay = weightDecay
         first = FloatBuffer(count: optimizer.stateBuffers >= 1 ? parameters : 0)
         second = FloatBuffer(count: optimizer.stateBuffers >= 2 ? parameters : 0)
+    }
+
+    /// Continues from a saved step count and buffers, after checking that they fit.
+    func restore(steps: Int, first: [Float], second: [Float]) throws {
+        guard steps >= 0, first.count == self.first.count, second.count == self.second.count else {
+            throw MLPError("the saved \(optimizer.name) state does not fit: \(first.count) and \(second.count) values "
+                           + "for \(self.first.count) and \(self.second.count), step \(steps)")
+        }
+        self.steps = steps
+        self.first.assign(first)
+        self.second.assign(second)
     }
 
     /// Starts a step: call once per step, before `update` runs on its blocks.

@@ -26,34 +26,4 @@ extension MLP {
         layer.changed = true
         return loss
     }
-
-    /// One epoch of per-sample SGD, visiting the samples in the order of `order`: `step(i, target)` trains on
-    /// sample i, whose target `targetForSample` has written into the zeroed buffer. Calls `progress` every
-    /// `progressInterval` samples with the number done and the running loss sum. Returns the loss summed over
-    /// the epoch (each sample's loss before its step, as the homework prints it).
-    package func trainEpoch(order: [Int], workspace: Workspace,
-                            target targetForSample: (Int, UnsafeMutablePointer<Float>) -> Void,
-                            progressInterval: Int = 0, progress: (Int, Double) -> Void = { _, _ in },
-                            step: (Int, UnsafePointer<Float>) -> Float) -> Double {
-        let target = workspace.targets.pointer
-        let outputs = outputSize
-        var total = 0.0
-        for (done, i) in order.enumerated() {
-            for j in 0..<outputs { target[j] = 0 }
-            targetForSample(i, target)
-            total += Double(step(i, UnsafePointer(target)))
-            if progressInterval > 0, (done + 1) % progressInterval == 0 { progress(done + 1, total) }
-        }
-        return total
-    }
-
-    /// One epoch of dense per-sample SGD (`sgdStep`) over the rows of `inputs` (count × inputSize).
-    package func trainEpoch(inputs: UnsafePointer<Float>, order: [Int], learningRate: Float, workspace: Workspace,
-                            target targetForSample: (Int, UnsafeMutablePointer<Float>) -> Void,
-                            progressInterval: Int = 0, progress: (Int, Double) -> Void = { _, _ in }) -> Double {
-        trainEpoch(order: order, workspace: workspace, target: targetForSample, progressInterval: progressInterval,
-                   progress: progress) { i, target in
-            sgdStep(inputs + i * inputSize, target: target, learningRate: learningRate, workspace: workspace)
-        }
-    }
 }

@@ -58,15 +58,35 @@ final class SparseFirstLayer: ParameterMirror {
         changed = false
     }
 
-    /// Writes W = V + u·1ᵀ into the network, and recomputes the row sums (whose running updates drift by
-    /// float rounding), when a step has moved them since the last time.
+    /// Writes W = V + u·1ᵀ into the network when a step has moved V or u since the last time. The layer's own
+    /// state is left as it is, so reading the network mid-epoch (a figure, a checkpoint) never changes the
+    /// training; the running row sums, which drift by float rounding, are recomputed at each `restart`.
     func store() {
         guard changed else { return }
         changed = false
         let layer = network.layers[0], k = layer.inputSize, n = layer.outputSize
         let w = network.parameterBuffer.pointer + layer.weightOffset
         for j in 0..<n { for i in 0..<k { w[j * k + i] = vT.pointer[i * stride + j] + u.pointer[j] } }
-        recomputeRowSums()
+    }
+
+    /// The layer's own state, to continue from it later with the same bits.
+    var state: SparseLayerState {
+        SparseLayerState(vTransposed: vT.array, stride: stride, u: u.array, rowSums: rowSums.array)
+    }
+
+    /// Continues from `state` (taken from a layer of the same shape), after checking that it fits.
+    func restore(_ state: SparseLayerState) throws {
+        let layer = network.layers[0]
+        guard state.stride == stride, state.vTransposed.count == layer.inputSize * stride,
+              state.u.count == layer.outputSize, state.rowSums.count == layer.outputSize else {
+            throw MLPError("the sparse first layer's saved state does not fit a \(layer.inputSize) → "
+                           + "\(layer.outputSize) layer")
+        }
+        vT.assign(state.vTransposed)
+        u.assign(state.u)
+        rowSums.assign(state.rowSums)
+        changed = true
+        store()
     }
 
     private func recomputeRowSums() {

@@ -47,131 +47,298 @@ public final class Trainer {
                             shardsPerBatch: (options.batchSize + rows - 1) / rows)
     }
 
-    /// Trains for `options.epochs` epochs, calling `onEvent` with progress, every mini-batch step and every
-    /// finished epoch; an error thrown by `onEvent` stops training and is rethrown. Returns the epochs' reports.
+    /// Trains up to `options.epochs` epochs in all, calling `onEvent` with progress, every mini-batch step,
+    /// every finished epoch and every point worth a checkpoint; an error thrown by `onEvent` stops training and is
+    /// rethrown. Returns the reports of the epochs finished in this call.
+    ///
+    /// - `resumingFrom`: a state offered by an earlier run's `.checkpoint` event, with the network holding that
+    ///   checkpoint's parameters: the run continues with the same bits as if it had never stopped, on any number
+    ///   of threads.
+    /// - `stop`: checked after every step; once it is requested, a `.checkpoint` is offered and
+    ///   `TrainingInterrupted` thrown.
+    /// - Throws `TrainingDiverged` as soon as a step's loss, or a parameter at an epoch's end or a checkpoint,
+    ///   is NaN or infinite; no `.epoch` or `.checkpoint` event carries a non-finite network.
     @discardableResult
-    public func fit(_ data: TrainingSet, onEvent: (TrainingEvent) throws -> Void = { _ in }) throws -> [EpochReport] {
+    public func fit(_ data: TrainingSet, resumingFrom start: TrainingState? = nil, stop: StopRequest? = nil,
+                    onEvent: (TrainingEvent) throws -> Void = { _ in }) throws -> [EpochReport] {
         try data.check(against: network)
         guard data.count > 0 else { throw MLPError("the training set is empty") }
         let plan = plan(for: data)
-        var shuffler = SplitMix64(seed: options.seed)
-        var order = Array(0..<data.count)
+        var state = start ?? TrainingState(seed: options.seed)
+        var (shuffler, order) = try replayShuffles(to: state, count: data.count)
         var reports: [EpochReport] = []
         try withoutActuallyEscaping(onEvent) { onEvent in
-            let epochStep = plan.perSample
-                ? perSampleEpochs(data, background: plan.sparseBackground, onEvent: onEvent)
-                : miniBatchEpochs(data, background: plan.sparseBackground, onEvent: onEvent)
-            for epoch in 1...options.epochs {
-                let rate = options.schedule.rate(base: options.learningRate, epoch: epoch, of: options.epochs)
-                shuffler.shuffle(&order)
-                let (loss, seconds) = try epochStep(epoch, rate, order)
-                network.synchronize()
-                let report = EpochReport(epoch: epoch, learningRate: rate, loss: loss, samples: order.count,
-                                         seconds: seconds)
-                reports.append(report)
-                try onEvent(.epoch(report))
+            let route: any TrainingRoute = plan.perSample
+                ? PerSampleRoute(network: network, data: data, background: plan.sparseBackground)
+                : MiniBatchRoute(network: network, data: data, options: options, background: plan.sparseBackground)
+            try route.restore(state, batchSize: plan.perSample ? 1 : options.batchSize)
+            while state.epoch <= options.epochs {
+                let rate = options.schedule.rate(base: options.learningRate, epoch: state.epoch, of: options.epochs)
+                if state.position == 0 {
+                    shuffler.shuffle(&order)
+                    state.shuffleState = shuffler.state
+                    route.beginEpoch()
+                }
+                let budget = options.checkpointEvery.map { $0 - state.steps % $0 } ?? Int.max
+                let failure = try route.train(order: order, state: &state, learningRate: rate, maxSteps: budget,
+                                              stop: stop, onEvent: onEvent)
+                let steps = route.steps(in: order.count)
+                if let failure {
+                    throw TrainingDiverged(epoch: state.epoch, step: route.steps(in: state.position), steps: steps,
+                                           learningRate: rate, problem: failure)
+                }
+                func guardParameters() throws {
+                    if let problem = network.nonFiniteParameter() {
+                        throw TrainingDiverged(epoch: state.epoch, step: route.steps(in: state.position),
+                                               steps: steps, learningRate: rate, problem: problem)
+                    }
+                }
+                if state.position == order.count {
+                    try guardParameters()
+                    let report = EpochReport(epoch: state.epoch, learningRate: rate, loss: state.epochLoss,
+                                             samples: order.count, seconds: state.epochSeconds)
+                    reports.append(report)
+                    try onEvent(.epoch(report))
+                    state.epoch += 1
+                    state.position = 0
+                    state.epochLoss = 0
+                    state.epochSeconds = 0
+                } else {
+                    try guardParameters()
+                }
+                route.capture(into: &state)
+                try onEvent(.checkpoint(state))
+                if let signal = stop?.signal, state.epoch <= options.epochs {
+                    throw TrainingInterrupted(signal: signal, state: state, samples: order.count)
+                }
             }
         }
         return reports
     }
 
-    // MARK: Routes
-
-    /// Per-sample SGD with the update fused into backpropagation (sparse first layer when `background` is set).
-    private func perSampleEpochs(_ data: TrainingSet, background: Float?,
-                                 onEvent: @escaping (TrainingEvent) throws -> Void)
-        -> (Int, Float, [Int]) throws -> (loss: Double, seconds: Double) {
-        let net = network
-        // The sparse first layer as a batch of one: the samples' non-background inputs are listed once.
-        let sparse = background.map { background in
-            let layer = SparseFirstLayer(network: net, background: background)
-            return (layer: layer, rows: SparseRows(inputs: data.inputs, width: data.inputSize, background: background),
-                    batch: SparseBatch(capacity: 1, inputs: data.inputSize, width: layer.stride))
+    /// The shuffler and sample order at `state`: the run's shuffles so far, replayed from the seed and checked
+    /// against the state's generator.
+    private func replayShuffles(to state: TrainingState, count: Int) throws -> (SplitMix64, [Int]) {
+        var shuffler = SplitMix64(seed: options.seed)
+        var order = Array(0..<count)
+        let shuffles = state.position == 0 ? state.epoch - 1 : state.epoch
+        guard state.epoch >= 1, state.position >= 0, state.position < count, state.steps >= 0 else {
+            throw MLPError("the saved training state is out of range: \(state.whereabouts(samples: count)), "
+                           + "\(state.steps) steps, for \(count) samples")
         }
-        let workspace = net.makeWorkspace(capacity: 1)
-        let outputs = net.outputSize
-        return { epoch, rate, order in
-            let total = order.count, interval = max(1, total / 100)
-            let clock = Stopwatch()
-            var failure: (any Error)?
-            func report(done: Int, lossSum: Double) {
-                guard failure == nil else { return }
-                do {
-                    try onEvent(.progress(TrainingProgress(epoch: epoch, done: done, total: total, lossSum: lossSum,
-                                                           seconds: clock.seconds)))
-                } catch { failure = error }
-            }
-            let loss = data.withTargetRows { rows -> Double in
-                let target: (Int, UnsafeMutablePointer<Float>) -> Void
-                switch data.targets {
-                case .classes(let labels): target = { i, t in t[Int(labels[i])] = 1 }
-                default: target = { i, t in t.update(from: rows! + i * outputs, count: outputs) }
-                }
-                if let sparse {
-                    sparse.layer.restart()
-                    return net.trainEpoch(order: order, workspace: workspace, target: target,
-                                          progressInterval: interval, progress: report) { i, target in
-                        net.sgdStep(sparse: sparse.layer, rows: sparse.rows, batch: sparse.batch, sample: i,
-                                    target: target, learningRate: rate, workspace: workspace)
-                    }
-                }
-                return data.inputs.withUnsafeBufferPointer { x in
-                    net.trainEpoch(inputs: x.baseAddress!, order: order, learningRate: rate, workspace: workspace,
-                                   target: target, progressInterval: interval, progress: report)
-                }
-            }
-            let seconds = clock.seconds
-            if let failure { throw failure }
-            return (loss, seconds)
+        for _ in 0..<shuffles { shuffler.shuffle(&order) }
+        guard shuffler.state == state.shuffleState else {
+            throw MLPError("the saved shuffling state does not follow from the seed and \(count) samples: the "
+                           + "checkpoint was made with another seed or other data")
+        }
+        return (shuffler, order)
+    }
+}
+
+// MARK: Routes
+
+/// One way of stepping through an epoch (see `TrainingPlan`), from any position and back.
+private protocol TrainingRoute {
+    /// Called at each epoch's start.
+    func beginEpoch()
+    /// Steps from `state.position` on until the epoch ends, `maxSteps` steps are taken or `stop` is requested;
+    /// advances the state's position, steps, loss and seconds. Returns what went wrong when a loss was not finite.
+    func train(order: [Int], state: inout TrainingState, learningRate: Float, maxSteps: Int, stop: StopRequest?,
+               onEvent: (TrainingEvent) throws -> Void) throws -> String?
+    /// Steps needed for `samples` samples.
+    func steps(in samples: Int) -> Int
+    /// Writes the optimizer's and the sparse layer's state into `state` (the sparse one mid-epoch only).
+    func capture(into state: inout TrainingState)
+    /// Continues from `state`'s optimizer and sparse-layer state.
+    func restore(_ state: TrainingState, batchSize: Int) throws
+}
+
+extension TrainingRoute {
+    /// Restores a sparse first layer mid-epoch, or checks that none is expected.
+    func restore(sparse layer: SparseFirstLayer?, from state: TrainingState) throws {
+        guard state.position > 0 else { return }
+        switch (layer, state.sparseFirstLayer) {
+        case (let layer?, let saved?): try layer.restore(saved)
+        case (nil, nil): break
+        case (_?, nil): throw MLPError("the saved state has no sparse first layer, but this run trains one")
+        case (nil, _?): throw MLPError("the saved state has a sparse first layer, but this run trains a dense one")
         }
     }
 
-    /// Mini-batches, cut into shards that the worker threads process in parallel.
-    private func miniBatchEpochs(_ data: TrainingSet, background: Float?,
-                                 onEvent: @escaping (TrainingEvent) throws -> Void)
-        -> (Int, Float, [Int]) throws -> (loss: Double, seconds: Double) {
-        let net = network, batchSize = options.batchSize
+    /// Progress about a hundred times an epoch.
+    func progressDue(_ done: Int, total: Int, stepSize: Int) -> Bool {
+        let every = max(1, total / stepSize / 100) * stepSize
+        return done % every == 0 || done == total
+    }
+}
+
+/// Per-sample SGD with the update fused into backpropagation (sparse first layer when `background` is set).
+private final class PerSampleRoute: TrainingRoute {
+    let network: MLP
+    let data: TrainingSet
+    let workspace: Workspace
+    let sparse: (layer: SparseFirstLayer, rows: SparseRows, batch: SparseBatch)?
+
+    init(network: MLP, data: TrainingSet, background: Float?) {
+        self.network = network
+        self.data = data
+        workspace = network.makeWorkspace(capacity: 1)
+        // The sparse first layer as a batch of one: the samples' non-background inputs are listed once.
+        sparse = background.map { background in
+            let layer = SparseFirstLayer(network: network, background: background)
+            return (layer: layer, rows: SparseRows(inputs: data.inputs, width: data.inputSize, background: background),
+                    batch: SparseBatch(capacity: 1, inputs: data.inputSize, width: layer.stride))
+        }
+    }
+
+    func beginEpoch() { sparse?.layer.restart() }
+
+    func steps(in samples: Int) -> Int { samples }
+
+    func capture(into state: inout TrainingState) {
+        state.sparseFirstLayer = state.position > 0 ? sparse?.layer.state : nil
+    }
+
+    func restore(_ state: TrainingState, batchSize: Int) throws {
+        guard state.optimizerSteps == 0, state.optimizerFirst.isEmpty, state.optimizerSecond.isEmpty else {
+            throw MLPError("the saved state holds an optimizer's memory, but this run is plain per-sample SGD")
+        }
+        try restore(sparse: sparse?.layer, from: state)
+    }
+
+    func train(order: [Int], state: inout TrainingState, learningRate rate: Float, maxSteps: Int,
+               stop: StopRequest?, onEvent: (TrainingEvent) throws -> Void) throws -> String? {
+        let net = network, workspace = workspace, sparse = sparse, outputs = net.outputSize
+        let total = order.count, epoch = state.epoch
+        let clock = Stopwatch()
+        var position = state.position, lossSum = state.epochLoss
+        var failure: String?
+        defer {
+            state.steps += position - state.position
+            state.position = position
+            state.epochLoss = lossSum
+            state.epochSeconds += clock.seconds
+        }
+        let end = min(total, position + min(maxSteps, total))
+        let seconds = state.epochSeconds
+        try data.inputs.withUnsafeBufferPointer { x in
+            try data.withTargetRows { rows in
+                let target = workspace.targets.pointer
+                while position < end {
+                    let i = order[position]
+                    for j in 0..<outputs { target[j] = 0 }
+                    switch data.targets {
+                    case .classes(let labels): target[Int(labels[i])] = 1
+                    default: target.update(from: rows! + i * outputs, count: outputs)
+                    }
+                    let loss = if let sparse {
+                        net.sgdStep(sparse: sparse.layer, rows: sparse.rows, batch: sparse.batch, sample: i,
+                                    target: target, learningRate: rate, workspace: workspace)
+                    } else {
+                        net.sgdStep(x.baseAddress! + i * net.inputSize, target: target, learningRate: rate,
+                                    workspace: workspace)
+                    }
+                    position += 1
+                    lossSum += Double(loss)
+                    guard loss.isFinite else { failure = "the loss became \(nonFiniteName(Double(loss)))"; return }
+                    if progressDue(position, total: total, stepSize: 1) {
+                        try onEvent(.progress(TrainingProgress(epoch: epoch, done: position, total: total,
+                                                               lossSum: lossSum, seconds: seconds + clock.seconds)))
+                    }
+                    if stop?.isRequested == true { return }
+                }
+            }
+        }
+        return failure
+    }
+}
+
+/// Mini-batches, cut into shards that the worker threads process in parallel.
+private final class MiniBatchRoute: TrainingRoute {
+    let data: TrainingSet
+    let batchSize: Int
+    let trainer: DataParallelTrainer
+    /// Class targets as one-hot rows, made once.
+    let oneHot: [Float]?
+
+    init(network: MLP, data: TrainingSet, options: TrainingOptions, background: Float?) {
+        self.data = data
+        batchSize = options.batchSize
         let optimizer = options.isPlainSGD ? nil
             : OptimizerState(optimizer: options.optimizer, weightDecay: options.weightDecay,
-                             parameters: net.parameterCount)
-        let trainer = DataParallelTrainer(network: net, batchSize: batchSize, threads: options.threads,
-                                          inputBackground: background, optimizer: optimizer)
-        // Class targets become one-hot rows, once.
-        let oneHot: [Float]?
+                             parameters: network.parameterCount)
+        trainer = DataParallelTrainer(network: network, batchSize: batchSize, threads: options.threads,
+                                      inputBackground: background, optimizer: optimizer)
         if case .classes(let labels) = data.targets {
-            var rows = [Float](repeating: 0, count: data.count * net.outputSize)
-            for (i, label) in labels.enumerated() { rows[i * net.outputSize + Int(label)] = 1 }
+            var rows = [Float](repeating: 0, count: data.count * network.outputSize)
+            for (i, label) in labels.enumerated() { rows[i * network.outputSize + Int(label)] = 1 }
             oneHot = rows
         } else {
             oneHot = nil
         }
-        return { epoch, rate, order in
-            let total = order.count, batches = (total + batchSize - 1) / batchSize
-            let reportEvery = max(1, batches / 100)
-            var lossSum = 0.0, seconds = 0.0
-            trainer.restartSparseFirstLayer()
-            try data.inputs.withUnsafeBufferPointer { x in
-                try data.withTargetRows { rows in
-                    try (oneHot ?? []).withUnsafeBufferPointer { hot in
-                        let targets = rows ?? hot.baseAddress!
-                        for batch in 0..<batches {
-                            let lower = batch * batchSize, upper = min(total, lower + batchSize)
-                            let clock = Stopwatch()
-                            let loss = trainer.step(indices: order[lower..<upper], inputs: x.baseAddress!,
-                                                    targets: targets, learningRate: rate)
-                            seconds += clock.seconds
-                            lossSum += loss
-                            if (batch + 1) % reportEvery == 0 || batch + 1 == batches {
-                                try onEvent(.progress(TrainingProgress(epoch: epoch, done: upper, total: total,
-                                                                       lossSum: lossSum, seconds: seconds)))
-                            }
-                            try onEvent(.step(TrainingStep(epoch: epoch, step: batch + 1, steps: batches, loss: loss)))
+    }
+
+    func beginEpoch() { trainer.restartSparseFirstLayer() }
+
+    func steps(in samples: Int) -> Int { (samples + batchSize - 1) / batchSize }
+
+    func capture(into state: inout TrainingState) {
+        if let optimizer = trainer.optimizer {
+            state.optimizerSteps = optimizer.steps
+            state.optimizerFirst = optimizer.first.array
+            state.optimizerSecond = optimizer.second.array
+        }
+        state.sparseFirstLayer = state.position > 0 ? trainer.sparse?.state : nil
+    }
+
+    func restore(_ state: TrainingState, batchSize: Int) throws {
+        guard state.position % batchSize == 0 else {
+            throw MLPError("the saved position (sample \(state.position)) is not at a batch boundary for "
+                           + "--batch-size \(batchSize)")
+        }
+        let fresh = state.optimizerSteps == 0 && state.optimizerFirst.isEmpty && state.optimizerSecond.isEmpty
+        if let optimizer = trainer.optimizer, !fresh {
+            try optimizer.restore(steps: state.optimizerSteps, first: state.optimizerFirst,
+                                  second: state.optimizerSecond)
+        } else if trainer.optimizer == nil && !fresh {
+            throw MLPError("the saved state holds an optimizer's memory, but this run is plain SGD")
+        }
+        try restore(sparse: trainer.sparse, from: state)
+    }
+
+    func train(order: [Int], state: inout TrainingState, learningRate rate: Float, maxSteps: Int,
+               stop: StopRequest?, onEvent: (TrainingEvent) throws -> Void) throws -> String? {
+        let total = order.count, batches = steps(in: total), epoch = state.epoch
+        var failure: String?
+        try data.inputs.withUnsafeBufferPointer { x in
+            try data.withTargetRows { rows in
+                try (oneHot ?? []).withUnsafeBufferPointer { hot in
+                    let targets = rows ?? hot.baseAddress!
+                    var taken = 0
+                    while state.position < total && taken < maxSteps {
+                        let lower = state.position, upper = min(total, lower + batchSize)
+                        let clock = Stopwatch()
+                        let loss = trainer.step(indices: order[lower..<upper], inputs: x.baseAddress!,
+                                                targets: targets, learningRate: rate)
+                        state.epochSeconds += clock.seconds
+                        state.epochLoss += loss
+                        state.position = upper
+                        state.steps += 1
+                        taken += 1
+                        guard loss.isFinite else { failure = "the loss became \(nonFiniteName(loss))"; return }
+                        if progressDue(upper, total: total, stepSize: batchSize) {
+                            try onEvent(.progress(TrainingProgress(epoch: epoch, done: upper, total: total,
+                                                                   lossSum: state.epochLoss,
+                                                                   seconds: state.epochSeconds)))
                         }
+                        try onEvent(.step(TrainingStep(epoch: epoch, step: steps(in: upper), steps: batches,
+                                                       loss: loss)))
+                        if stop?.isRequested == true { return }
                     }
                 }
             }
-            return (lossSum, seconds)
         }
+        return failure
     }
 }
 
@@ -198,6 +365,9 @@ public enum TrainingEvent: Sendable {
     case step(TrainingStep)
     /// An epoch is over; the network is up to date.
     case epoch(EpochReport)
+    /// A point to save: the network (up to date) and this state are all `fit(_:resumingFrom:)` needs to go on.
+    /// Offered after every epoch, every `options.checkpointEvery` steps, and before a requested stop.
+    case checkpoint(TrainingState)
 }
 
 /// How far an epoch has got.

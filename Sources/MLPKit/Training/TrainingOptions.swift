@@ -21,11 +21,14 @@ public struct TrainingOptions: Sendable, Equatable {
     /// Train the first layer on the inputs that differ from the background only, when one value (0 or 1) fills
     /// at least half of the inputs: the same training up to float rounding, with less work. SGD only.
     public var sparseFirstLayer = true
+    /// Also offer a `.checkpoint` event every this many steps (mini-batches, or samples for per-sample SGD),
+    /// besides the one after every epoch; nil: after epochs only. Checkpoints never change the training.
+    public var checkpointEvery: Int?
 
     /// The settings; the defaults are per-sample SGD for one epoch at η = 0.001, on one thread.
     public init(epochs: Int = 1, learningRate: Float = 0.001, schedule: LearningRateSchedule = .constant,
                 batchSize: Int = 1, optimizer: Optimizer = .sgd, weightDecay: Float = 0, threads: Int = 1,
-                seed: UInt64 = 0, sparseFirstLayer: Bool = true) {
+                seed: UInt64 = 0, sparseFirstLayer: Bool = true, checkpointEvery: Int? = nil) {
         self.epochs = epochs
         self.learningRate = learningRate
         self.schedule = schedule
@@ -35,6 +38,7 @@ public struct TrainingOptions: Sendable, Equatable {
         self.threads = threads
         self.seed = seed
         self.sparseFirstLayer = sparseFirstLayer
+        self.checkpointEvery = checkpointEvery
     }
 
     /// Whether this run takes the fused fast paths: plain SGD, no weight decay.
@@ -52,6 +56,21 @@ public struct TrainingOptions: Sendable, Equatable {
             throw MLPError("--weight-decay must be zero or positive, got \(weightDecay)")
         }
         try optimizer.validate()
+        if let checkpointEvery, checkpointEvery <= 0 {
+            throw MLPError("--checkpoint-every must be a positive number of steps, got \(checkpointEvery)")
+        }
+    }
+
+    /// The settings that shape the trained weights, by command-line option, as text: a run can only be resumed
+    /// with the same values. Threads and checkpoints never change the weights and are left out; so are the epochs
+    /// unless the schedule depends on them (a run may be continued to more epochs otherwise).
+    public var shapingValues: [String: String] {
+        var values = ["--learning-rate": "\(learningRate)", "--schedule": schedule.rawValue,
+                      "--batch-size": "\(batchSize)", "--optimizer": optimizer.description,
+                      "--weight-decay": "\(weightDecay)", "shuffle seed": "\(seed)",
+                      "--dense-first-layer": sparseFirstLayer ? "no" : "yes"]
+        if schedule.dependsOnEpochCount { values["--epochs"] = "\(epochs)" }
+        return values
     }
 
     /// Checks a thread count (also for the jobs that do not train).

@@ -47,6 +47,27 @@ public struct TrainingSet: Sendable {
     /// Number of samples.
     public var count: Int { inputs.count / inputSize }
 
+    /// "60000 samples of 784 inputs, fingerprint 1f3a…": the shape and a 64-bit hash of every input and target
+    /// bit, so that a run is not resumed on other data.
+    public var fingerprint: String {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        func mix(_ values: [Float]) {
+            values.withUnsafeBufferPointer { buffer in
+                for value in buffer {
+                    hash = (hash ^ UInt64(value.bitPattern)) &* 0x0000_0100_0000_01B3
+                }
+            }
+        }
+        mix(inputs)
+        switch targets {
+        case .classes(let labels): mix(labels.map(Float.init))
+        case .values(let values, _): mix(values)
+        case .inputs: break
+        }
+        let hex = String(hash, radix: 16)
+        return "\(count) samples of \(inputSize) inputs, fingerprint \(String(repeating: "0", count: 16 - hex.count) + hex)"
+    }
+
     /// Checks that `network` takes these inputs and produces outputs of the targets' shape.
     func check(against network: MLP) throws {
         guard network.inputSize == inputSize else {

@@ -1,0 +1,72 @@
+// Ctrl-C and SIGTERM during training: the first finishes the step and saves, a second quits at once.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+import MLPJobs
+import MLPKit
+
+/// The stop request that SIGINT and SIGTERM make.
+private let signalStop = StopRequest()
+
+/// What the first signal prints (a static string: the handler may not allocate).
+private let stoppingNote: StaticString =
+    "\nstopping after this step: saving a checkpoint (press Ctrl-C again to quit at once)\n"
+
+/// Makes SIGINT and SIGTERM ask the training to stop after the current step (it then saves a checkpoint and
+/// exits with 130 or 143); a second signal removes any file being written and exits at once. Returns the request.
+func installStopSignals() -> StopRequest {
+    AtomicFile.prepareForSignals()
+    _ = signalStop.isRequested
+    for number in [SIGINT, SIGTERM] {
+        signal(number) { number in
+            if signalStop.request(signal: number) {
+                _ = write(STDERR_FILENO, stoppingNote.utf8Start, stoppingNote.utf8CodeUnitCount)
+            } else {
+                AtomicFile.removeTemporaryFiles()
+                _exit(128 + number)
+            }
+        }
+    }
+    return signalStop
+}
+
+/// `--resume` and `--checkpoint-every`, shared by the training commands.
+struct CheckpointingOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Continue the run saved in this checkpoint to --epochs in total.",
+                               discussion: "Every other option that shapes the weights must be as in the "
+                                   + "checkpoint (--threads may differ); the result is the same, bit for bit.",
+                               valueName: "checkpoint"))
+    var resume: String?
+
+    @Option(help: ArgumentHelp("Also write checkpoint.safetensors every N steps (mini-batches, or samples for "
+                               + "per-sample SGD); it is always written after every epoch.", valueName: "N"))
+    var checkpointEvery: Int?
+
+    func validate() throws {
+        if let checkpointEvery, checkpointEvery <= 0 {
+            throw ValidationError("--checkpoint-every must be a positive number of steps, got \(checkpointEvery)")
+        }
+    }
+
+    /// The job's settings (the stop request is added when the job runs: `installStopSignals`).
+    func options() -> CheckpointOptions {
+        var options = CheckpointOptions()
+        options.resume = resume
+        options.every = checkpointEvery
+        options.commandLine = CommandLine.arguments
+        return options
+    }
+}
+
+/// Runs a training job; when a signal stopped it, prints where and how to resume, and exits with 128 + signal.
+func exitingOnInterruption<T>(_ job: () throws -> T) throws -> T {
+    do {
+        return try job()
+    } catch let stop as JobInterrupted {
+        printError(stop.description)
+        throw ExitCode(128 + stop.signal)
+    }
+}
