@@ -20,6 +20,13 @@ private let stoppingNote: StaticString =
 func installStopSignals() -> StopRequest {
     AtomicFile.prepareForSignals()
     _ = signalStop.isRequested
+    // A parent may have started us with these signals blocked (the mask is inherited): take them.
+    var mask = sigset_t()
+    sigemptyset(&mask)
+    for number in [SIGINT, SIGTERM] {
+        sigaddset(&mask, number)
+    }
+    pthread_sigmask(SIG_UNBLOCK, &mask, nil)
     for number in [SIGINT, SIGTERM] {
         signal(number) { number in
             if signalStop.request(signal: number) {

@@ -149,13 +149,14 @@ public enum AutoencoderDemo {
             frames = try JobCheckpoints.decode(Int.self, "frames", from: resumed, path: path)
             trainingSeconds = try JobCheckpoints.decode(Double.self, "training_seconds", from: resumed, path: path)
             if let folder = options.output {
-                try writeMetrics(records, to: folder + "/metrics.csv")
                 if options.gif {
                     animation = try GIFWriter.resumed(frames: (0..<frames).map { folder + "/" + DiscDemo.frameName($0 + 1) },
                                                       delay: options.gifDelay)
                 }
             }
         }
+        // The metrics so far (none, or the checkpoint's), so that a stopped run always leaves them.
+        if let folder = options.output { try writeMetrics(records, to: folder + "/metrics.csv") }
         func writeFrame(_ title: String) throws {
             guard let folder = options.output else { return }
             frames += 1

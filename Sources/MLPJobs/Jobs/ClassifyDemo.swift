@@ -128,8 +128,9 @@ public enum ClassifyDemo {
             summaries = try JobCheckpoints.decode([NetworkSummary].self, "finished", from: resumed, path: path)
             confusions = try JobCheckpoints.decode([[[Int]]].self, "confusions", from: resumed, path: path)
             resumedNetwork = try JobCheckpoints.decode(DigitNetwork.self, "network", from: resumed, path: path)
-            if let folder = options.output { try writeMetrics(records, to: folder + "/metrics.csv") }
         }
+        // The metrics so far (none, or the checkpoint's), so that a stopped run always leaves them.
+        if let folder = options.output { try writeMetrics(records, to: folder + "/metrics.csv") }
         var sparseFirstLayer = try Trainer(network: options.networks[0].make(seed: options.seed),
                                            options: options.training).plan(for: train).sparseFirstLayer
         for network in options.networks where !summaries.contains(where: { $0.network == network }) {

@@ -118,8 +118,9 @@ public enum DiscDemo {
         if let resumed, let path = options.checkpoints.resume {
             history = try JobCheckpoints.decode([Epoch].self, "records", from: resumed, path: path)
             trainingSeconds = try JobCheckpoints.decode(Double.self, "training_seconds", from: resumed, path: path)
-            if let folder = options.output { try writeMetrics(history, to: folder + "/metrics.csv") }
         }
+        // The metrics so far (none, or the checkpoint's), so that a stopped run always leaves them.
+        if let folder = options.output { try writeMetrics(history, to: folder + "/metrics.csv") }
         var animation: GIFWriter?
         if options.gif, let folder = options.output, !history.isEmpty {
             animation = try GIFWriter.resumed(frames: history.map { folder + "/" + frameName($0.epoch) },

@@ -1,0 +1,139 @@
+// Real signals sent to a running `mlp-train`: a clean stop with a checkpoint and the exit status of the signal,
+// a resume that ends with the same model bytes, a second signal that quits at once, and the numeric guard.
+import Foundation
+import Testing
+@testable import MLPKit
+
+@Suite(requires(mlpTrainBinary != nil, "needs the built mlp-train")) struct CleanStopTests {
+    /// A started mlp-train, its standard error going to a file.
+    struct Child {
+        let process: Process
+        let errorPath: String
+        var errorText: String { (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "" }
+    }
+
+    func start(_ arguments: [String], in folder: String) throws -> Child {
+        let binary = try #require(mlpTrainBinary)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        let errorPath = folder + "/stderr.txt"
+        _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return Child(process: process, errorPath: errorPath)
+    }
+
+    /// Waits until `path` exists (the run has written its first checkpoint), at most 60 s.
+    func waitFor(_ path: String) throws {
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: path) {
+            guard Date() < deadline else { throw MLPError("\(path) did not appear within 60 s") }
+            usleep(2_000)
+        }
+    }
+
+    func temporaryFolder() throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("stop-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
+
+    /// The disc run every test stops: long enough to be caught mid-run, quick in a debug build.
+    let disc = ["disc", "--epochs", "300", "--no-frames", "--checkpoint-every", "250"]
+
+    @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
+    func aSignalStopsCleanlyAndTheResumedRunEndsWithTheSameBytes(signal: Int32, status: Int32) throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let whole = try runTool(disc + ["--output", "whole"], directory: folder)
+        try #require(whole.status == 0, "\(whole.err)")
+
+        let child = try start(disc + ["--output", "stopped"], in: folder)
+        try waitFor(folder + "/stopped/checkpoint.safetensors")
+        kill(child.process.processIdentifier, signal)
+        child.process.waitUntilExit()
+        #expect(child.process.terminationReason == .exit, "it exits, not killed by the signal")
+        #expect(child.process.terminationStatus == status, "\(child.errorText)")
+        #expect(child.errorText.contains("Resume with:\n"))
+        #expect(child.errorText.contains("--resume stopped/checkpoint.safetensors"))
+
+        // What an interrupted run leaves: a checkpoint that reads, the metrics so far, a summary marked as such.
+        let checkpoint = try TrainingCheckpoint.read(folder + "/stopped/checkpoint.safetensors")
+        #expect(checkpoint.state.completedEpochs < 300)
+        let summary = try JSONSerialization.jsonObject(with: bytes(folder + "/stopped/summary.json")) as? [String: Any]
+        #expect(summary?["status"] as? String == "interrupted")
+        #expect(summary?["completedEpochs"] as? Int == checkpoint.state.completedEpochs)
+        let rows = try String(contentsOfFile: folder + "/stopped/metrics.csv", encoding: .utf8)
+            .split(separator: "\n").count
+        #expect(rows == 1 + checkpoint.state.completedEpochs)
+
+        let resumed = try runTool(disc + ["--output", "stopped", "--resume", "stopped/checkpoint.safetensors"],
+                                  directory: folder)
+        try #require(resumed.status == 0, "\(resumed.err)")
+        for file in ["model.safetensors", "metrics.csv"] {
+            #expect(try bytes(folder + "/stopped/" + file) == bytes(folder + "/whole/" + file), "\(file)")
+        }
+        let done = try JSONSerialization.jsonObject(with: bytes(folder + "/stopped/summary.json")) as? [String: Any]
+        #expect(done?["status"] as? String == "complete")
+    }
+
+    @Test func aSecondSignalQuitsAtOnceLeavingOnlyWholeFiles() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let child = try start(disc + ["--output", "out", "--checkpoint-every", "1"], in: folder)
+        try waitFor(folder + "/out/checkpoint.safetensors")
+        kill(child.process.processIdentifier, SIGINT)
+        kill(child.process.processIdentifier, SIGINT)
+        child.process.waitUntilExit()
+        #expect(child.process.terminationStatus == 130, "\(child.errorText)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder + "/out")
+        #expect(files.filter { $0.hasPrefix(".") }.isEmpty, "temporary files left: \(files)")
+        _ = try TrainingCheckpoint.read(folder + "/out/checkpoint.safetensors")
+        if files.contains("checkpoint-prev.safetensors") {
+            _ = try TrainingCheckpoint.read(folder + "/out/checkpoint-prev.safetensors")
+        }
+    }
+
+    @Test func aDivergingRunFailsNamingTheStepAndKeepsTheLastGoodFiles() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let good = try runTool(["disc", "--epochs", "2", "--no-frames", "--output", "out"], directory: folder)
+        try #require(good.status == 0, "\(good.err)")
+        let model = try bytes(folder + "/out/model.safetensors")
+        let checkpoint = try bytes(folder + "/out/checkpoint.safetensors")
+        let bad = try runTool(["disc", "--epochs", "4", "--no-frames", "--output", "out", "--learning-rate", "1e9"],
+                              directory: folder)
+        #expect(bad.status == 1)
+        #expect(bad.err.contains("training diverged at epoch 1, step "))
+        #expect(bad.err.contains("learning rate 1e+09: the loss became NaN"))
+        #expect(bad.err.contains("try a lower --learning-rate, such as 1e+08"))
+        #expect(try bytes(folder + "/out/model.safetensors") == model, "the last good model stays")
+        #expect(try bytes(folder + "/out/checkpoint.safetensors") == checkpoint, "the last good checkpoint stays")
+    }
+
+    @Test func resumingWithOtherSettingsIsRefusedListingThem() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let first = try runTool(["disc", "--epochs", "2", "--no-frames", "--output", "out"], directory: folder)
+        try #require(first.status == 0, "\(first.err)")
+        let other = try runTool(["disc", "--epochs", "4", "--no-frames", "--output", "out", "--learning-rate", "0.002",
+                                 "--seed", "5", "--resume", "out/checkpoint.safetensors"], directory: folder)
+        #expect(other.status == 1)
+        #expect(other.err.contains("cannot resume from out/checkpoint.safetensors: it was made by a different run"))
+        #expect(other.err.contains("--learning-rate: 0.001 in the checkpoint, 0.002 now"))
+        #expect(other.err.contains("--seed: 0 in the checkpoint, 5 now"))
+        let missing = try runTool(["disc", "--resume", "nowhere.safetensors"], directory: folder)
+        #expect(missing.status == 1 && missing.err.contains("nowhere.safetensors"))
+        // Continuing a finished run to more epochs (constant schedule) appends to its metrics.
+        let more = try runTool(["disc", "--epochs", "3", "--no-frames", "--output", "out",
+                                "--resume", "out/checkpoint.safetensors"], directory: folder)
+        try #require(more.status == 0, "\(more.err)")
+        let rows = try String(contentsOfFile: folder + "/out/metrics.csv", encoding: .utf8).split(separator: "\n")
+        #expect(rows.map { $0.split(separator: ",").first ?? "" } == ["epoch", "1", "2", "3"])
+    }
+}
