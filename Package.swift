@@ -15,6 +15,15 @@ let numericSettings: [SwiftSetting] = [
     .unsafeFlags(cpuFlags + ["-O"], .when(configuration: .debug)),
 ]
 
+// Fuzz targets (libFuzzer) exist only when MLP_FUZZ=1, since they have no main of their own:
+//   MLP_FUZZ=1 swift build -c debug --sanitize fuzzer --product fuzz-idx     (see scripts/fuzz.sh)
+let fuzzing = Context.environment["MLP_FUZZ"].map { $0 != "" && $0 != "0" } ?? false
+let fuzzTargets: [Target] = !fuzzing ? [] : [
+    .executableTarget(name: "fuzz-idx", dependencies: ["MLPData"], path: "Fuzz/IDX"),
+    .executableTarget(name: "fuzz-safetensors", dependencies: ["MLPKit"], path: "Fuzz/SafeTensors"),
+    .executableTarget(name: "fuzz-mosaic", dependencies: ["MLPData", "MLPImaging"], path: "Fuzz/Mosaic"),
+]
+
 let package = Package(
     name: "mlp-train",
     products: [
@@ -53,5 +62,5 @@ let package = Package(
         // References/ holds golden values and the script that computed them; the tests read them by path.
         .testTarget(name: "MLPKitTests", dependencies: ["MLPKit", "MLPData", "MLPImaging", "MLPJobs"],
                     exclude: ["References"], swiftSettings: numericSettings),
-    ]
+    ] + fuzzTargets
 )

@@ -139,6 +139,31 @@ MUTANTS = [
            "rank1Step(dw, db, dy, x, scale: -rate, k: k, n: n)", "rank1Step(dw, db, dy, x, scale: rate, k: k, n: n)",
            "PerSampleSGDTests|KernelTests",
            "per-sample SGD's fused update steps uphill"),
+    Mutant("reading-recomputes-row-sums", "Sources/MLPKit/Training/SparseFirstLayer.swift",
+           "for j in 0..<n { for i in 0..<k { w[j * k + i] = vT.pointer[i * stride + j] + u.pointer[j] } }\n    }",
+           "for j in 0..<n { for i in 0..<k { w[j * k + i] = vT.pointer[i * stride + j] + u.pointer[j] } }\n"
+           "        recomputeRowSums()\n    }",
+           "ResumeTests",
+           "reading the network mid-epoch (a checkpoint) recomputes the sparse layer's row sums: saving changes the run"),
+    Mutant("resume-drops-sparse-state", "Sources/MLPKit/Training/Trainer.swift",
+           "case (let layer?, let saved?): try layer.restore(saved)", "case (_?, _?): break",
+           "ResumeTests",
+           "a mid-epoch resume starts the sparse first layer afresh from W instead of its saved V, u and row sums"),
+    Mutant("resume-drops-optimizer-state", "Sources/MLPKit/Training/Trainer.swift",
+           "if let optimizer = trainer.optimizer, !fresh {", "if let optimizer = trainer.optimizer, !fresh, false {",
+           "ResumeTests",
+           "a resume forgets momentum's v and Adam's moments"),
+    Mutant("stop-without-checkpoint", "Sources/MLPKit/Training/Trainer.swift",
+           "                route.capture(into: &state)\n                try onEvent(.checkpoint(state))",
+           "                route.capture(into: &state)\n                if stop?.isRequested != true { try onEvent(.checkpoint(state)) }",
+           "ResumeTests|CleanStopTests",
+           "a stop request ends the run without offering the checkpoint of where it stopped"),
+    Mutant("no-loss-guard", "Sources/MLPKit/Training/Trainer.swift",
+           "guard loss.isFinite else { failure = \"the loss became \\(nonFiniteName(Double(loss)))\"; return }",
+           "_ = loss",
+           "ResumeTests|CleanStopTests",
+           "per-sample SGD trains on through a NaN loss"),
+
 ]
 
 

@@ -113,7 +113,7 @@ final class GzipReader {
 }
 
 /// gzip helpers built on zlib.
-enum Gzip {
+package enum Gzip {
     /// Decompresses a whole gzip file held in memory; `path` names it in error messages. Refuses to produce
     /// more than `limit` bytes.
     static func decompress(_ bytes: [UInt8], path: String, limit: Int = 1 << 30) throws -> [UInt8] {
@@ -132,7 +132,7 @@ enum Gzip {
     }
 
     /// Compresses `bytes` into a single gzip member (used to make test files).
-    static func compress(_ bytes: [UInt8], level: Int32 = 6) -> [UInt8] {
+    package static func compress(_ bytes: [UInt8], level: Int32 = 6) -> [UInt8] {
         var stream = z_stream()
         // 15 + 16: the largest window, with a gzip (not zlib) header and trailer.
         guard deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, zlibVersion(),

@@ -21,10 +21,11 @@ import Testing
             return net
         }
 
-        /// 120 samples of 40 inputs, three quarters of them 0 (so the first layer can be sparse).
+        /// 120 samples of 40 inputs, three quarters of them 1, MNIST mosaics' background (so the first layer can
+        /// be sparse, with a background term u that moves: with background 0 it would stay 0).
         func data() throws -> TrainingSet {
             var generator = SplitMix64(seed: 5)
-            let inputs = (0..<(120 * 40)).map { _ in generator.nextUniform() < 0.75 ? 0 : Float(generator.nextUniform()) }
+            let inputs = (0..<(120 * 40)).map { _ in generator.nextUniform() < 0.75 ? 1 : Float(generator.nextUniform()) }
             return try TrainingSet(inputs: inputs, inputSize: 40, targets: .inputs)
         }
     }

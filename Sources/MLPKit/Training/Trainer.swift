@@ -122,7 +122,8 @@ public final class Trainer {
         var shuffler = SplitMix64(seed: options.seed)
         var order = Array(0..<count)
         let shuffles = state.position == 0 ? state.epoch - 1 : state.epoch
-        guard state.epoch >= 1, state.position >= 0, state.position < count, state.steps >= 0 else {
+        guard state.epoch >= 1, state.epoch <= options.epochs + 1, state.position >= 0, state.position < count,
+              state.steps >= 0 else {
             throw MLPError("the saved training state is out of range: \(state.whereabouts(samples: count)), "
                            + "\(state.steps) steps, for \(count) samples")
         }
