@@ -77,7 +77,8 @@ func runTool(_ arguments: [String], environment: [String: String] = [:],
         #expect(result.status == 0, "\(result.err)")
         #expect(result.out.contains("final accuracy"))
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: folder))
-        #expect(files == ["metrics.csv", "summary.json", "frame-0001.png", "frame-0002.png"])
+        #expect(files == ["metrics.csv", "summary.json", "frame-0001.png", "frame-0002.png", "model.safetensors",
+                          "checkpoint.safetensors", "checkpoint-prev.safetensors"])
     }
 
     @Test(requires(mnistAvailable, "needs MNIST in $MLP_DATA"))
