@@ -170,39 +170,37 @@ public enum AutoencoderDemo {
             }
         }
 
-        do {
-            try trainer.fit(train, resumingFrom: resumed?.state, stop: options.checkpoints.stop) { event in
-                switch event {
-                case .checkpoint(let state):
-                    try checkpoints.save(net, state, job: ["records": JobCheckpoints.encode(records),
-                                                           "frames": JobCheckpoints.encode(frames),
-                                                           "training_seconds": JobCheckpoints.encode(trainingSeconds)])
-                case .progress(let p):
-                    events(.progress(epoch: p.epoch, done: p.done, total: p.total, runningLoss: p.meanLoss,
-                                     samplesPerSecond: p.samplesPerSecond))
-                case .step(let s):
-                    if let every = options.framesEvery, s.step % every == 0, s.step < s.steps {
-                        try writeFrame("autoencoder - epoch \(s.epoch), batch \(s.step)/\(s.steps)")
-                    }
-                case .epoch(let report):
-                    trainingSeconds += report.seconds
-                    let trainLoss = evaluator.reconstructionLoss(data.train)
-                    let testLoss = evaluator.reconstructionLoss(data.test)
-                    try writeFrame(String(format: "autoencoder - epoch %d/%d - test loss %.2f", report.epoch,
-                                          options.epochs, testLoss))
-                    let record = EpochRecord(epoch: report.epoch, learningRate: report.learningRate, trainLoss: trainLoss,
-                                             testLoss: testLoss, seconds: epochClock.lap(),
-                                             samplesPerSecond: report.samplesPerSecond)
-                    records.append(record)
-                    events(.epoch(record))
-                    if let folder = options.output {
-                        try writeMetrics(records, to: folder + "/metrics.csv")
-                        try net.write(to: folder + "/model.safetensors")
-                    }
+        let jobRecords = {
+            ["records": try JobCheckpoints.encode(records), "frames": try JobCheckpoints.encode(frames),
+             "training_seconds": try JobCheckpoints.encode(trainingSeconds)]
+        }
+        try checkpoints.fit(trainer, train, from: resumed, records: jobRecords) { event in
+            switch event {
+            case .checkpoint:
+                break
+            case .progress(let p):
+                events(.progress(epoch: p.epoch, done: p.done, total: p.total, runningLoss: p.meanLoss,
+                                 samplesPerSecond: p.samplesPerSecond))
+            case .step(let s):
+                if let every = options.framesEvery, s.step % every == 0, s.step < s.steps {
+                    try writeFrame("autoencoder - epoch \(s.epoch), batch \(s.step)/\(s.steps)")
+                }
+            case .epoch(let report):
+                trainingSeconds += report.seconds
+                let trainLoss = evaluator.reconstructionLoss(data.train)
+                let testLoss = evaluator.reconstructionLoss(data.test)
+                try writeFrame(String(format: "autoencoder - epoch %d/%d - test loss %.2f", report.epoch,
+                                      options.epochs, testLoss))
+                let record = EpochRecord(epoch: report.epoch, learningRate: report.learningRate, trainLoss: trainLoss,
+                                         testLoss: testLoss, seconds: epochClock.lap(),
+                                         samplesPerSecond: report.samplesPerSecond)
+                records.append(record)
+                events(.epoch(record))
+                if let folder = options.output {
+                    try writeMetrics(records, to: folder + "/metrics.csv")
+                    try net.write(to: folder + "/model.safetensors")
                 }
             }
-        } catch let stop as TrainingInterrupted {
-            throw try checkpoints.interrupted(stop, epochs: options.epochs)
         }
 
         if let animation, let folder = options.output { try animation.finish(to: folder + "/animation.gif") }

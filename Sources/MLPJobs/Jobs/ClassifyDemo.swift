@@ -145,40 +145,35 @@ public enum ClassifyDemo {
                 try JobCheckpoints.decode(Double.self, "training_seconds", from: $0, path: options.checkpoints.resume!)
             } ?? 0
             let epochClock = EpochClock()
-            do {
-                try trainer.fit(train, resumingFrom: checkpoint?.state, stop: options.checkpoints.stop) { event in
-                    switch event {
-                    case .progress(let p):
-                        events(.progress(network: network, epoch: p.epoch, done: p.done, total: p.total,
-                                         runningLoss: p.meanLoss, samplesPerSecond: p.samplesPerSecond))
-                    case .step:
-                        break
-                    case .checkpoint(let state):
-                        try checkpoints.save(net, state, job: [
-                            "network": JobCheckpoints.encode(network), "records": JobCheckpoints.encode(records),
-                            "finished": JobCheckpoints.encode(summaries),
-                            "confusions": JobCheckpoints.encode(confusions),
-                            "training_seconds": JobCheckpoints.encode(trainingSeconds)])
-                    case .epoch(let report):
-                        trainingSeconds += report.seconds
-                        let train = evaluator.evaluate(data.train)
-                        let test = evaluator.evaluate(data.test)
-                        lastTest = test
-                        let record = EpochRecord(
-                            network: network, epoch: report.epoch, learningRate: report.learningRate,
-                            trainLoss: train.loss, trainAccuracy: train.accuracy, testLoss: test.loss,
-                            testAccuracy: test.accuracy, seconds: epochClock.lap(),
-                            samplesPerSecond: report.samplesPerSecond)
-                        records.append(record)
-                        events(.epoch(record))
-                        if let folder = options.output {
-                            try writeMetrics(records, to: folder + "/metrics.csv")
-                            try net.write(to: folder + "/network-\(network.rawValue).safetensors")
-                        }
+            let jobRecords = {
+                ["network": try JobCheckpoints.encode(network), "records": try JobCheckpoints.encode(records),
+                 "finished": try JobCheckpoints.encode(summaries), "confusions": try JobCheckpoints.encode(confusions),
+                 "training_seconds": try JobCheckpoints.encode(trainingSeconds)]
+            }
+            try checkpoints.fit(trainer, train, from: checkpoint, records: jobRecords) { event in
+                switch event {
+                case .progress(let p):
+                    events(.progress(network: network, epoch: p.epoch, done: p.done, total: p.total,
+                                     runningLoss: p.meanLoss, samplesPerSecond: p.samplesPerSecond))
+                case .step, .checkpoint:
+                    break
+                case .epoch(let report):
+                    trainingSeconds += report.seconds
+                    let train = evaluator.evaluate(data.train)
+                    let test = evaluator.evaluate(data.test)
+                    lastTest = test
+                    let record = EpochRecord(
+                        network: network, epoch: report.epoch, learningRate: report.learningRate,
+                        trainLoss: train.loss, trainAccuracy: train.accuracy, testLoss: test.loss,
+                        testAccuracy: test.accuracy, seconds: epochClock.lap(),
+                        samplesPerSecond: report.samplesPerSecond)
+                    records.append(record)
+                    events(.epoch(record))
+                    if let folder = options.output {
+                        try writeMetrics(records, to: folder + "/metrics.csv")
+                        try net.write(to: folder + "/network-\(network.rawValue).safetensors")
                     }
                 }
-            } catch let stop as TrainingInterrupted {
-                throw try checkpoints.interrupted(stop, epochs: options.epochs)
             }
             let mine = records.filter { $0.network == network }
             let best = mine.max { $0.testAccuracy < $1.testAccuracy }!

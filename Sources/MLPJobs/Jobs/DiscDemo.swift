@@ -126,41 +126,37 @@ public enum DiscDemo {
             animation = try GIFWriter.resumed(frames: history.map { folder + "/" + frameName($0.epoch) },
                                               delay: options.gifDelay)
         }
-        do {
-            try trainer.fit(data, resumingFrom: resumed?.state, stop: options.checkpoints.stop) { event in
-                switch event {
-                case .progress, .step:
-                    break
-                case .checkpoint(let state):
-                    try checkpoints.save(net, state, job: ["records": JobCheckpoints.encode(history),
-                                                           "training_seconds": JobCheckpoints.encode(trainingSeconds)])
-                case .epoch(let report):
-                    trainingSeconds += report.seconds
-                    let predictions = try net.forward(points).values
-                    let correct = zip(predictions, labels).filter { ($0 > 0.5) == ($1 == 1) }.count
-                    let record = Epoch(epoch: report.epoch, loss: report.loss,
-                                       accuracy: Double(correct) / Double(options.samples))
-                    history.append(record)
-                    log(record)
-                    guard let folder = options.output else { return }
-                    try writeMetrics(history, to: folder + "/metrics.csv")
-                    try net.write(to: folder + "/model.safetensors")
-                    if options.frames {
-                        let hidden = try net.forward(points, end: "layer2")
-                        let frame = drawFrame(hidden: hidden, labels: labels, history: history, of: options.epochs)
-                        try PNGFile.write(frame, to: folder + "/" + frameName(report.epoch))
-                        if options.gif {
-                            if animation == nil {
-                                animation = try GIFWriter(width: frame.width, height: frame.height,
-                                                          delay: options.gifDelay)
-                            }
-                            try animation?.append(frame)
+        let records = {
+            ["records": try JobCheckpoints.encode(history), "training_seconds": try JobCheckpoints.encode(trainingSeconds)]
+        }
+        try checkpoints.fit(trainer, data, from: resumed, records: records) { event in
+            switch event {
+            case .progress, .step, .checkpoint:
+                break
+            case .epoch(let report):
+                trainingSeconds += report.seconds
+                let predictions = try net.forward(points).values
+                let correct = zip(predictions, labels).filter { ($0 > 0.5) == ($1 == 1) }.count
+                let record = Epoch(epoch: report.epoch, loss: report.loss,
+                                   accuracy: Double(correct) / Double(options.samples))
+                history.append(record)
+                log(record)
+                guard let folder = options.output else { return }
+                try writeMetrics(history, to: folder + "/metrics.csv")
+                try net.write(to: folder + "/model.safetensors")
+                if options.frames {
+                    let hidden = try net.forward(points, end: "layer2")
+                    let frame = drawFrame(hidden: hidden, labels: labels, history: history, of: options.epochs)
+                    try PNGFile.write(frame, to: folder + "/" + frameName(report.epoch))
+                    if options.gif {
+                        if animation == nil {
+                            animation = try GIFWriter(width: frame.width, height: frame.height,
+                                                      delay: options.gifDelay)
                         }
+                        try animation?.append(frame)
                     }
                 }
             }
-        } catch let stop as TrainingInterrupted {
-            throw try checkpoints.interrupted(stop, epochs: options.epochs)
         }
         if let animation, let folder = options.output { try animation.finish(to: folder + "/animation.gif") }
 

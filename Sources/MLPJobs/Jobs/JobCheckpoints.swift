@@ -94,14 +94,26 @@ struct JobCheckpoints {
         return checkpoint
     }
 
-    /// Writes a checkpoint of `network` at `state` with the job's records.
-    func save(_ network: MLP, _ state: TrainingState, job records: [String: String]) throws {
-        guard let path else { return }
-        try TrainingCheckpoint(network: network, state: state, run: run, job: records).write(to: path)
+    /// Trains with `trainer` from `checkpoint`'s state (nil: from the start), passing the training events on to
+    /// `onEvent`. Each checkpoint the trainer offers is written with the job's `records()`; a stop request ends in
+    /// `summary.json` marked interrupted and `JobInterrupted`.
+    func fit(_ trainer: Trainer, _ data: TrainingSet, from checkpoint: TrainingCheckpoint?,
+             records: () throws -> [String: String], onEvent: (TrainingEvent) throws -> Void) throws {
+        do {
+            try trainer.fit(data, resumingFrom: checkpoint?.state, stop: options.stop) { event in
+                if case .checkpoint(let state) = event, let path {
+                    try TrainingCheckpoint(network: trainer.network, state: state, run: run, job: records())
+                        .write(to: path)
+                }
+                try onEvent(event)
+            }
+        } catch let stop as TrainingInterrupted {
+            throw try interrupted(stop, epochs: trainer.options.epochs)
+        }
     }
 
     /// Writes `summary.json` marked interrupted and returns the error the job ends with.
-    func interrupted(_ stop: TrainingInterrupted, epochs: Int) throws -> JobInterrupted {
+    private func interrupted(_ stop: TrainingInterrupted, epochs: Int) throws -> JobInterrupted {
         let summary = InterruptedSummary(
             status: "interrupted", job: job, signal: TrainingInterrupted.signalName(stop.signal),
             stoppedAt: stop.state.whereabouts(samples: stop.samples), completedEpochs: stop.state.completedEpochs,
