@@ -18,8 +18,10 @@ mkdir -p Fuzz/crashes
 failed=0
 for target in "${targets[@]}"; do
     mkdir -p "$scratch"
-    if ! MLP_FUZZ=1 swift build -c debug --sanitize address --sanitize fuzzer --scratch-path "$scratch" \
-            --product "fuzz-$target" >"$scratch/build-$target.log" 2>&1; then
+    # SwiftPM passes only the first --sanitize to library targets: ask swiftc for both sanitizers directly
+    # (the last -sanitize wins), and keep --sanitize fuzzer so the target links against libFuzzer's main.
+    if ! MLP_FUZZ=1 swift build -c debug --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address \
+            --scratch-path "$scratch" --product "fuzz-$target" >"$scratch/build-$target.log" 2>&1; then
         cat "$scratch/build-$target.log" >&2
         exit 1
     fi
@@ -34,6 +36,11 @@ for target in "${targets[@]}"; do
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -max_len=65536 -print_final_stats=1 \
         -artifact_prefix="Fuzz/crashes/$target-" >"$log" 2>&1
     status=$?
+    if grep -q "no interesting inputs were found" "$log"; then
+        echo "fuzz-$target: no coverage feedback: the code was not instrumented (see $log)" >&2
+        failed=1
+        continue
+    fi
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
     speed=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$')
     coverage=$(grep -E '^#[0-9]+' "$log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9]+[a-zA-Z]*')

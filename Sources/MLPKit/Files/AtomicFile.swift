@@ -26,6 +26,8 @@ public enum AtomicFile {
             guard access(path, F_OK) == 0 else { return }
             let link = parentFolder(of: previous) + "/." + baseName(of: previous) + ".link-\(getpid())"
             unlink(link)
+            let slot = TemporaryFiles.register(Array(link.utf8CString))
+            defer { TemporaryFiles.unregister(slot) }
             if Glibc.link(path, link) == 0 {
                 guard rename(link, previous) == 0 else {
                     unlink(link)

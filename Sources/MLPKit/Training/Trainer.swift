@@ -166,10 +166,9 @@ extension TrainingRoute {
         }
     }
 
-    /// Progress about a hundred times an epoch.
-    func progressDue(_ done: Int, total: Int, stepSize: Int) -> Bool {
-        let every = max(1, total / stepSize / 100) * stepSize
-        return done % every == 0 || done == total
+    /// Samples between progress events: about a hundred an epoch, at step boundaries.
+    func progressInterval(total: Int, stepSize: Int) -> Int {
+        max(1, total / stepSize / 100) * stepSize
     }
 }
 
@@ -222,15 +221,18 @@ private final class PerSampleRoute: TrainingRoute {
         }
         let end = min(total, position + min(maxSteps, total))
         let seconds = state.epochSeconds
+        let every = progressInterval(total: total, stepSize: 1)
+        let labels: [UInt8]? = if case .classes(let labels) = data.targets { labels } else { nil }
         try data.inputs.withUnsafeBufferPointer { x in
             try data.withTargetRows { rows in
                 let target = workspace.targets.pointer
                 while position < end {
                     let i = order[position]
-                    for j in 0..<outputs { target[j] = 0 }
-                    switch data.targets {
-                    case .classes(let labels): target[Int(labels[i])] = 1
-                    default: target.update(from: rows! + i * outputs, count: outputs)
+                    if let labels {
+                        for j in 0..<outputs { target[j] = 0 }
+                        target[Int(labels[i])] = 1
+                    } else {
+                        target.update(from: rows! + i * outputs, count: outputs)
                     }
                     let loss = if let sparse {
                         net.sgdStep(sparse: sparse.layer, rows: sparse.rows, batch: sparse.batch, sample: i,
@@ -242,7 +244,7 @@ private final class PerSampleRoute: TrainingRoute {
                     position += 1
                     lossSum += Double(loss)
                     guard loss.isFinite else { failure = "the loss became \(nonFiniteName(Double(loss)))"; return }
-                    if progressDue(position, total: total, stepSize: 1) {
+                    if position % every == 0 || position == total {
                         try onEvent(.progress(TrainingProgress(epoch: epoch, done: position, total: total,
                                                                lossSum: lossSum, seconds: seconds + clock.seconds)))
                     }
@@ -310,6 +312,7 @@ private final class MiniBatchRoute: TrainingRoute {
     func train(order: [Int], state: inout TrainingState, learningRate rate: Float, maxSteps: Int,
                stop: StopRequest?, onEvent: (TrainingEvent) throws -> Void) throws -> String? {
         let total = order.count, batches = steps(in: total), epoch = state.epoch
+        let every = progressInterval(total: total, stepSize: batchSize)
         var failure: String?
         try data.inputs.withUnsafeBufferPointer { x in
             try data.withTargetRows { rows in
@@ -327,7 +330,7 @@ private final class MiniBatchRoute: TrainingRoute {
                         state.steps += 1
                         taken += 1
                         guard loss.isFinite else { failure = "the loss became \(nonFiniteName(loss))"; return }
-                        if progressDue(upper, total: total, stepSize: batchSize) {
+                        if upper % every == 0 || upper == total {
                             try onEvent(.progress(TrainingProgress(epoch: epoch, done: upper, total: total,
                                                                    lossSum: state.epochLoss,
                                                                    seconds: state.epochSeconds)))
