@@ -52,7 +52,8 @@ public struct TrainingCheckpoint: Sendable {
     /// Refuses to resume when `run` (the new run's settings) differs from the checkpoint's: the error lists every
     /// difference. `path` names the checkpoint in the message.
     public func check(against run: [String: String], path: String) throws {
-        let keys = Set(run.keys).union(self.run.keys).sorted()
+        // The job first (when it differs, the rest follows from it), then the options by name.
+        let keys = Set(run.keys).union(self.run.keys).sorted { ($0 == "job" ? 0 : 1, $0) < ($1 == "job" ? 0 : 1, $1) }
         let differences = keys.compactMap { key -> String? in
             let saved = self.run[key] ?? "(not set)", now = run[key] ?? "(not set)"
             return saved == now ? nil : "  \(key): \(saved) in the checkpoint, \(now) now"
