@@ -77,7 +77,7 @@ MUTANTS = [
            "SparsePerSampleTests",
            "per-sample SGD's sparse forward pass leaves out a sample's last non-background input"),
     Mutant("epoch-start-skips-restart", "Sources/MLPKit/Training/Trainer.swift",
-           "                    sparse.layer.restart()\n", "\n",
+           "    func beginEpoch() { sparse?.layer.restart() }", "    func beginEpoch() {}",
            "SparsePerSampleTests",
            "per-sample SGD no longer starts each epoch from W, so it departs from a batch-of-one step"),
     Mutant("adam-bias-correction-dropped", "Sources/MLPKit/Training/Optimizer.swift",
