@@ -13,13 +13,16 @@ struct BenchCommand: ParsableCommand {
 
     /// Which tables to measure.
     enum Suite: String, ExpressibleByArgument, CaseIterable {
-        case all, kernels, training, autoencoder
+        case all, kernels, training, autoencoder, scaling
     }
 
     @Option(help: "Seconds to time each kernel or training configuration.")
     var seconds: Double = 0.3
 
-    @Option(help: "What to measure: all, kernels, training, or autoencoder (its training speed only).")
+    @Option(help: ArgumentHelp("What to measure: all, kernels, training, autoencoder (its training speed only) or "
+                               + "scaling.", discussion: "scaling: the autoencoder at batches 16, 256 and 1024 on 1, "
+                               + "2 and all threads, as samples/s and as a fraction of the FMA peak of as many "
+                               + "threads, measured in the same run."))
     var suite: Suite = .all
 
     @Option(help: ArgumentHelp("Folder holding MNIST, to time the autoencoder on real digits too.",
@@ -40,8 +43,8 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let digits = suite == .kernels ? nil : try digits()
-        if suite != .kernels, digits == nil {
+        let digits = suite == .kernels || suite == .scaling ? nil : try digits()
+        if suite != .kernels, suite != .scaling, digits == nil {
             printError("No MNIST folder (--data or $MLP_DATA): the autoencoder is timed on random inputs only.")
         }
         if suite == .all || suite == .kernels {
@@ -50,6 +53,11 @@ struct BenchCommand: ParsableCommand {
         if suite == .all { print() }
         if suite == .all || suite == .training {
             print(TrainingBenchmark.report(TrainingBenchmark.run(seconds: seconds, digits: digits)))
+        }
+        if suite == .all || suite == .scaling {
+            if suite == .all { print() }
+            let threads = ScalingBenchmark.threadCounts(available: ProcessInfo.processInfo.activeProcessorCount)
+            print(ScalingBenchmark.report(ScalingBenchmark.run(seconds: seconds, threads: threads)))
         }
         if suite == .autoencoder {
             print(TrainingBenchmark.report(TrainingBenchmark.runAutoencoder(seconds: seconds, digits: digits)))
