@@ -131,14 +131,14 @@ public enum ClassifyDemo {
         }
         // The metrics so far (none, or the checkpoint's), so that a stopped run always leaves them.
         if let folder = options.output { try writeMetrics(records, to: folder + "/metrics.csv") }
-        var sparseFirstLayer = try Trainer(network: options.networks[0].make(seed: options.seed),
+        // The same for every network (it follows from the options and the data), also when all are resumed done.
+        let sparseFirstLayer = try Trainer(network: options.networks[0].make(seed: options.seed),
                                            options: options.training).plan(for: train).sparseFirstLayer
         for network in options.networks where !summaries.contains(where: { $0.network == network }) {
             let checkpoint = network == resumedNetwork ? resumed : nil
             let net = try checkpoint?.makeNetwork(path: options.checkpoints.resume!) ?? network.make(seed: options.seed)
             net.notes["input_background"] = DigitModel.backgroundNote(of: data.train)
             let trainer = try Trainer(network: net, options: options.training)
-            sparseFirstLayer = trainer.plan(for: train).sparseFirstLayer
             let evaluator = Evaluator(network: net, threads: options.threads)
             var lastTest: Evaluation?
             var trainingSeconds = try checkpoint.map {
