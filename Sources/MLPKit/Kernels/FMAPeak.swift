@@ -43,24 +43,21 @@ public enum FMAPeak {
     /// c / (1 − m), far from denormals): the FLOPs done and a value to keep.
     @inline(never)
     static func loop8(_ iterations: Int, seed: Float) -> (Int, Float) {
-        let m = SIMD8<Float>(repeating: 0.999_999), c = SIMD8<Float>(repeating: 1e-7)
-        var a0 = SIMD8<Float>(repeating: seed), a1 = a0 + 1, a2 = a0 + 2, a3 = a0 + 3, a4 = a0 + 4, a5 = a0 + 5
-        var a6 = a0 + 6, a7 = a0 + 7, a8 = a0 + 8, a9 = a0 + 9, a10 = a0 + 10, a11 = a0 + 11
-        for _ in 0..<iterations {
-            a0 = c.addingProduct(a0, m); a1 = c.addingProduct(a1, m); a2 = c.addingProduct(a2, m)
-            a3 = c.addingProduct(a3, m); a4 = c.addingProduct(a4, m); a5 = c.addingProduct(a5, m)
-            a6 = c.addingProduct(a6, m); a7 = c.addingProduct(a7, m); a8 = c.addingProduct(a8, m)
-            a9 = c.addingProduct(a9, m); a10 = c.addingProduct(a10, m); a11 = c.addingProduct(a11, m)
-        }
-        let sum = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11
-        return (iterations * 12 * 8 * 2, sum.sum())
+        chains(SIMD8<Float>.self, iterations, seed: seed)
     }
 
     /// The same with 16-lane vectors: one AVX-512 register each where the build targets it.
     @inline(never)
     static func loop16(_ iterations: Int, seed: Float) -> (Int, Float) {
-        let m = SIMD16<Float>(repeating: 0.999_999), c = SIMD16<Float>(repeating: 1e-7)
-        var a0 = SIMD16<Float>(repeating: seed), a1 = a0 + 1, a2 = a0 + 2, a3 = a0 + 3, a4 = a0 + 4, a5 = a0 + 5
+        chains(SIMD16<Float>.self, iterations, seed: seed)
+    }
+
+    /// The loop itself, for one vector width (inlined into each caller, so it is compiled for that width).
+    @inline(__always)
+    private static func chains<V: SIMD>(_: V.Type, _ iterations: Int, seed: Float) -> (Int, Float)
+        where V.Scalar == Float {
+        let m = V(repeating: 0.999_999), c = V(repeating: 1e-7)
+        var a0 = V(repeating: seed), a1 = a0 + 1, a2 = a0 + 2, a3 = a0 + 3, a4 = a0 + 4, a5 = a0 + 5
         var a6 = a0 + 6, a7 = a0 + 7, a8 = a0 + 8, a9 = a0 + 9, a10 = a0 + 10, a11 = a0 + 11
         for _ in 0..<iterations {
             a0 = c.addingProduct(a0, m); a1 = c.addingProduct(a1, m); a2 = c.addingProduct(a2, m)
@@ -69,6 +66,6 @@ public enum FMAPeak {
             a9 = c.addingProduct(a9, m); a10 = c.addingProduct(a10, m); a11 = c.addingProduct(a11, m)
         }
         let sum = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11
-        return (iterations * 12 * 16 * 2, sum.sum())
+        return (iterations * 12 * V.scalarCount * 2, sum.sum())
     }
 }
