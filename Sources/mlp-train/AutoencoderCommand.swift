@@ -6,7 +6,7 @@ import MLPImaging
 import MLPJobs
 import MLPKit
 
-struct AutoencoderCommand: ParsableCommand {
+struct AutoencoderCommand: TrainingCommand {
     static let configuration = CommandConfiguration(
         commandName: "autoencoder",
         abstract: "Train the homework's 784-512-256-128-2-128-256-512-784 autoencoder on MNIST.",
@@ -69,15 +69,10 @@ struct AutoencoderCommand: ParsableCommand {
 
     func validate() throws { try usage { try options.validate() } }
 
-    /// Trains; SIGINT or SIGTERM saves a checkpoint and exits with 130 or 143.
-    func run() throws {
-        try exitingOnInterruption(train)
-    }
-
-    private func train() throws {
+    func train(stop: StopRequest) throws {
         let digits = try dataOptions.load()
         var options = self.options
-        options.checkpoints.stop = installStopSignals()
+        options.checkpoints.stop = stop
         var progress = ProgressLine()
         let runClock = Stopwatch()
         let epochs = self.epochs

@@ -6,7 +6,7 @@ import MLPImaging
 import MLPJobs
 import MLPKit
 
-struct ClassifyCommand: ParsableCommand {
+struct ClassifyCommand: TrainingCommand {
     static let configuration = CommandConfiguration(
         commandName: "classify",
         abstract: "Train and compare the homework's digit classifiers A and B on MNIST (per-sample SGD).",
@@ -62,15 +62,10 @@ struct ClassifyCommand: ParsableCommand {
 
     func validate() throws { try usage { try options.validate() } }
 
-    /// Trains; SIGINT or SIGTERM saves a checkpoint and exits with 130 or 143.
-    func run() throws {
-        try exitingOnInterruption(train)
-    }
-
-    private func train() throws {
+    func train(stop: StopRequest) throws {
         let digits = try dataOptions.load()
         var options = self.options
-        options.checkpoints.stop = installStopSignals()
+        options.checkpoints.stop = stop
         var progress = ProgressLine()
         var networkClock = Stopwatch()
         var currentNetwork: DigitNetwork?

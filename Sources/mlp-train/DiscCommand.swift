@@ -6,7 +6,7 @@ import MLPImaging
 import MLPJobs
 import MLPKit
 
-struct DiscCommand: ParsableCommand {
+struct DiscCommand: TrainingCommand {
     static let configuration = CommandConfiguration(
         commandName: "disc",
         abstract: "Separate points inside the unit circle from those outside (2 → 100 → 2 → 1, per-sample SGD).",
@@ -47,14 +47,9 @@ struct DiscCommand: ParsableCommand {
 
     func validate() throws { try usage { try options.validate() } }
 
-    /// Trains; SIGINT or SIGTERM saves a checkpoint and exits with 130 or 143.
-    func run() throws {
-        try exitingOnInterruption(train)
-    }
-
-    private func train() throws {
+    func train(stop: StopRequest) throws {
         var options = self.options
-        options.checkpoints.stop = installStopSignals()
+        options.checkpoints.stop = stop
         let summary = try DiscDemo.run(options) { epoch in
             printError(String(format: "epoch %3d/%d  loss %9.3f  accuracy %6.2f%%", epoch.epoch, epochs,
                               epoch.loss, 100 * epoch.accuracy))

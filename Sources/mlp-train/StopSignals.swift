@@ -68,12 +68,21 @@ struct CheckpointingOptions: ParsableArguments {
     }
 }
 
-/// Runs a training job; when a signal stopped it, prints where and how to resume, and exits with 128 + signal.
-func exitingOnInterruption<T>(_ job: () throws -> T) throws -> T {
-    do {
-        return try job()
-    } catch let stop as JobInterrupted {
-        printError(stop.description)
-        throw ExitCode(128 + stop.signal)
+/// A command that trains (`disc`, `classify`, `autoencoder`): SIGINT or SIGTERM stops it cleanly.
+protocol TrainingCommand: ParsableCommand {
+    /// Trains, stopping after the current step once `stop` is requested (the job then throws `JobInterrupted`).
+    func train(stop: StopRequest) throws
+}
+
+extension TrainingCommand {
+    /// Installs the signal handling and trains; when a signal stopped the job, prints where and how to resume,
+    /// and exits with 128 + the signal (130 for SIGINT, 143 for SIGTERM).
+    func run() throws {
+        do {
+            try train(stop: installStopSignals())
+        } catch let stop as JobInterrupted {
+            printError(stop.description)
+            throw ExitCode(128 + stop.signal)
+        }
     }
 }
