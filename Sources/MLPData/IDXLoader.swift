@@ -116,6 +116,30 @@ public enum IDXLoader {
         return labels
     }
 
+    /// Reads an IDX file of unsigned bytes with any number of dimensions (1 to 4): its shape and its bytes,
+    /// sizes checked before allocating (`--data` for `train`: images of any size, labels of any range).
+    public static func readBytes(_ path: String) throws -> (shape: [Int], bytes: [UInt8]) {
+        let source = try IDXSource(path: path)
+        let magic = try source.read(4, what: "the magic number")
+        let dimensions = Int(magic[3])
+        guard magic[0] == 0, magic[1] == 0, magic[2] == 0x08, (1...4).contains(dimensions) else {
+            let hint = magic[0] == 0x1f && magic[1] == 0x8b ? " (it is gzip-compressed: give it a .gz name)" : ""
+            throw MLPError("\(path) is not an IDX file of unsigned bytes: it should start with 00 00 08 and 1 to 4 "
+                           + "dimensions, but starts with \(magic.map { String($0, radix: 16) }.joined(separator: " "))\(hint)")
+        }
+        let header = try source.read(4 * dimensions, what: "the sizes of \(dimensions) dimensions")
+        let shape = (0..<dimensions).map { Int(bigEndianWord(header, $0)) }
+        let (count, overflow) = shape.reduce((1, false)) { product, size in
+            let (value, over) = product.0.multipliedReportingOverflow(by: size)
+            return (value, product.1 || over)
+        }
+        guard !overflow, count <= 1 << 34 else {
+            throw MLPError("\(path): its header announces a shape \(shape) too large to read")
+        }
+        let bytes = try source.readPayload(count, what: "\(shape.map(String.init).joined(separator: "×")) bytes")
+        return (shape, bytes)
+    }
+
     private static func bigEndianWord(_ bytes: [UInt8], _ index: Int) -> UInt32 {
         bytes[index * 4..<index * 4 + 4].reduce(0) { $0 << 8 | UInt32($1) }
     }

@@ -74,6 +74,29 @@ public final class Evaluator {
         return total / Double(max(data.count, 1))
     }
 
+    /// Every sample's outputs (count × outputSize, sample after sample) and the mean per-sample value of the
+    /// network's own loss, class targets counting as one-hot rows.
+    public func outputsAndLoss(_ data: TrainingSet) -> (outputs: [Float], meanLoss: Double) {
+        let size = network.outputSize
+        var outputs = [Float](repeating: 0, count: data.count * size)
+        let total = outputs.withUnsafeMutableBufferPointer { out in
+            let destination = UncheckedSendable(value: out.baseAddress!)
+            return data.withTargetRows { targets -> Double in
+                sumOverChunks(data) { first, rows, y in
+                    (destination.value + first * size).update(from: y, count: rows * size)
+                    if let targets {
+                        return Double(network.loss.value(y, targets + first * size, count: rows * size))
+                    }
+                    guard case .classes(let classes) = data.targets else { return 0 }
+                    var oneHot = [Float](repeating: 0, count: rows * size)
+                    for r in 0..<rows { oneHot[r * size + Int(classes[first + r])] = 1 }
+                    return Double(network.loss.value(y, oneHot, count: rows * size))
+                }
+            }
+        }
+        return (outputs, total / Double(max(data.count, 1)))
+    }
+
     /// Runs the network over `data` in chunks on the workers; `score(first, rows, outputs)` turns each chunk's
     /// outputs into a number (it may also write per-sample results at first..<first+rows). Returns the sum of
     /// the chunk scores, added in chunk order.

@@ -1,0 +1,175 @@
+// Reading `--data`: a CSV file, IDX images with their labels, a folder of PNGs per class, or safetensors x/y.
+import Foundation
+import MLPImaging
+import MLPKit
+
+extension LabeledData {
+    /// The formats `load` tells apart.
+    public enum Format: String, Sendable {
+        case csv, idx, pngFolders = "png-folders", safetensors
+    }
+
+    /// Reads `path`, telling the format from it: a `.csv` file (a header row; `targets` names the columns to
+    /// predict, default the last), a `.safetensors` file (tensors `x` [n, …] and `y` [n] or [n, k]), an IDX images
+    /// file (its labels file is found by name: `images` → `labels`, `idx3` → `idx1`), or a folder holding either
+    /// one subfolder of PNGs per class or one IDX images/labels pair (`role` picks `train-…` or `t10k-…`/`test-…`
+    /// when there are several). Errors name the file and what is wrong.
+    public static func load(_ path: String, targets: [String]? = nil, role: Role = .train) throws -> LabeledData {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+            throw MLPError("\(path) does not exist")
+        }
+        let format = try detectFormat(path, isFolder: isFolder.boolValue)
+        if format != .csv, let targets {
+            throw MLPError("--target \(targets.joined(separator: ",")) applies to CSV files; \(path) is "
+                           + "\(format.rawValue) data, whose target is fixed")
+        }
+        switch format {
+        case .csv: return try loadCSV(path, targets: targets)
+        case .safetensors: return try loadSafeTensors(path)
+        case .idx: return try loadIDX(isFolder.boolValue ? try idxImages(in: path, role: role) : path)
+        case .pngFolders: return try loadPNGFolders(path)
+        }
+    }
+
+    /// Which pair of IDX files a folder's `train-…`/`t10k-…` names are read for.
+    public enum Role: Sendable { case train, test }
+
+    static func detectFormat(_ path: String, isFolder: Bool) throws -> Format {
+        let name = (path as NSString).lastPathComponent.lowercased()
+        if isFolder {
+            let entries = try FileManager.default.contentsOfDirectory(atPath: path)
+            if entries.contains(where: { $0.contains("idx") && $0.contains("images") }) { return .idx }
+            if entries.contains(where: { MNIST.isFolder(path + "/" + $0) }) { return .pngFolders }
+            throw MLPError("\(path) is a folder without IDX files (…-images-idx3-ubyte) or class subfolders of PNGs")
+        }
+        if name.hasSuffix(".csv") { return .csv }
+        if name.hasSuffix(".safetensors") { return .safetensors }
+        if name.contains("idx") { return .idx }
+        throw MLPError("\(path): unknown data format; give a .csv file, a .safetensors file (tensors x and y), an "
+                       + "IDX images file, or a folder of IDX files or of one PNG subfolder per class")
+    }
+
+    // MARK: CSV
+
+    static func loadCSV(_ path: String, targets: [String]?) throws -> LabeledData {
+        let table = try CSVTable.read(path)
+        let targetNames = targets ?? [table.columns.last!]
+        guard !targetNames.isEmpty else { throw MLPError("--target is empty") }
+        var targetColumns: [Int] = []
+        for name in targetNames {
+            let index = try table.columnIndex(named: name)
+            guard !targetColumns.contains(index) else { throw MLPError("--target names column \"\(name)\" twice") }
+            targetColumns.append(index)
+        }
+        let featureColumns = table.columns.indices.filter { !targetColumns.contains($0) }
+        guard !featureColumns.isEmpty else {
+            throw MLPError("\(path): every column is a target; the network needs at least one feature column")
+        }
+        let features = try table.numbers(columns: featureColumns)
+        let target: RawTarget
+        if targetColumns.count == 1, !table.isNumeric(column: targetColumns[0]) {
+            target = .labels(table.strings(column: targetColumns[0]))
+        } else {
+            target = .numbers(try table.numbers(columns: targetColumns), columns: targetColumns.count)
+        }
+        return try LabeledData(features: features, featureNames: featureColumns.map { table.columns[$0] },
+                               targetNames: targetNames, target: target, source: "\(path), \(table.rowCount) rows")
+    }
+
+    // MARK: safetensors
+
+    static func loadSafeTensors(_ path: String) throws -> LabeledData {
+        let file = try SafeTensors.read(path)
+        guard let x = file["x"], let y = file["y"] else {
+            throw MLPError("\(path): a data file needs tensors \"x\" (samples × features) and \"y\" (the targets); "
+                           + "it has \(file.tensors.map { "\"\($0.name)\"" }.joined(separator: ", "))")
+        }
+        guard let count = x.shape.first, count > 0, x.shape.count >= 2, y.shape.first == count, y.shape.count <= 2 else {
+            throw MLPError("\(path): x must be [samples, features…] and y [samples] or [samples, k] with the same "
+                           + "number of samples; x is \(x.shape), y is \(y.shape)")
+        }
+        let width = x.values.count / count
+        let columns = y.shape.count == 2 ? y.shape[1] : 1
+        return try LabeledData(features: x.values, featureNames: (0..<width).map { "x\($0)" },
+                               targetNames: columns == 1 ? ["y"] : (0..<columns).map { "y\($0)" },
+                               target: .numbers(y.values, columns: columns), source: "\(path), \(count) samples",
+                               imageShape: x.shape.count == 3 ? Array(x.shape.dropFirst()) : nil)
+    }
+
+    // MARK: IDX
+
+    /// The images file of a folder's pair for `role`.
+    static func idxImages(in folder: String, role: Role) throws -> String {
+        let images = try FileManager.default.contentsOfDirectory(atPath: folder)
+            .filter { $0.contains("idx") && $0.contains("images") }.sorted()
+        let prefixes = role == .train ? ["train"] : ["t10k", "test"]
+        let matching = images.filter { name in prefixes.contains { name.hasPrefix($0) } }
+        guard let chosen = matching.first ?? (images.count == 1 ? images.first : nil) else {
+            throw MLPError("\(folder): no \(prefixes.joined(separator: "- or "))-… IDX images file among "
+                           + images.joined(separator: ", "))
+        }
+        return folder + "/" + chosen
+    }
+
+    static func loadIDX(_ imagesPath: String) throws -> LabeledData {
+        let folder = (imagesPath as NSString).deletingLastPathComponent
+        let name = (imagesPath as NSString).lastPathComponent
+        var labelsName = name.replacingOccurrences(of: "images", with: "labels")
+        if let range = labelsName.range(of: #"idx[2-4]"#, options: .regularExpression) {
+            labelsName.replaceSubrange(range, with: "idx1")
+        }
+        let labelsPath = folder.isEmpty ? labelsName : folder + "/" + labelsName
+        guard labelsName != name, FileManager.default.fileExists(atPath: labelsPath) else {
+            throw MLPError("\(imagesPath): no labels file beside it (looked for \(labelsPath))")
+        }
+        let (shape, pixels) = try IDXLoader.readBytes(imagesPath)
+        let (labelShape, labels) = try IDXLoader.readBytes(labelsPath)
+        guard shape.count >= 2, labelShape.count == 1, labelShape[0] == shape[0] else {
+            throw MLPError("\(imagesPath) holds \(shape) and \(labelsPath) holds \(labelShape): expected images "
+                           + "[n, height, width] and labels [n]")
+        }
+        let table = (0..<256).map { Float($0) / 255 }
+        let features = pixels.map { table[Int($0)] }
+        let imageShape = Array(shape.dropFirst())
+        return try LabeledData(features: features, featureNames: featureNames(imageShape: imageShape),
+                               targetNames: ["class"], target: .labels(labels.map { String($0) }),
+                               source: "\(imagesPath), \(shape[0]) images", imageShape: imageShape)
+    }
+
+    /// `pixel_Y_X` names for an image's values (or `pixel_I` for other shapes).
+    static func featureNames(imageShape: [Int]) -> [String] {
+        if imageShape.count == 2 {
+            return (0..<imageShape[0]).flatMap { y in (0..<imageShape[1]).map { x in "pixel_\(y)_\(x)" } }
+        }
+        return (0..<imageShape.reduce(1, *)).map { "pixel_\($0)" }
+    }
+
+    // MARK: PNG folders
+
+    static func loadPNGFolders(_ folder: String) throws -> LabeledData {
+        let manager = FileManager.default
+        let classes = try manager.contentsOfDirectory(atPath: folder)
+            .filter { !$0.hasPrefix(".") && MNIST.isFolder(folder + "/" + $0) }.sorted()
+        var files: [(path: String, label: String)] = []
+        for name in classes {
+            let pngs = try manager.contentsOfDirectory(atPath: folder + "/" + name)
+                .filter { $0.lowercased().hasSuffix(".png") }.sorted()
+            files += pngs.map { (folder + "/" + name + "/" + $0, name) }
+        }
+        guard !files.isEmpty else { throw MLPError("\(folder): its class subfolders hold no .png files") }
+        let images = try concurrentMap(files.count) { try PNGFile.readGray(files[$0].path) }
+        let width = images[0].width, height = images[0].height
+        if let odd = images.firstIndex(where: { $0.width != width || $0.height != height }) {
+            throw MLPError("\(files[odd].path) is \(images[odd].width)×\(images[odd].height); the other images are "
+                           + "\(width)×\(height) (all images must have the same size)")
+        }
+        var features = [Float]()
+        features.reserveCapacity(files.count * width * height)
+        for image in images { features += image.pixels.map { Float($0) / 255 } }
+        return try LabeledData(features: features, featureNames: featureNames(imageShape: [height, width]),
+                               targetNames: ["class"], target: .labels(files.map(\.label)),
+                               source: "\(folder), \(files.count) images in \(classes.count) classes",
+                               imageShape: [height, width])
+    }
+}
