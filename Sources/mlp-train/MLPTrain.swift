@@ -11,7 +11,7 @@ struct MLPTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mlp-train",
         abstract: "Build, train and look at multilayer perceptrons.",
-        subcommands: [DiscCommand.self, ClassifyCommand.self, AutoencoderCommand.self, PCACommand.self,
+        subcommands: [DiscCommand.self, ClassifyCommand.self, AutoencoderCommand.self, TrainCommand.self, PCACommand.self,
                       TraverseCommand.self, PredictCommand.self, EvaluateCommand.self, DownloadCommand.self,
                       BenchCommand.self])
 

@@ -44,7 +44,7 @@ func runTool(_ arguments: [String], environment: [String: String] = [:],
     @Test func helpListsEveryCommand() throws {
         let result = try runTool(["--help"])
         #expect(result.status == 0)
-        for command in ["disc", "classify", "autoencoder", "pca", "traverse", "download", "bench"] {
+        for command in ["disc", "classify", "autoencoder", "train", "pca", "traverse", "download", "bench"] {
             #expect(result.out.contains("  \(command) "), "missing \(command)")
         }
     }
@@ -79,6 +79,28 @@ func runTool(_ arguments: [String], environment: [String: String] = [:],
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: folder))
         #expect(files == ["metrics.csv", "summary.json", "frame-0001.png", "frame-0002.png", "model.safetensors",
                           "checkpoint.safetensors", "checkpoint-prev.safetensors"])
+    }
+
+    @Test func trainAndPredictOnACSVTable() throws {
+        let folder = try TemporaryFolder()
+        let rows = TrainJobTests.blobs(120, seed: 6).joined(separator: "\n")
+        let data = try folder.write(Array(("x,colour,y\n" + rows + "\n").utf8), to: "blobs.csv")
+        let bad = try runTool(["train", "--data", data, "--target", "colour", "--layers", "8:relu,3:swish"])
+        #expect(bad.status == 64)
+        #expect(bad.err.contains("--layers entry 2 \"3:swish\": unknown activation \"swish\""), "\(bad.err)")
+        let output = folder.path + "/out"
+        let result = try runTool(["train", "--data", data, "--target", "colour", "--layers", "8:relu,3:softmax",
+                                  "--validation-split", "0.25", "--epochs", "5", "--standardize", "--output", output])
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.err.contains("target 3 classes"))
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: output)).isSuperset(of:
+            ["metrics.csv", "model.safetensors", "summary.json", "curves.png", "confusion.png", "checkpoint.safetensors"]))
+        let predicted = try runTool(["predict", "--model", output + "/model.safetensors", data])
+        #expect(predicted.status == 0, "\(predicted.err)")
+        let lines = predicted.out.split(separator: "\n")
+        #expect(lines.count == 121)
+        #expect(lines[0].hasPrefix(data + ", row 1: green"), "\(lines[0])")
+        #expect(lines.last?.hasPrefix("accuracy ") == true)
     }
 
     @Test(requires(mnistAvailable, "needs MNIST in $MLP_DATA"))

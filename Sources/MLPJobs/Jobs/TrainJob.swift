@@ -1,0 +1,367 @@
+// `train`: the user's network on the user's data, scored on held-out data every epoch, with early stopping.
+import Foundation
+import MLPData
+import MLPImaging
+import MLPKit
+
+/// Trains a network described by a `LayerSpec` on data read by `LabeledData.load`, scoring it every epoch on a
+/// validation split and/or a test set, and writes `metrics.csv`, `model.safetensors`, `summary.json`,
+/// `curves.png`, and `confusion.png` (classes) or `scatter.png` (numbers).
+public enum TrainJob {
+    /// What to train on, how, and where to write it.
+    public struct Options: Sendable {
+        /// The training data (`LabeledData.load`).
+        public var data: String
+        /// A test set in the same format, scored every epoch.
+        public var test: String?
+        /// Hold out this fraction of `data` (seeded) as a validation set.
+        public var validationSplit: Double?
+        /// The CSV columns to predict (default: the last).
+        public var targets: [String]?
+        /// Classification, regression, or decided from the target (`TargetEncoding.choose`).
+        public var task: TargetEncoding.Task = .auto
+        /// The layers; nil: one hidden layer of 64 ReLUs, then the target's natural output layer.
+        public var layers: LayerSpec?
+        /// The loss; nil: the target's natural loss (cross-entropy, logistic or squared).
+        public var loss: Loss?
+        /// The update rule and decoupled weight decay.
+        public var optimizer: Optimizer = .sgd
+        public var weightDecay: Float = 0
+        /// The first epoch's step size, and how it changes.
+        public var learningRate: Float = 0.01
+        public var schedule: LearningRateSchedule = .constant
+        /// Samples per step (1: per-sample SGD, the fused fast path).
+        public var batchSize = 1
+        /// Passes over the training data (at most: early stopping may end sooner).
+        public var epochs = 20
+        /// Worker threads for mini-batch shards and scoring.
+        public var threads = 1
+        /// Fixes the initial weights, the shuffling and the validation split.
+        public var seed: UInt64 = 0
+        /// Standardize the features with z-scores from the training data (stored in the model).
+        public var standardize = false
+        /// Stop after this many epochs without a better held-out loss, keeping the best model.
+        public var earlyStopping: Int?
+        /// Folder for everything written; nil writes nothing.
+        public var output: String? = "Output/train"
+        /// Resuming, extra checkpoints and stops.
+        public var checkpoints = CheckpointOptions()
+
+        /// Training on `data` with the defaults.
+        public init(data: String) { self.data = data }
+
+        /// The training loop's settings.
+        public var training: TrainingOptions {
+            TrainingOptions(epochs: epochs, learningRate: learningRate, schedule: schedule, batchSize: batchSize,
+                            optimizer: optimizer, weightDecay: weightDecay, threads: threads, seed: seed ^ 0x7EA1_0000,
+                            sparseFirstLayer: !standardize, checkpointEvery: checkpoints.every)
+        }
+
+        /// Checks the options that need no data (the messages name the command-line options).
+        public func validate() throws {
+            try training.validate()
+            if let earlyStopping, earlyStopping <= 0 {
+                throw MLPError("--early-stopping must be a positive number of epochs, got \(earlyStopping)")
+            }
+            if earlyStopping != nil, test == nil, validationSplit == nil {
+                throw MLPError("--early-stopping needs held-out data: give --validation-split F or --test FILE")
+            }
+        }
+    }
+
+    /// One row of `metrics.csv`.
+    public struct EpochRecord: Sendable, Codable, Equatable {
+        public let epoch: Int
+        public let learningRate: Float
+        /// Mean loss per sample during the epoch's training.
+        public let trainLoss: Double
+        public let validation: TrainScore?
+        public let test: TrainScore?
+        /// Wall-clock seconds of the epoch: training and scoring.
+        public let seconds: Double
+        /// Training speed during the epoch.
+        public let samplesPerSecond: Double
+    }
+
+    /// What happens while training, for progress displays.
+    public enum Event: Sendable {
+        /// The data are read and the network built: say what will be trained.
+        case plan(String)
+        /// `done` of `total` samples of an epoch trained; `meanLoss` over them so far.
+        case progress(epoch: Int, done: Int, total: Int, meanLoss: Double, samplesPerSecond: Double)
+        /// An epoch finished and was scored.
+        case epoch(EpochRecord)
+    }
+
+    /// Everything `summary.json` holds.
+    public struct Summary: Sendable, Codable {
+        public var status = "complete"
+        /// "10 classes", "binary (0/1 in y)", "a number (price)".
+        public let task: String
+        /// Class names in output order (classification only).
+        public let classes: [String]?
+        public let targets: [String]
+        public let features: Int
+        public let architecture: String
+        public let layers: String
+        public let parameters: Int
+        public let loss: String
+        public let optimizer: String
+        public let learningRate: Float
+        public let batchSize: Int
+        public let epochs: Int
+        /// Epochs actually trained (fewer when stopped early).
+        public let epochsRun: Int
+        public let stoppedEarly: Bool
+        /// The epoch whose weights are in model.safetensors (the best held-out loss with early stopping, else
+        /// the last); the figures below are that epoch's.
+        public let modelEpoch: Int
+        public let standardized: Bool
+        public let trainSamples: Int
+        public let validationSamples: Int?
+        public let testSamples: Int?
+        public let trainLoss: Double
+        public let validationLoss: Double?
+        public let validationAccuracy: Double?
+        public let validationR2: Double?
+        public let testLoss: Double?
+        public let testAccuracy: Double?
+        public let testR2: Double?
+        /// Seconds of training (scoring excluded), and the training speed.
+        public let trainingSeconds: Double
+        public let samplesPerSecond: Double
+    }
+
+    /// Loaded and encoded data, the network and its model, ready to train.
+    struct Setup {
+        let model: TabularModel
+        let train: TrainingSet
+        let validation: TrainingSet?
+        let test: TrainingSet?
+        let spec: LayerSpec
+        let rawTrain: LabeledData
+    }
+
+    /// Reads the data, chooses the target encoding, standardizes, and builds the network.
+    static func prepare(_ options: Options) throws -> Setup {
+        var train = try LabeledData.load(options.data, targets: options.targets, role: .train)
+        var validation: LabeledData?
+        if let fraction = options.validationSplit {
+            (train, validation) = try train.split(validationFraction: fraction, seed: options.seed)
+        }
+        let encoding = try TargetEncoding.choose(for: train, task: options.task)
+        var test: LabeledData?
+        if let path = options.test {
+            test = try LabeledData.load(path, targets: options.targets, role: .test)
+            guard test!.targetNames == train.targetNames else {
+                throw MLPError("\(path): its target column is \(test!.targetNames.joined(separator: ",")), the training "
+                               + "data's is \(train.targetNames.joined(separator: ",")); name it with --target")
+            }
+            guard test!.featureNames == train.featureNames else {
+                throw MLPError("\(path): its features (\(test!.featureCount): \(test!.featureNames.prefix(4).joined(separator: ", "))…) "
+                               + "differ from the training data's (\(train.featureCount): "
+                               + "\(train.featureNames.prefix(4).joined(separator: ", "))…)")
+            }
+        }
+        let standardizer = options.standardize ? Standardizer(fitting: train.features, width: train.featureCount) : nil
+        func trainingSet(_ data: LabeledData) throws -> TrainingSet {
+            try TrainingSet(inputs: standardizer?.apply(data.features) ?? data.features, inputSize: data.featureCount,
+                            targets: encoding.targets(for: data))
+        }
+        let output = encoding.defaultOutput
+        let spec = options.layers ?? LayerSpec([.init(units: 64, activation: .relu),
+                                                .init(units: encoding.outputs, activation: output.activation)])
+        let loss = options.loss ?? output.loss
+        try check(spec, loss: loss, encoding: encoding)
+        let network = spec.network(inputSize: train.featureCount, loss: loss, seed: options.seed)
+        let model = try TabularModel(network: network, encoding: encoding, featureNames: train.featureNames,
+                                     targetNames: train.targetNames, standardizer: standardizer, imageShape: train.imageShape)
+        return Setup(model: model, train: try trainingSet(train), validation: try validation.map(trainingSet),
+                     test: try test.map(trainingSet), spec: spec, rawTrain: train)
+    }
+
+    /// The spec's last layer must fit the target, and the loss the last activation.
+    static func check(_ spec: LayerSpec, loss: Loss, encoding: TargetEncoding) throws {
+        let output = encoding.defaultOutput
+        let last = spec.entries.last!
+        guard last.units == encoding.outputs else {
+            throw MLPError("--layers ends in \(last.units) units, but the target is \(encoding.summary): end it with "
+                           + "\(encoding.outputs):\(output.activation.name.replacingOccurrences(of: "_", with: "-"))")
+        }
+        switch loss {
+        case .softmaxCrossEntropy:
+            guard last.activation == .softmax, case .classes = encoding else {
+                throw MLPError("--loss cross-entropy needs class targets and a softmax last layer (--layers ending "
+                               + "in \(encoding.outputs):softmax)")
+            }
+        case .logistic:
+            guard last.activation == .logistic, encoding.isClassification else {
+                throw MLPError("--loss logistic needs 0/1 or class targets and a logistic last layer (outputs "
+                               + "in (0, 1))")
+            }
+        case .squared, .absolute:
+            break
+        }
+        if last.activation == .softmax, last.units == 1 {
+            throw MLPError("a softmax over one output is always 1; use 1:logistic for a yes/no target")
+        }
+    }
+
+    /// Trains as `options` say, reporting through `events`; returns the summary also written to `summary.json`.
+    public static func run(_ options: Options, events: (Event) -> Void = { _ in }) throws -> Summary {
+        try options.validate()
+        let setup = try prepare(options)
+        let model = setup.model, net = model.network
+        if let folder = options.output { try AtomicFile.createFolder(folder) }
+        let plan = try Trainer(network: net, options: options.training).plan(for: setup.train)
+        events(.plan("\(setup.rawTrain.source): \(setup.train.count) training samples of \(setup.train.inputSize) "
+                     + "features; target \(model.encoding.summary)"
+                     + (setup.validation.map { "; \($0.count) validation samples" } ?? "")
+                     + (setup.test.map { "; \($0.count) test samples" } ?? "")
+                     + "\nnetwork \(net.architecture), \(net.parameterCount) parameters; "
+                     + (plan.perSample ? "per-sample SGD" : "batches of \(options.batchSize), \(options.optimizer.name)")))
+
+        let checkpoints = JobCheckpoints(
+            job: "train", folder: options.output, training: options.training, seed: options.seed, data: setup.train,
+            extra: ["--layers": setup.spec.description, "--loss": net.loss.rawValue,
+                    "--standardize": options.standardize ? "yes" : "no",
+                    "target": (try? JobCheckpoints.encode(model.encoding)) ?? ""],
+            options: options.checkpoints)
+        let resumed = try checkpoints.resumed(epochs: options.epochs)
+        var records: [EpochRecord] = []
+        var trainingSeconds = 0.0
+        if let resumed, let path = options.checkpoints.resume {
+            records = try JobCheckpoints.decode([EpochRecord].self, "records", from: resumed, path: path)
+            trainingSeconds = try JobCheckpoints.decode(Double.self, "training_seconds", from: resumed, path: path)
+            net.parameters = try resumed.makeNetwork(path: path).parameters
+        }
+        let modelPath = options.output.map { $0 + "/model.safetensors" }
+        if let folder = options.output { try writeMetrics(records, to: folder + "/metrics.csv") }
+
+        let evaluator = Evaluator(network: net, threads: options.threads)
+        var stopping = EarlyStopping(patience: options.earlyStopping, records: records)
+        let epochClock = EpochClock()
+        let jobRecords = {
+            ["records": try JobCheckpoints.encode(records), "training_seconds": try JobCheckpoints.encode(trainingSeconds)]
+        }
+        do {
+            if !stopping.shouldStop {
+                try checkpoints.fit(Trainer(network: net, options: options.training), setup.train, from: resumed,
+                                    records: jobRecords) { event in
+                    switch event {
+                    case .progress(let p):
+                        events(.progress(epoch: p.epoch, done: p.done, total: p.total, meanLoss: p.meanLoss,
+                                         samplesPerSecond: p.samplesPerSecond))
+                    case .step:
+                        break
+                    case .checkpoint:
+                        if stopping.shouldStop { throw EarlyStopping.Stop() }
+                    case .epoch(let report):
+                        trainingSeconds += report.seconds
+                        let validation = setup.validation.map { TrainScore.measure(evaluator, $0, encoding: model.encoding).score }
+                        let test = setup.test.map { TrainScore.measure(evaluator, $0, encoding: model.encoding).score }
+                        let record = EpochRecord(epoch: report.epoch, learningRate: report.learningRate,
+                                                 trainLoss: report.meanLoss, validation: validation, test: test,
+                                                 seconds: epochClock.lap(), samplesPerSecond: report.samplesPerSecond)
+                        records.append(record)
+                        let improved = stopping.record(record)
+                        events(.epoch(record))
+                        if let folder = options.output {
+                            try writeMetrics(records, to: folder + "/metrics.csv")
+                            if improved { try model.write(to: folder + "/model.safetensors") }
+                        }
+                    }
+                }
+            }
+        } catch is EarlyStopping.Stop {}
+
+        let kept = records.first { $0.epoch == stopping.modelEpoch } ?? records.last!
+        let figuresSet = setup.validation ?? setup.test ?? setup.train
+        if stopping.patience != nil, let modelPath, kept.epoch != records.last?.epoch {
+            net.parameters = try MLP(contentsOf: modelPath).parameters   // the figures show the model kept
+        }
+        let (_, outputs) = TrainScore.measure(evaluator, figuresSet, encoding: model.encoding)
+        let summary = Summary(
+            task: model.encoding.summary, classes: { if case .classes(let names) = model.encoding { return names }; return nil }(),
+            targets: setup.rawTrain.targetNames, features: setup.train.inputSize, architecture: net.architecture,
+            layers: setup.spec.description, parameters: net.parameterCount, loss: net.loss.rawValue,
+            optimizer: options.optimizer.name, learningRate: options.learningRate, batchSize: options.batchSize,
+            epochs: options.epochs, epochsRun: records.count, stoppedEarly: stopping.shouldStop && records.count < options.epochs,
+            modelEpoch: kept.epoch, standardized: options.standardize, trainSamples: setup.train.count,
+            validationSamples: setup.validation?.count, testSamples: setup.test?.count, trainLoss: kept.trainLoss,
+            validationLoss: kept.validation?.loss, validationAccuracy: kept.validation?.accuracy,
+            validationR2: kept.validation?.r2, testLoss: kept.test?.loss, testAccuracy: kept.test?.accuracy,
+            testR2: kept.test?.r2, trainingSeconds: trainingSeconds,
+            samplesPerSecond: Double(setup.train.count * records.count) / max(trainingSeconds, 1e-9))
+        if let folder = options.output {
+            try JSONFile.write(summary, to: folder + "/summary.json")
+            try PNGFile.write(TrainFigures.curves(records, encoding: model.encoding, epochs: options.epochs),
+                              to: folder + "/curves.png")
+            let setName = setup.validation != nil ? "validation" : setup.test != nil ? "test" : "training"
+            switch (model.encoding, figuresSet.targets) {
+            case (.values(let names), .values(let truth, _)):
+                try PNGFile.write(TrainFigures.scatter(predicted: outputs, truth: truth, columns: names.count,
+                                                       name: names[0], set: setName), to: folder + "/scatter.png")
+            case (_, let targets):
+                let counts = TrainFigures.confusionCounts(outputs, targets, encoding: model.encoding)
+                try PNGFile.write(TrainFigures.confusion(counts, encoding: model.encoding, set: setName),
+                                  to: folder + "/confusion.png")
+            }
+        }
+        return summary
+    }
+
+    static func writeMetrics(_ records: [EpochRecord], to path: String) throws {
+        let scoreName = records.first.map { ($0.validation ?? $0.test)?.accuracy != nil ? "accuracy" : "r2" } ?? "score"
+        let hasValidation = records.first?.validation != nil, hasTest = records.first?.test != nil
+        var header = ["epoch", "learning_rate", "train_loss"]
+        if hasValidation { header += ["validation_loss", "validation_" + scoreName] }
+        if hasTest { header += ["test_loss", "test_" + scoreName] }
+        var csv = (header + ["seconds"]).joined(separator: ",") + "\n"
+        for r in records {
+            var row = ["\(r.epoch)", "\(r.learningRate)", "\(r.trainLoss)"]
+            if let v = r.validation { row += ["\(v.loss)", "\(v.headline)"] }
+            if let t = r.test { row += ["\(t.loss)", "\(t.headline)"] }
+            csv += (row + ["\(r.seconds)"]).joined(separator: ",") + "\n"
+        }
+        try AtomicFile.write(text: csv, to: path)
+    }
+}
+
+/// Early stopping on the held-out loss (validation if there is one, else test): the best epoch so far, and
+/// whether `patience` epochs have passed without a better one.
+struct EarlyStopping {
+    /// Thrown from the event handler to end training once the checkpoint of the last epoch is written.
+    struct Stop: Error {}
+
+    let patience: Int?
+    private(set) var bestLoss = Double.infinity
+    private(set) var modelEpoch = 0
+    private(set) var sinceBest = 0
+
+    /// Replays `records` (a resumed run's).
+    init(patience: Int?, records: [TrainJob.EpochRecord]) {
+        self.patience = patience
+        for record in records { _ = self.record(record) }
+    }
+
+    /// Takes an epoch's figures; true when its model should be written (better held-out loss, or no early
+    /// stopping, where every epoch's model is kept).
+    mutating func record(_ record: TrainJob.EpochRecord) -> Bool {
+        guard patience != nil, let loss = (record.validation ?? record.test)?.loss else {
+            modelEpoch = record.epoch
+            return true
+        }
+        if loss < bestLoss {
+            bestLoss = loss
+            modelEpoch = record.epoch
+            sinceBest = 0
+            return true
+        }
+        sinceBest += 1
+        return false
+    }
+
+    /// Whether training should end now.
+    var shouldStop: Bool { patience.map { sinceBest >= $0 } ?? false }
+}
