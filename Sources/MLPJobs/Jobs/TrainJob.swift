@@ -210,11 +210,13 @@ public enum TrainJob {
     /// Trains as `options` say, reporting through `events`; returns the summary also written to `summary.json`.
     public static func run(_ options: Options, events: (Event) -> Void = { _ in }) throws -> Summary {
         try options.validate()
+        let loading = Stopwatch()
         let setup = try prepare(options)
+        let loadSeconds = loading.seconds
         let model = setup.model, net = model.network
         if let folder = options.output { try AtomicFile.createFolder(folder) }
         let plan = try Trainer(network: net, options: options.training).plan(for: setup.train)
-        events(.plan("\(setup.rawTrain.source): \(setup.train.count) training samples of \(setup.train.inputSize) "
+        events(.plan("\(setup.rawTrain.source) (data read in \(String(format: "%.2f", loadSeconds)) s): \(setup.train.count) training samples of \(setup.train.inputSize) "
                      + "features; target \(model.encoding.summary)"
                      + (setup.validation.map { "; \($0.count) validation samples" } ?? "")
                      + (setup.test.map { "; \($0.count) test samples" } ?? "")
@@ -228,21 +230,21 @@ public enum TrainJob {
                     "target": (try? JobCheckpoints.encode(model.encoding)) ?? ""],
             options: options.checkpoints)
         let resumed = try checkpoints.resumed(epochs: options.epochs)
-        var records: [EpochRecord] = []
+        var log = try TrainLog()
         var trainingSeconds = 0.0
         if let resumed, let path = options.checkpoints.resume {
-            records = try JobCheckpoints.decode([EpochRecord].self, "records", from: resumed, path: path)
+            log = try TrainLog(JobCheckpoints.decode([EpochRecord].self, "records", from: resumed, path: path))
             trainingSeconds = try JobCheckpoints.decode(Double.self, "training_seconds", from: resumed, path: path)
             net.parameters = try resumed.makeNetwork(path: path).parameters
         }
         let modelPath = options.output.map { $0 + "/model.safetensors" }
-        if let folder = options.output { try writeMetrics(records, to: folder + "/metrics.csv") }
+        if let folder = options.output { try log.writeMetrics(to: folder + "/metrics.csv") }
 
         let evaluator = Evaluator(network: net, threads: options.threads)
-        var stopping = EarlyStopping(patience: options.earlyStopping, records: records)
+        var stopping = EarlyStopping(patience: options.earlyStopping, records: log.records)
         let epochClock = EpochClock()
         let jobRecords = {
-            ["records": try JobCheckpoints.encode(records), "training_seconds": try JobCheckpoints.encode(trainingSeconds)]
+            ["records": log.json, "training_seconds": try JobCheckpoints.encode(trainingSeconds)]
         }
         do {
             if !stopping.shouldStop {
@@ -263,11 +265,11 @@ public enum TrainJob {
                         let record = EpochRecord(epoch: report.epoch, learningRate: report.learningRate,
                                                  trainLoss: report.meanLoss, validation: validation, test: test,
                                                  seconds: epochClock.lap(), samplesPerSecond: report.samplesPerSecond)
-                        records.append(record)
+                        try log.append(record)
                         let improved = stopping.record(record)
                         events(.epoch(record))
                         if let folder = options.output {
-                            try writeMetrics(records, to: folder + "/metrics.csv")
+                            try log.writeMetrics(to: folder + "/metrics.csv")
                             if improved { try model.write(to: folder + "/model.safetensors") }
                         }
                     }
@@ -275,6 +277,7 @@ public enum TrainJob {
             }
         } catch is EarlyStopping.Stop {}
 
+        let records = log.records
         let kept = records.first { $0.epoch == stopping.modelEpoch } ?? records.last!
         let figuresSet = setup.validation ?? setup.test ?? setup.train
         if stopping.patience != nil, let modelPath, kept.epoch != records.last?.epoch {
@@ -309,22 +312,6 @@ public enum TrainJob {
             }
         }
         return summary
-    }
-
-    static func writeMetrics(_ records: [EpochRecord], to path: String) throws {
-        let scoreName = records.first.map { ($0.validation ?? $0.test)?.accuracy != nil ? "accuracy" : "r2" } ?? "score"
-        let hasValidation = records.first?.validation != nil, hasTest = records.first?.test != nil
-        var header = ["epoch", "learning_rate", "train_loss"]
-        if hasValidation { header += ["validation_loss", "validation_" + scoreName] }
-        if hasTest { header += ["test_loss", "test_" + scoreName] }
-        var csv = (header + ["seconds"]).joined(separator: ",") + "\n"
-        for r in records {
-            var row = ["\(r.epoch)", "\(r.learningRate)", "\(r.trainLoss)"]
-            if let v = r.validation { row += ["\(v.loss)", "\(v.headline)"] }
-            if let t = r.test { row += ["\(t.loss)", "\(t.headline)"] }
-            csv += (row + ["\(r.seconds)"]).joined(separator: ",") + "\n"
-        }
-        try AtomicFile.write(text: csv, to: path)
     }
 }
 

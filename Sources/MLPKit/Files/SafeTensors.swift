@@ -261,18 +261,26 @@ public struct SafeTensors: Sendable, Equatable {
     /// Appends `string` as a JSON string, escaped exactly as the reference implementation (serde_json) does.
     private static func appendJSONString(_ string: String, to output: inout [UInt8]) {
         let hex = Array("0123456789abcdef".utf8)
+        let backslash = UInt8(ascii: "\\")
         output.append(UInt8(ascii: "\""))
         for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): output += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): output += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case 0x08: output += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
-            case 0x0C: output += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
-            case 0x0A: output += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0D: output += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0x09: output += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0..<0x20: output += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 15)]]
-            default: output.append(byte)
+            let short: UInt8? = switch byte {
+            case UInt8(ascii: "\""), backslash: byte
+            case 0x08: UInt8(ascii: "b")
+            case 0x0C: UInt8(ascii: "f")
+            case 0x0A: UInt8(ascii: "n")
+            case 0x0D: UInt8(ascii: "r")
+            case 0x09: UInt8(ascii: "t")
+            default: nil
+            }
+            if let short {
+                output.append(backslash)
+                output.append(short)
+            } else if byte < 0x20 {
+                output.append(contentsOf: [backslash, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                           hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+            } else {
+                output.append(byte)
             }
         }
         output.append(UInt8(ascii: "\""))
