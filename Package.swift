@@ -22,6 +22,7 @@ let fuzzTargets: [Target] = !fuzzing ? [] : [
     .executableTarget(name: "fuzz-idx", dependencies: ["MLPData"], path: "Fuzz/IDX"),
     .executableTarget(name: "fuzz-safetensors", dependencies: ["MLPKit"], path: "Fuzz/SafeTensors"),
     .executableTarget(name: "fuzz-mosaic", dependencies: ["MLPData", "MLPImaging"], path: "Fuzz/Mosaic"),
+    .executableTarget(name: "fuzz-csv", dependencies: ["MLPData"], path: "Fuzz/CSV"),
 ]
 
 let package = Package(

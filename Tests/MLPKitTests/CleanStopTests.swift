@@ -136,4 +136,27 @@ import Testing
         let rows = try String(contentsOfFile: folder + "/out/metrics.csv", encoding: .utf8).split(separator: "\n")
         #expect(rows.map { $0.split(separator: ",").first ?? "" } == ["epoch", "1", "2", "3"])
     }
+
+    @Test func trainStopsCleanlyAndResumesToTheSameModel() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let rows = TrainJobTests.blobs(300, seed: 8).joined(separator: "\n")
+        _ = FileManager.default.createFile(atPath: folder + "/blobs.csv", contents: Data(("x,colour,y\n" + rows).utf8))
+        let train = ["train", "--data", "blobs.csv", "--target", "colour", "--layers", "8:tanh,3:softmax",
+                     "--validation-split", "0.2", "--epochs", "600", "--standardize", "--threads", "1"]
+        let whole = try runTool(train + ["--output", "whole"], directory: folder)
+        try #require(whole.status == 0, "\(whole.err)")
+        let child = try start(train + ["--output", "stopped"], in: folder)
+        try waitFor(folder + "/stopped/checkpoint.safetensors")
+        kill(child.process.processIdentifier, SIGINT)
+        child.process.waitUntilExit()
+        #expect(child.process.terminationStatus == 130, "\(child.errorText)")
+        let summary = try JSONSerialization.jsonObject(with: bytes(folder + "/stopped/summary.json")) as? [String: Any]
+        #expect(summary?["status"] as? String == "interrupted")
+        #expect(child.errorText.contains("--resume stopped/checkpoint.safetensors"))
+        let resumed = try runTool(train + ["--output", "stopped", "--threads", "2",
+                                           "--resume", "stopped/checkpoint.safetensors"], directory: folder)
+        try #require(resumed.status == 0, "\(resumed.err)")
+        #expect(try bytes(folder + "/stopped/model.safetensors") == bytes(folder + "/whole/model.safetensors"))
+    }
 }

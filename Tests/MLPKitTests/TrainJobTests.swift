@@ -120,6 +120,29 @@ private func options(_ data: String, _ folder: TemporaryFolder, output: String =
         #expect(model.standardizer != nil)
     }
 
+    @Test func targetEncodingFollowsTheTaskAndRefusesWhatDoesNotFit() throws {
+        func data(_ values: [Float]) throws -> LabeledData {
+            try LabeledData(features: values.map { _ in 0 }, featureNames: ["x"], targetNames: ["y"],
+                            target: .numbers(values, columns: 1), source: "t.csv")
+        }
+        #expect(try TargetEncoding.choose(for: data([0, 1, 1]), task: .auto) == .binary("y"))
+        #expect(try TargetEncoding.choose(for: data([3, 1, 2, 3]), task: .auto) == .classes(["1", "2", "3"]))
+        #expect(try TargetEncoding.choose(for: data([3, 1, 2.5]), task: .auto) == .values(["y"]))
+        #expect(try TargetEncoding.choose(for: data([3, 1, 2]), task: .regression) == .values(["y"]))
+        #expect(try TargetEncoding.choose(for: data([0, 1]), task: .classification) == .classes(["0", "1"]))
+        // A fraction, or a whole number too large to be a label (found by fuzzing: it trapped), is refused.
+        for bad: Float in [2.5, 1e8] {
+            #expect { try TargetEncoding.choose(for: data([1, bad]), task: .classification) } throws: {
+                ($0 as? MLPError)?.message.contains("it holds \(bad)") == true
+            }
+        }
+        let labels = try LabeledData(features: [0, 0], featureNames: ["x"], targetNames: ["y"],
+                                     target: .labels(["b", "a"]), source: "t.csv")
+        #expect(try TargetEncoding.choose(for: labels, task: .auto) == .classes(["b", "a"]))
+        #expect { try TargetEncoding.choose(for: labels, task: .regression) } throws: { "\($0)".contains("\"b\"") }
+        #expect { try TargetEncoding.classes(["a"]).targets(for: labels) } throws: { "\($0)".contains("class \"b\"") }
+    }
+
     @Test func standardizationIsFittedOnTrainingDataAndStoredInTheModel() throws {
         let scaler = Standardizer(fitting: [1, 10, 3, 10, 5, 10], width: 2)
         #expect(scaler.mean == [3, 10])

@@ -39,15 +39,15 @@ public enum TargetEncoding: Sendable, Equatable, Codable {
                 return .values(data.targetNames)
             }
             let distinct = Set(values)
-            let whole = values.allSatisfy { $0 == $0.rounded() && abs($0) < 1e7 }
+            let isLabel = { (value: Float) in value == value.rounded() && abs(value) < 1e7 }
+            let whole = values.allSatisfy(isLabel)
             switch task {
             case .regression:
                 return .values(data.targetNames)
             case .classification:
-                guard whole else {
-                    throw MLPError("--task classification needs whole numbers (or text) as classes in "
-                                   + "\(data.targetNames[0]); it holds fractions such as "
-                                   + "\(values.first { $0 != $0.rounded() }!)")
+                if let bad = values.first(where: { !isLabel($0) }) {
+                    throw MLPError("--task classification needs whole numbers below 10⁷ (or text) as classes in "
+                                   + "\(data.targetNames[0]); it holds \(bad)")
                 }
                 return .classes(classNames(values.map(Self.text)))
             case .auto:
