@@ -80,6 +80,12 @@ public enum TargetEncoding: Sendable, Equatable, Codable {
         }
     }
 
+    /// The class names, in output order; nil for binary and value targets.
+    public var classNames: [String]? {
+        if case .classes(let names) = self { return names }
+        return nil
+    }
+
     /// Whether this is classification (classes or binary), scored by accuracy rather than R².
     public var isClassification: Bool {
         if case .values = self { return false }

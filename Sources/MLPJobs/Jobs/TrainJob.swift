@@ -216,8 +216,9 @@ public enum TrainJob {
         let model = setup.model, net = model.network
         if let folder = options.output { try AtomicFile.createFolder(folder) }
         let plan = try Trainer(network: net, options: options.training).plan(for: setup.train)
-        events(.plan("\(setup.rawTrain.source) (data read in \(String(format: "%.2f", loadSeconds)) s): \(setup.train.count) training samples of \(setup.train.inputSize) "
-                     + "features; target \(model.encoding.summary)"
+        let read = String(format: "%.2f", loadSeconds)
+        events(.plan("\(setup.rawTrain.source) (read in \(read) s): \(setup.train.count) training samples of "
+                     + "\(setup.train.inputSize) features; target \(model.encoding.summary)"
                      + (setup.validation.map { "; \($0.count) validation samples" } ?? "")
                      + (setup.test.map { "; \($0.count) test samples" } ?? "")
                      + "\nnetwork \(net.architecture), \(net.parameterCount) parameters; "
@@ -285,7 +286,7 @@ public enum TrainJob {
         }
         let (_, outputs) = TrainScore.measure(evaluator, figuresSet, encoding: model.encoding)
         let summary = Summary(
-            task: model.encoding.summary, classes: { if case .classes(let names) = model.encoding { return names }; return nil }(),
+            task: model.encoding.summary, classes: model.encoding.classNames,
             targets: setup.rawTrain.targetNames, features: setup.train.inputSize, architecture: net.architecture,
             layers: setup.spec.description, parameters: net.parameterCount, loss: net.loss.rawValue,
             optimizer: options.optimizer.name, learningRate: options.learningRate, batchSize: options.batchSize,
