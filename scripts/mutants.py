@@ -164,6 +164,16 @@ MUTANTS = [
            "ResumeTests|CleanStopTests",
            "per-sample SGD trains on through a NaN loss"),
 
+    Mutant("layer-blocks-skip-the-last", "Sources/MLPKit/Engine/LayerBlocks.swift",
+           "            while block < blocks {", "            while block < blocks - 1 {",
+           "DataParallelTrainerTests",
+           "threads sharing a layer leave its last block of outputs or inputs undone"),
+    Mutant("shared-shard-skips-backward", "Sources/MLPKit/Engine/Backprop.swift",
+           "        let shared = workers > 1 && rows >= 2\n",
+           "        let shared = workers > 1 && rows >= 2\n        if shared, rows > 1 { return (lossValue, delta) }\n",
+           "DataParallelTrainerTests",
+           "a shard shared by several threads skips its backward pass"),
+
 ]
 
 

@@ -163,6 +163,31 @@ import Testing
         }
     }
 
+    @Test(arguments: Shape.allCases, [Float?.none, 1])
+    func threadsInsideAShardGiveTheSameBits(shape: Shape, background: Float?) {
+        // Batch 16 is one shard, whose layers every thread shares in fixed blocks; batch 22 leaves two rows for
+        // the one-sample kernels; batch 64 in shards of 32 gives each of two shards the threads left over.
+        let data = background.map { imageLike(shape, background: $0) } ?? smooth(shape)
+        for (batch, shardRows) in [(16, Int?.none), (22, nil), (64, 32)] {
+            let steps = min(6, Self.samples / batch)
+            let reference = train(shape, data: data, threads: 1, shardRows: shardRows, batchSize: batch, steps: steps,
+                                  background: background).parameters
+            for threads in [2, 3, 8, 16] {
+                let trained = train(shape, data: data, threads: threads, shardRows: shardRows, batchSize: batch,
+                                    steps: steps, background: background).parameters
+                #expect(firstMismatch(trained, reference) == nil, "batch \(batch), \(threads) threads")
+            }
+        }
+    }
+
+    @Test func theWideNetworksLayersAreSharedInSeveralBlocks() {
+        // So that the test above runs the shared path: 300 → 110 at batch 16 is three blocks of outputs and
+        // seven of inputs, with enough work to share.
+        #expect((110 + LayerBlocks.size - 1) / LayerBlocks.size == 3)
+        #expect((300 + LayerBlocks.size - 1) / LayerBlocks.size == 7)
+        #expect(16 * 300 * 110 >= LayerBlocks.minimumWork)
+    }
+
     @Test(arguments: Shape.allCases)
     func sparseWeightsAreBitIdenticalForAnyThreadCount(shape: Shape) {
         let data = imageLike(shape, background: 1)

@@ -149,6 +149,63 @@ private func expectClose(_ got: Buffer, _ want: Buffer, bound: Buffer, terms: In
 
 /// Each test runs one kernel over every shape; a failure names the shape and the worst difference.
 @Suite struct KernelTests {
+    /// Splits 0..<count at multiples of `step` into the pieces a layer's blocks and some uneven others.
+    func partitions(_ count: Int, step: Int) -> [[Range<Int>]] {
+        var cuts = Array(stride(from: 0, through: count, by: step))
+        if cuts.last != count { cuts.append(count) }
+        let even = zip(cuts, cuts.dropFirst()).map { $0..<$1 }
+        let half = min(count, (count / 2 + step - 1) / step * step)
+        return [even, [0..<half, half..<count].filter { !$0.isEmpty }]
+    }
+
+    @Test func blocksOfALayerGiveTheWholeKernelsBits() {
+        // Every element is formed the same way whatever the block, so the blocks of any split, run in any order,
+        // give the bits of the whole call: what lets threads share a layer without changing the training.
+        for (m, k, n) in [(16, 300, 110), (8, 33, 17), (20, 49, 97), (4, 784, 50), (12, 24, 9)] {
+            let x = randomValues(m * k, seed: 1), w = randomValues(n * k, seed: 2), b = randomValues(n, seed: 3)
+            let dy = randomValues(m * n, seed: 4)
+            x.withUnsafeBufferPointer { x in w.withUnsafeBufferPointer { w in b.withUnsafeBufferPointer { b in
+            dy.withUnsafeBufferPointer { dy in
+                let rows = denseBlockRows(m: m, k: k)
+                var whole = [Float](repeating: 0, count: m * n), parts = whole
+                denseForward(&whole, x.baseAddress!, w.baseAddress!, b.baseAddress!, m: m, k: k, n: n)
+                for split in partitions(n, step: 3) {
+                    for range in split.reversed() {
+                        denseForwardBlock(&parts, x.baseAddress!, w.baseAddress!, b.baseAddress!, rows: rows, k: k,
+                                          n: n, outputs: range)
+                    }
+                    denseForwardTail(&parts, x.baseAddress!, w.baseAddress!, b.baseAddress!, from: rows, m: m, k: k,
+                                     n: n)
+                    #expect(firstMismatch(parts, whole) == nil, "forward \(m)×\(k)×\(n) split \(split)")
+                }
+                var dxWhole = [Float](repeating: 0, count: m * k), dxParts = dxWhole
+                denseBackwardInput(&dxWhole, dy.baseAddress!, w.baseAddress!, m: m, k: k, n: n)
+                for split in partitions(k, step: 24) {
+                    for range in split.reversed() {
+                        denseBackwardInputBlock(&dxParts, dy.baseAddress!, w.baseAddress!, rows: m & ~3, k: k, n: n,
+                                                inputs: range)
+                    }
+                    denseBackwardInputTail(&dxParts, dy.baseAddress!, w.baseAddress!, from: m & ~3, m: m, k: k, n: n)
+                    #expect(firstMismatch(dxParts, dxWhole) == nil, "dx \(m)×\(k)×\(n) split \(split)")
+                }
+                for write in [GradientWrite.overwrite, .descend(learningRate: 0.1)] {
+                    var dwWhole = w.map { $0 }, dbWhole = b.map { $0 }
+                    denseBackwardWeights(&dwWhole, &dbWhole, dy.baseAddress!, x.baseAddress!, m: m, k: k, n: n,
+                                         write: write)
+                    for split in partitions(n, step: 8) {
+                        var dwParts = w.map { $0 }, dbParts = b.map { $0 }
+                        for range in split.reversed() {
+                            denseBackwardWeightsBlock(&dwParts, &dbParts, dy.baseAddress!, x.baseAddress!, m: m, k: k,
+                                                      n: n, write: write, outputs: range)
+                        }
+                        #expect(firstMismatch(dwParts, dwWhole) == nil && firstMismatch(dbParts, dbWhole) == nil,
+                                "dW \(m)×\(k)×\(n) \(write) split \(split)")
+                    }
+                }
+            }}}}
+        }
+    }
+
     @Test func denseForwardMatchesNaive() {
         let a = Arena(seed: 1)
         for (m, k, n) in denseShapes {

@@ -24,29 +24,47 @@
 @inline(never)
 func denseForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                   _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>, m: Int, k: Int, n: Int) {
-    // Samples taken in blocks of 4; the rest (all of them when M == 1 or rows are shorter than one SIMD
-    // vector) go one at a time to matVec.
-    let fullRows = k < 8 ? 0 : m & ~3
-    if fullRows > 0 {
-        var j = 0
-        while j &+ 3 <= n {
-            var r = 0
-            while r < fullRows {
-                forward4x3(y + (r &* n &+ j), x + r &* k, w + j &* k, b + j, k: k, n: n)
-                r &+= 4
-            }
-            j &+= 3
+    let fullRows = denseBlockRows(m: m, k: k)
+    denseForwardBlock(y, x, w, b, rows: fullRows, k: k, n: n, outputs: 0..<n)
+    denseForwardTail(y, x, w, b, from: fullRows, m: m, k: k, n: n)
+}
+
+/// Rows the blocked kernels take (a multiple of 4; 0 when K is shorter than one SIMD vector); the rest go to
+/// the batch-1 kernels one sample at a time (`denseForwardTail`, `denseBackwardInputTail`).
+@inline(__always)
+func denseBlockRows(m: Int, k: Int) -> Int { k < 8 ? 0 : m & ~3 }
+
+/// y[0..<rows, outputs] = x[0..<rows]·w[outputs]ᵀ + b[outputs], rows a multiple of 4: the blocked part of
+/// `denseForward`. Each output is formed the same way whatever `outputs` is, as long as its bounds are
+/// multiples of 3 (or N), so disjoint ranges can run on different threads and give the same bits.
+@inline(never)
+func denseForwardBlock(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                       _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>, rows: Int, k: Int, n: Int,
+                       outputs: Range<Int>) {
+    guard rows > 0 else { return }
+    var j = outputs.lowerBound
+    while j &+ 3 <= outputs.upperBound {
+        var r = 0
+        while r < rows {
+            forward4x3(y + (r &* n &+ j), x + r &* k, w + j &* k, b + j, k: k, n: n)
+            r &+= 4
         }
-        while j < n {
-            var r = 0
-            while r < fullRows {
-                forward4x1(y + (r &* n &+ j), x + r &* k, w + j &* k, b + j, k: k, n: n)
-                r &+= 4
-            }
-            j &+= 1
-        }
+        j &+= 3
     }
-    var r = fullRows
+    while j < outputs.upperBound {
+        var r = 0
+        while r < rows {
+            forward4x1(y + (r &* n &+ j), x + r &* k, w + j &* k, b + j, k: k, n: n)
+            r &+= 4
+        }
+        j &+= 1
+    }
+}
+
+/// Rows `from..<m` of `denseForward`, one sample at a time (`matVec`).
+func denseForwardTail(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                      _ b: UnsafePointer<Float>, from: Int, m: Int, k: Int, n: Int) {
+    var r = from
     while r < m {
         matVec(y + r &* n, w, x + r &* k, b, k: k, n: n)
         r &+= 1
@@ -139,44 +157,58 @@ func denseBackwardInput(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<F
                         _ w: UnsafePointer<Float>, m: Int, k: Int, n: Int) {
     // Samples taken in blocks of 4; the rest (all of them when M == 1) go one at a time to vecMat.
     let fullRows = m & ~3
-    if fullRows > 0 {
-        var j = 0
-        repeat {
-            // The first tile overwrites dx (even when N is 0), later ones add to it.
-            let count = min(backwardInputTile, n &- j), add = j > 0
-            let dyTile = dy + j, wTile = w + j &* k
-            var i = 0
-            while i &+ 24 <= k {
-                var r = 0
-                while r < fullRows {
-                    backwardInput4x24(dx + (r &* k &+ i), dyTile + r &* n, wTile + i,
-                                      count: count, add: add, k: k, n: n)
-                    r &+= 4
-                }
-                i &+= 24
+    denseBackwardInputBlock(dx, dy, w, rows: fullRows, k: k, n: n, inputs: 0..<k)
+    denseBackwardInputTail(dx, dy, w, from: fullRows, m: m, k: k, n: n)
+}
+
+/// dx[0..<rows, inputs] = dy[0..<rows]·w[:, inputs], rows a multiple of 4: the blocked part of
+/// `denseBackwardInput`. Each element is formed the same way whatever `inputs` is, as long as its bounds are
+/// multiples of 24 (or K), so disjoint ranges can run on different threads and give the same bits.
+@inline(never)
+func denseBackwardInputBlock(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
+                             _ w: UnsafePointer<Float>, rows fullRows: Int, k: Int, n: Int, inputs: Range<Int>) {
+    guard fullRows > 0 else { return }
+    var j = 0
+    repeat {
+        // The first tile overwrites dx (even when N is 0), later ones add to it.
+        let count = min(backwardInputTile, n &- j), add = j > 0
+        let dyTile = dy + j, wTile = w + j &* k
+        var i = inputs.lowerBound
+        while i &+ 24 <= inputs.upperBound {
+            var r = 0
+            while r < fullRows {
+                backwardInput4x24(dx + (r &* k &+ i), dyTile + r &* n, wTile + i,
+                                  count: count, add: add, k: k, n: n)
+                r &+= 4
             }
-            while i &+ 8 <= k {
-                var r = 0
-                while r < fullRows {
-                    backwardInput4x8(dx + (r &* k &+ i), dyTile + r &* n, wTile + i,
-                                     count: count, add: add, k: k, n: n)
-                    r &+= 4
-                }
-                i &+= 8
+            i &+= 24
+        }
+        while i &+ 8 <= inputs.upperBound {
+            var r = 0
+            while r < fullRows {
+                backwardInput4x8(dx + (r &* k &+ i), dyTile + r &* n, wTile + i,
+                                 count: count, add: add, k: k, n: n)
+                r &+= 4
             }
-            while i < k {
-                var r = 0
-                while r < fullRows {
-                    backwardInput4x1(dx + (r &* k &+ i), dyTile + r &* n, wTile + i,
-                                     count: count, add: add, k: k, n: n)
-                    r &+= 4
-                }
-                i &+= 1
+            i &+= 8
+        }
+        while i < inputs.upperBound {
+            var r = 0
+            while r < fullRows {
+                backwardInput4x1(dx + (r &* k &+ i), dyTile + r &* n, wTile + i,
+                                 count: count, add: add, k: k, n: n)
+                r &+= 4
             }
-            j &+= backwardInputTile
-        } while j < n
-    }
-    var r = fullRows
+            i &+= 1
+        }
+        j &+= backwardInputTile
+    } while j < n
+}
+
+/// Rows `from..<m` of `denseBackwardInput`, one sample at a time (`vecMat`).
+func denseBackwardInputTail(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
+                            _ w: UnsafePointer<Float>, from: Int, m: Int, k: Int, n: Int) {
+    var r = from
     while r < m {
         vecMat(dx + r &* k, dy + r &* n, w, k: k, n: n)
         r &+= 1
@@ -343,8 +375,18 @@ package func denseBackwardWeights(_ dw: UnsafeMutablePointer<Float>, _ db: Unsaf
         }
         return
     }
-    var j = 0
-    while j &+ 4 <= n {
+    denseBackwardWeightsBlock(dw, db, dy, x, m: m, k: k, n: n, write: write, outputs: 0..<n)
+}
+
+/// Rows `outputs` of `denseBackwardWeights` for M ≥ 2 (dW's rows and db's entries). Each element is formed the
+/// same way whatever `outputs` is, as long as its bounds are multiples of 8 (or N), so disjoint ranges can run
+/// on different threads and give the same bits.
+@inline(never)
+func denseBackwardWeightsBlock(_ dw: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>,
+                               _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, m: Int, k: Int, n: Int,
+                               write: GradientWrite, outputs: Range<Int>) {
+    var j = outputs.lowerBound
+    while j &+ 4 <= outputs.upperBound {
         let dwRows = dw + j &* k
         var i = 0
         while i &+ 24 <= k {
@@ -357,20 +399,21 @@ package func denseBackwardWeights(_ dw: UnsafeMutablePointer<Float>, _ db: Unsaf
         }
         j &+= 4
     }
-    while j < n {
+    while j < outputs.upperBound {
         backwardWeightsRow(dw + j &* k, dy + j, x, write: write, m: m, k: k, n: n)
         j &+= 1
     }
-    backwardBias(db, dy, write: write, m: m, n: n)
+    backwardBias(db + outputs.lowerBound, dy + outputs.lowerBound, write: write, m: m,
+                 columns: outputs.count, stride: n)
 }
 
 /// db (+)= Σ_rows dy, as `write` says: a column sum of dy, added row by row (rows in order) so the reads
 /// are contiguous, 8 columns at a time.
 @inline(never)
 private func backwardBias(_ db: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, write: GradientWrite,
-                          m: Int, n: Int) {
+                          m: Int, columns: Int, stride n: Int) {
     var c = 0
-    while c &+ 8 <= n {
+    while c &+ 8 <= columns {
         var a = write.adds ? load8(db + c) : SIMD8<Float>()
         var r = 0
         while r < m {
@@ -380,7 +423,7 @@ private func backwardBias(_ db: UnsafeMutablePointer<Float>, _ dy: UnsafePointer
         put8(a, db + c, write)
         c &+= 8
     }
-    while c < n {
+    while c < columns {
         var a: Float = write.adds ? db[c] : 0
         var r = 0
         while r < m {

@@ -108,16 +108,21 @@ package final class DataParallelTrainer {
         if shards == 1 && optimizer == nil {
             // One shard: the step goes straight into the parameters, layer by layer as backpropagation reaches
             // it (no gradient buffer, no reduction). Same bits as overwrite + sumAndStep over one buffer.
+            // Every thread works inside the one shard, on fixed blocks of each layer (`LayerBlocks`).
             let loss = shardPass(0, indices: indices[start..<(start + rows)], inputs: inputs, targets: targets,
                                  gradients: network.parameterBuffer.pointer, parameters: parameters,
-                                 write: .descend(learningRate: learningRate))
+                                 write: .descend(learningRate: learningRate), workers: threads)
             if let sparse {
-                sparse.descend(delta: firstLayerDeltas[0], batch: sparseBatches[0], learningRate: learningRate,
-                               outputs: 0..<network.layers[0].outputSize)
+                let delta = firstLayerDeltas[0], batch = sparseBatches[0], n = network.layers[0].outputSize
+                LayerBlocks.run(n, work: batch.activeCount * n, workers: threads) { outputs in
+                    sparse.descend(delta: delta, batch: batch, learningRate: learningRate, outputs: outputs)
+                }
             }
             return Double(loss)
         }
         let workers = min(threads, shards)
+        // Threads left over when there are fewer shards than threads work inside the shards.
+        let inner = max(1, threads / workers)
         forEachWorker(workers) { worker in
             for shard in stride(from: worker, to: shards, by: workers) {
                 let first = start + shard * shardRows, count = min(shardRows, rows - shard * shardRows)
@@ -125,7 +130,7 @@ package final class DataParallelTrainer {
                 shardLosses.pointer[shard] = shardPass(shard, indices: indices[first..<(first + count)],
                                                        inputs: inputs, targets: targets,
                                                        gradients: gradientPointers[shard], parameters: parameters,
-                                                       write: .overwrite)
+                                                       write: .overwrite, workers: inner)
             }
         }
         if let optimizer {
@@ -143,7 +148,7 @@ package final class DataParallelTrainer {
     /// Returns the shard's summed loss.
     private func shardPass(_ shard: Int, indices: ArraySlice<Int>, inputs: UnsafePointer<Float>,
                            targets: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
-                           parameters: UnsafePointer<Float>, write: GradientWrite) -> Float {
+                           parameters: UnsafePointer<Float>, write: GradientWrite, workers: Int) -> Float {
         let inputSize = network.inputSize, outputSize = network.outputSize
         let rows = indices.count, start = indices.startIndex
         let workspace = workspaces[shard]
@@ -157,12 +162,12 @@ package final class DataParallelTrainer {
                 (x + r * inputSize).update(from: inputs + indices[start + r] * inputSize, count: inputSize)
             }
             return network.backwardPass(x, targets: y, rows: rows, workspace: workspace, gradients: gradients,
-                                        parameters: parameters, write: write)
+                                        parameters: parameters, write: write, workers: workers)
         }
         let batch = sparseBatches[shard]
         batch.load(rows: rows, background: sparse.background) { r in inputs + indices[start + r] * inputSize }
         let (loss, delta) = network.sparsePass(sparse, batch, targets: y, workspace: workspace, gradients: gradients,
-                                               parameters: parameters, write: write)
+                                               parameters: parameters, write: write, workers: workers)
         firstLayerDeltas[shard] = delta
         return loss
     }
