@@ -164,15 +164,15 @@ MUTANTS = [
            "ResumeTests|CleanStopTests",
            "per-sample SGD trains on through a NaN loss"),
 
-    Mutant("layer-blocks-skip-the-last", "Sources/MLPKit/Engine/LayerBlocks.swift",
-           "            while block < blocks {", "            while block < blocks - 1 {",
+    Mutant("shared-pass-skips-the-last-block", "Sources/MLPKit/Engine/SharedPass.swift",
+           "guard block < total else { return }", "guard block < total - 1 else { return }",
            "DataParallelTrainerTests",
-           "threads sharing a layer leave its last block of outputs or inputs undone"),
-    Mutant("shared-shard-skips-backward", "Sources/MLPKit/Engine/Backprop.swift",
-           "        let shared = workers > 1 && rows >= 2\n",
-           "        let shared = workers > 1 && rows >= 2\n        if shared, rows > 1 { return (lossValue, delta) }\n",
+           "threads sharing a shard leave the step's last block undone"),
+    Mutant("shared-pass-layers-out-of-order", "Sources/MLPKit/Engine/SharedPass.swift",
+           "add(.backwardInput, l, count: k, blocks: Self.blocks(k, work: (rows & ~3) * k * n))\n                add(.backwardInputFinish, l)\n            }\n            add(.backwardWeights, l, count: n, blocks: rows >= 2 ? Self.blocks(n, work: rows * k * n) : 1)",
+           "add(.backwardWeights, l, count: n, blocks: rows >= 2 ? Self.blocks(n, work: rows * k * n) : 1)\n                add(.backwardInput, l, count: k, blocks: Self.blocks(k, work: (rows & ~3) * k * n))\n                add(.backwardInputFinish, l)\n                continue\n            }\n            add(.backwardWeights, l, count: n, blocks: rows >= 2 ? Self.blocks(n, work: rows * k * n) : 1)",
            "DataParallelTrainerTests",
-           "a shard shared by several threads skips its backward pass"),
+           "a shared step moves a layer's weights before its dL/dx is computed from them"),
 
 ]
 

@@ -53,6 +53,24 @@ public enum Activation: Equatable, Hashable, Sendable {
         }
     }
 
+    /// Whether each output depends on its own input only (every activation but softmax), so that a block of
+    /// columns can be activated on its own.
+    var isElementwise: Bool { self != .softmax }
+
+    /// Applies `forward` to columns `columns` of a (rows × stride) block, row by row: the same bits as the whole.
+    func forward(_ z: UnsafeMutablePointer<Float>, rows: Int, stride: Int, columns: Range<Int>) {
+        for r in 0..<rows { forward(z + (r &* stride &+ columns.lowerBound), rows: 1, columns: columns.count) }
+    }
+
+    /// Applies `backward` to columns `columns` of (rows × stride) blocks, row by row: the same bits as the whole.
+    func backward(_ delta: UnsafeMutablePointer<Float>, output a: UnsafePointer<Float>, rows: Int, stride: Int,
+                  columns: Range<Int>) {
+        for r in 0..<rows {
+            let offset = r &* stride &+ columns.lowerBound
+            backward(delta + offset, output: a + offset, rows: 1, columns: columns.count)
+        }
+    }
+
     /// a = f(z), in place over `rows × columns` values (row-wise for softmax).
     func forward(_ z: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
         let count = rows &* columns

@@ -37,6 +37,8 @@ package final class DataParallelTrainer {
     let sparse: SparseFirstLayer?
     private let sparseBatches: [SparseBatch]
     private let firstLayerDeltas: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
+    /// Per shard, the passes shared by the threads left over when there are fewer shards than threads.
+    private let sharedPasses: [SharedPass]
 
     /// A trainer for `network` with batches of `batchSize` samples on `threads` worker threads. `shardRows`
     /// overrides the automatic shard size (it must not be derived from `threads` if results are to repeat).
@@ -68,6 +70,7 @@ package final class DataParallelTrainer {
         sparseBatches = sparse.map { layer in
             (0..<shards).map { _ in SparseBatch(capacity: rows, inputs: network.inputSize, width: layer.stride) }
         } ?? []
+        sharedPasses = (0..<shards).map { _ in SharedPass() }
         firstLayerDeltas = .allocate(capacity: shards)
         firstLayerDeltas.initialize(repeating: shardGradients[0].pointer, count: shards)
     }
@@ -108,16 +111,11 @@ package final class DataParallelTrainer {
         if shards == 1 && optimizer == nil {
             // One shard: the step goes straight into the parameters, layer by layer as backpropagation reaches
             // it (no gradient buffer, no reduction). Same bits as overwrite + sumAndStep over one buffer.
-            // Every thread works inside the one shard, on fixed blocks of each layer (`LayerBlocks`).
+            // Every thread works inside the one shard (`SharedPass`), the sparse first layer's step included.
             let loss = shardPass(0, indices: indices[start..<(start + rows)], inputs: inputs, targets: targets,
                                  gradients: network.parameterBuffer.pointer, parameters: parameters,
-                                 write: .descend(learningRate: learningRate), workers: threads)
-            if let sparse {
-                let delta = firstLayerDeltas[0], batch = sparseBatches[0], n = network.layers[0].outputSize
-                LayerBlocks.run(n, work: batch.activeCount * n, workers: threads) { outputs in
-                    sparse.descend(delta: delta, batch: batch, learningRate: learningRate, outputs: outputs)
-                }
-            }
+                                 write: .descend(learningRate: learningRate), workers: threads,
+                                 sparseStep: learningRate)
             return Double(loss)
         }
         let workers = min(threads, shards)
@@ -148,7 +146,8 @@ package final class DataParallelTrainer {
     /// Returns the shard's summed loss.
     private func shardPass(_ shard: Int, indices: ArraySlice<Int>, inputs: UnsafePointer<Float>,
                            targets: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
-                           parameters: UnsafePointer<Float>, write: GradientWrite, workers: Int) -> Float {
+                           parameters: UnsafePointer<Float>, write: GradientWrite, workers: Int,
+                           sparseStep: Float? = nil) -> Float {
         let inputSize = network.inputSize, outputSize = network.outputSize
         let rows = indices.count, start = indices.startIndex
         let workspace = workspaces[shard]
@@ -161,13 +160,29 @@ package final class DataParallelTrainer {
             for r in 0..<rows {
                 (x + r * inputSize).update(from: inputs + indices[start + r] * inputSize, count: inputSize)
             }
+            if workers > 1 {
+                return sharedPasses[shard].run(network, x: x, targets: y, rows: rows, workspace: workspace,
+                                               gradients: gradients, parameters: parameters, write: write,
+                                               sparse: nil, sparseStep: nil, workers: workers).loss
+            }
             return network.backwardPass(x, targets: y, rows: rows, workspace: workspace, gradients: gradients,
-                                        parameters: parameters, write: write, workers: workers)
+                                        parameters: parameters, write: write)
         }
         let batch = sparseBatches[shard]
         batch.load(rows: rows, background: sparse.background) { r in inputs + indices[start + r] * inputSize }
+        if workers > 1 {
+            let (loss, delta) = sharedPasses[shard].run(
+                network, x: UnsafePointer(workspace.activations[0].pointer), targets: y, rows: rows,
+                workspace: workspace, gradients: gradients, parameters: parameters, write: write,
+                sparse: (sparse, batch), sparseStep: sparseStep, workers: workers)
+            firstLayerDeltas[shard] = delta
+            return loss
+        }
         let (loss, delta) = network.sparsePass(sparse, batch, targets: y, workspace: workspace, gradients: gradients,
-                                               parameters: parameters, write: write, workers: workers)
+                                               parameters: parameters, write: write)
+        if let sparseStep {
+            sparse.descend(delta: delta, batch: batch, learningRate: sparseStep, outputs: 0..<network.layers[0].outputSize)
+        }
         firstLayerDeltas[shard] = delta
         return loss
     }

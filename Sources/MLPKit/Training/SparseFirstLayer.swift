@@ -182,15 +182,14 @@ extension MLP {
     /// workspace buffer) for `layer.descend`.
     func sparsePass(_ layer: SparseFirstLayer, _ batch: SparseBatch, targets: UnsafePointer<Float>,
                     workspace: Workspace, gradients: UnsafeMutablePointer<Float>, parameters: UnsafePointer<Float>,
-                    write: GradientWrite, workers: Int = 1) -> (loss: Float, delta: UnsafeMutablePointer<Float>) {
+                    write: GradientWrite) -> (loss: Float, delta: UnsafeMutablePointer<Float>) {
         let first = layers[0], rows = batch.rows
         let h = workspace.activations[0].pointer
         layer.forward(h, batch)
         first.activation.forward(h, rows: rows, columns: first.outputSize)
-        forwardPass(h, rows: rows, layers: 1..<layers.count, workspace: workspace, parameters: parameters,
-                    workers: workers)
+        forwardPass(h, rows: rows, layers: 1..<layers.count, workspace: workspace, parameters: parameters)
         return backpropagate(h, targets: targets, rows: rows, workspace: workspace, gradients: gradients,
-                             parameters: parameters, write: write, downTo: 1, workers: workers)
+                             parameters: parameters, write: write, downTo: 1)
     }
 }
 

@@ -1,0 +1,213 @@
+// One shard's forward and backward passes shared by several threads in a single fan-out: phases of fixed blocks.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// Runs one shard's training pass (forward, loss, backward with `write`) on several threads at once, with one
+/// fan-out per step instead of one per layer.
+///
+/// The pass is a fixed sequence of phases (each layer's forward pass, its tail rows and activation, the loss,
+/// each layer's dL/dx and its dW or step), each cut into fixed blocks of `LayerBlocks.size` outputs or inputs.
+/// Every thread claims blocks in order from one counter, and starts a block only once every block of the
+/// phases before it is done. A block is computed the same way by whichever thread claims it, so the bits are
+/// those of the one-thread pass; and since a thread only ever waits for blocks that running threads have
+/// claimed, a thread that starts late, or never, cannot stall the others.
+final class SharedPass: @unchecked Sendable {
+    /// What one phase does.
+    enum Kind {
+        /// The sparse first layer's forward pass and activation (one block).
+        case sparseForward
+        /// Layer l's outputs, blocks of outputs over the rows the blocked kernels take.
+        case forward
+        /// Layer l's remaining rows and its activation (one block).
+        case forwardFinish
+        /// The loss and the last layer's dL/dz (one block).
+        case loss
+        /// Layer l's dL/dx, blocks of inputs.
+        case backwardInput
+        /// Layer l's dL/dx for the remaining rows, and the activation's derivative below it (one block).
+        case backwardInputFinish
+        /// Layer l's dW and db (or its step), blocks of outputs.
+        case backwardWeights
+        /// The sparse first layer's step, blocks of outputs.
+        case sparseDescend
+    }
+
+    struct Phase {
+        let kind: Kind
+        let layer: Int
+        /// Outputs or inputs the blocks cover.
+        let count: Int
+        let blocks: Int
+        /// Blocks of all phases up to and including this one.
+        let end: Int
+        /// Whether each block also applies the activation (forward) or its derivative (dL/dx) to its columns,
+        /// which then need no phase of their own: when every row is in the blocks and the activation is
+        /// elementwise.
+        let fold: Bool
+    }
+
+    private let claimed = Atomic<Int>(0)
+    private let done = Atomic<Int>(0)
+    private var phases: [Phase] = []
+    private(set) var loss: Float = 0
+
+    init() {}
+
+    /// The blocks for `count` outputs or inputs, when the layer's `work` (FMAs) is worth sharing.
+    private static func blocks(_ count: Int, work: Int) -> Int {
+        work >= LayerBlocks.minimumWork ? max(1, (count + LayerBlocks.size - 1) / LayerBlocks.size) : 1
+    }
+
+    /// Forward and backward passes of `rows` rows of `x` (layer `first`'s input: the raw inputs, or with
+    /// `sparse` the batch it holds), writing gradients as `write` says, on `workers` threads. With `sparse`,
+    /// the first layer runs through it and, when `sparseStep` is given, takes its SGD step at that rate;
+    /// otherwise its dL/dz is left in the returned buffer. Returns the loss and that buffer.
+    func run(_ net: MLP, x: UnsafePointer<Float>, targets: UnsafePointer<Float>, rows: Int, workspace: Workspace,
+             gradients: UnsafeMutablePointer<Float>, parameters p: UnsafePointer<Float>, write: GradientWrite,
+             sparse: (layer: SparseFirstLayer, batch: SparseBatch)?, sparseStep: Float?,
+             workers: Int) -> (loss: Float, delta: UnsafeMutablePointer<Float>) {
+        let layers = net.layers, last = layers.count - 1, first = sparse == nil ? 0 : 1
+        // The phases, laid out again for this step's rows (no allocation once the array has grown).
+        phases.removeAll(keepingCapacity: true)
+        var end = 0
+        func add(_ kind: Kind, _ layer: Int, count: Int = 0, blocks: Int = 1, fold: Bool = false) {
+            end += blocks
+            phases.append(Phase(kind: kind, layer: layer, count: count, blocks: blocks, end: end, fold: fold))
+        }
+        if sparse != nil { add(.sparseForward, 0) }
+        for l in stride(from: first, through: last, by: 1) {
+            let k = layers[l].inputSize, n = layers[l].outputSize
+            let fold = denseBlockRows(m: rows, k: k) == rows && layers[l].activation.isElementwise
+            add(.forward, l, count: n, blocks: Self.blocks(n, work: denseBlockRows(m: rows, k: k) * k * n), fold: fold)
+            if !fold { add(.forwardFinish, l) }
+        }
+        add(.loss, last)
+        for l in stride(from: last, through: first, by: -1) {
+            let k = layers[l].inputSize, n = layers[l].outputSize
+            if l > 0 {
+                let fold = rows & ~3 == rows && layers[l - 1].activation.isElementwise
+                add(.backwardInput, l, count: k, blocks: Self.blocks(k, work: (rows & ~3) * k * n), fold: fold)
+                if !fold { add(.backwardInputFinish, l) }
+            }
+            add(.backwardWeights, l, count: n, blocks: rows >= 2 ? Self.blocks(n, work: rows * k * n) : 1)
+        }
+        if let sparse, sparseStep != nil {
+            let n = layers[0].outputSize
+            add(.sparseDescend, 0, count: n, blocks: Self.blocks(n, work: sparse.batch.activeCount * n))
+        }
+        claimed.store(0, ordering: .relaxed)
+        done.store(0, ordering: .relaxed)
+
+        let context = Context(net: net, x: x, targets: targets, rows: rows, workspace: workspace,
+                              gradients: gradients, parameters: p, write: write, sparse: sparse,
+                              sparseStep: sparseStep)
+        forEachWorker(max(1, min(workers, end))) { _ in self.participate(context, total: end) }
+        // Layer l's dL/dz is in deltas.0 for l = last, and alternates downwards.
+        let delta = (last - (first - 1)) % 2 == 0 ? workspace.deltas.0.pointer : workspace.deltas.1.pointer
+        return (loss, delta)
+    }
+
+    /// Everything a block needs, fixed for the step.
+    private struct Context {
+        let net: MLP
+        let x: UnsafePointer<Float>
+        let targets: UnsafePointer<Float>
+        let rows: Int
+        let workspace: Workspace
+        let gradients: UnsafeMutablePointer<Float>
+        let parameters: UnsafePointer<Float>
+        let write: GradientWrite
+        let sparse: (layer: SparseFirstLayer, batch: SparseBatch)?
+        let sparseStep: Float?
+
+        /// Layer l's dL/dz buffer (l = last in deltas.0, alternating downwards).
+        func delta(_ l: Int) -> UnsafeMutablePointer<Float> {
+            (net.layers.count - 1 - l) % 2 == 0 ? workspace.deltas.0.pointer : workspace.deltas.1.pointer
+        }
+
+        /// Layer l's input.
+        func input(_ l: Int) -> UnsafePointer<Float> {
+            l == 0 ? x : UnsafePointer(workspace.activations[l - 1].pointer)
+        }
+    }
+
+    /// Returns once `count` blocks are done: spinning, and yielding the core now and then to a thread that
+    /// may be waiting for it (more threads than free cores).
+    private func wait(until count: Int) {
+        var spins = 0
+        while done.load(ordering: .acquiring) < count {
+            spins += 1
+            if spins > 1_000 { sched_yield() }
+        }
+    }
+
+    /// Claims and runs blocks until none is left.
+    private func participate(_ c: Context, total: Int) {
+        var phase = 0, start = 0
+        while true {
+            let block = claimed.add(1, ordering: .relaxed).oldValue
+            guard block < total else { return }
+            while block >= phases[phase].end {
+                start = phases[phase].end
+                phase += 1
+            }
+            // Every block of the earlier phases must be done before this one starts.
+            wait(until: start)
+            execute(phases[phase], block: block - start, c)
+            done.add(1, ordering: .releasing)
+        }
+    }
+
+    private func execute(_ phase: Phase, block: Int, _ c: Context) {
+        let net = c.net, l = phase.layer, layer = net.layers[l], p = c.parameters
+        let k = layer.inputSize, n = layer.outputSize, rows = c.rows
+        let range = phase.blocks == 1 ? 0..<phase.count
+            : block * LayerBlocks.size ..< min(phase.count, (block + 1) * LayerBlocks.size)
+        switch phase.kind {
+        case .sparseForward:
+            let h = c.workspace.activations[0].pointer
+            c.sparse!.layer.forward(h, c.sparse!.batch)
+            layer.activation.forward(h, rows: rows, columns: n)
+        case .forward:
+            let y = c.workspace.activations[l].pointer
+            denseForwardBlock(y, c.input(l), p + layer.weightOffset, p + layer.biasOffset,
+                              rows: denseBlockRows(m: rows, k: k), k: k, n: n, outputs: range)
+            if phase.fold { layer.activation.forward(y, rows: rows, stride: n, columns: range) }
+        case .forwardFinish:
+            let y = c.workspace.activations[l].pointer
+            denseForwardTail(y, c.input(l), p + layer.weightOffset, p + layer.biasOffset,
+                             from: denseBlockRows(m: rows, k: k), m: rows, k: k, n: n)
+            layer.activation.forward(y, rows: rows, columns: n)
+        case .loss:
+            let yhat = UnsafePointer(c.workspace.activations[l].pointer)
+            loss = net.loss.value(yhat, c.targets, count: rows * n)
+            net.loss.outputDelta(c.delta(l), yhat, c.targets, activation: layer.activation, rows: rows, columns: n)
+        case .backwardInput:
+            let dx = c.delta(l - 1)
+            denseBackwardInputBlock(dx, c.delta(l), p + layer.weightOffset, rows: rows & ~3, k: k, n: n,
+                                    inputs: range)
+            if phase.fold {
+                net.layers[l - 1].activation.backward(dx, output: c.input(l), rows: rows, stride: k, columns: range)
+            }
+        case .backwardInputFinish:
+            let dx = c.delta(l - 1)
+            denseBackwardInputTail(dx, c.delta(l), p + layer.weightOffset, from: rows & ~3, m: rows, k: k, n: n)
+            net.layers[l - 1].activation.backward(dx, output: c.input(l), rows: rows, columns: k)
+        case .backwardWeights:
+            let dw = c.gradients + layer.weightOffset, db = c.gradients + layer.biasOffset
+            if rows >= 2 {
+                denseBackwardWeightsBlock(dw, db, c.delta(l), c.input(l), m: rows, k: k, n: n, write: c.write,
+                                          outputs: range)
+            } else {
+                denseBackwardWeights(dw, db, c.delta(l), c.input(l), m: rows, k: k, n: n, write: c.write)
+            }
+        case .sparseDescend:
+            c.sparse!.layer.descend(delta: c.delta(0), batch: c.sparse!.batch, learningRate: c.sparseStep!,
+                                    outputs: range)
+        }
+    }
+}
