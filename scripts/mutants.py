@@ -168,12 +168,12 @@ MUTANTS = [
            "guard block < total else { return }", "guard block < total - 1 else { return }",
            "DataParallelTrainerTests",
            "threads sharing a shard leave the step's last block undone"),
-    Mutant("shared-pass-layers-out-of-order", "Sources/MLPKit/Engine/SharedPass.swift",
-           "add(.backwardInput, l, count: k, blocks: Self.blocks(k, work: (rows & ~3) * k * n))\n                add(.backwardInputFinish, l)\n            }\n            add(.backwardWeights, l, count: n, blocks: rows >= 2 ? Self.blocks(n, work: rows * k * n) : 1)",
-           "add(.backwardWeights, l, count: n, blocks: rows >= 2 ? Self.blocks(n, work: rows * k * n) : 1)\n                add(.backwardInput, l, count: k, blocks: Self.blocks(k, work: (rows & ~3) * k * n))\n                add(.backwardInputFinish, l)\n                continue\n            }\n            add(.backwardWeights, l, count: n, blocks: rows >= 2 ? Self.blocks(n, work: rows * k * n) : 1)",
+    Mutant("shared-pass-steps-before-input-gradient", "Sources/MLPKit/Engine/SharedPass.swift",
+           "            if l > 0 {\n                let fold = rows & ~3 == rows",
+           "            add(.backwardWeights, l, count: n, blocks: 1)\n            if l > 0 {\n"
+           "                let fold = rows & ~3 == rows",
            "DataParallelTrainerTests",
            "a shared step moves a layer's weights before its dL/dx is computed from them"),
-
 ]
 
 

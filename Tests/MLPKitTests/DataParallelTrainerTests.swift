@@ -165,8 +165,9 @@ import Testing
 
     @Test(arguments: Shape.allCases, [Float?.none, 1])
     func threadsInsideAShardGiveTheSameBits(shape: Shape, background: Float?) {
-        // Batch 16 is one shard, whose layers every thread shares in fixed blocks; batch 22 leaves two rows for
-        // the one-sample kernels; batch 64 in shards of 32 gives each of two shards the threads left over.
+        // Batch 16 is one shard, whose step the threads share in fixed blocks (as many threads as there are
+        // processors); batch 22 is a shard of 16 and one of 6 (rows left for the one-sample kernels); batch 64
+        // is two shards of 32.
         let data = background.map { imageLike(shape, background: $0) } ?? smooth(shape)
         for (batch, shardRows) in [(16, Int?.none), (22, nil), (64, 32)] {
             let steps = min(6, Self.samples / batch)
@@ -181,8 +182,8 @@ import Testing
     }
 
     @Test func theWideNetworksLayersAreSharedInSeveralBlocks() {
-        // So that the test above runs the shared path: 300 → 110 at batch 16 is three blocks of outputs and
-        // seven of inputs, with enough work to share.
+        // So that the test above runs the shared path (`SharedPass`): 300 → 110 at batch 16 is three blocks of
+        // outputs and seven of inputs, with enough work to share.
         #expect((110 + LayerBlocks.size - 1) / LayerBlocks.size == 3)
         #expect((300 + LayerBlocks.size - 1) / LayerBlocks.size == 7)
         #expect(16 * 300 * 110 >= LayerBlocks.minimumWork)

@@ -1,5 +1,11 @@
 // Mini-batch gradient descent with each batch cut into shards that worker threads process in parallel.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Trains a network by mini-batch gradient descent as the homework defines it: gradients SUMMED (not averaged)
 /// over the batch, one step per batch.
 ///
@@ -111,16 +117,15 @@ package final class DataParallelTrainer {
         if shards == 1 && optimizer == nil {
             // One shard: the step goes straight into the parameters, layer by layer as backpropagation reaches
             // it (no gradient buffer, no reduction). Same bits as overwrite + sumAndStep over one buffer.
-            // Every thread works inside the one shard (`SharedPass`), the sparse first layer's step included.
+            // Every thread works inside the one shard (`SharedPass`), the sparse first layer's step included; no
+            // more threads than processors, since the threads spin while they wait for each other.
             let loss = shardPass(0, indices: indices[start..<(start + rows)], inputs: inputs, targets: targets,
                                  gradients: network.parameterBuffer.pointer, parameters: parameters,
-                                 write: .descend(learningRate: learningRate), workers: threads,
-                                 sparseStep: learningRate)
+                                 write: .descend(learningRate: learningRate),
+                                 workers: min(threads, Self.processors), sparseStep: learningRate)
             return Double(loss)
         }
         let workers = min(threads, shards)
-        // Threads left over when there are fewer shards than threads work inside the shards.
-        let inner = max(1, threads / workers)
         forEachWorker(workers) { worker in
             for shard in stride(from: worker, to: shards, by: workers) {
                 let first = start + shard * shardRows, count = min(shardRows, rows - shard * shardRows)
@@ -128,7 +133,7 @@ package final class DataParallelTrainer {
                 shardLosses.pointer[shard] = shardPass(shard, indices: indices[first..<(first + count)],
                                                        inputs: inputs, targets: targets,
                                                        gradients: gradientPointers[shard], parameters: parameters,
-                                                       write: .overwrite, workers: inner)
+                                                       write: .overwrite, workers: 1)
             }
         }
         if let optimizer {
@@ -186,6 +191,9 @@ package final class DataParallelTrainer {
         firstLayerDeltas[shard] = delta
         return loss
     }
+
+    /// Processors online: the most threads that share one shard.
+    static let processors = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 
     /// Networks with fewer parameters than this reduce on one worker: the fan-out costs more than it saves.
     static let parallelReductionMinimum = 4 * reductionBlock
