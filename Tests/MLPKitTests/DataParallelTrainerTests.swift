@@ -76,10 +76,11 @@ import Testing
     /// `steps` trainer steps on `data` (inputs are their own targets), with a sparse first layer when
     /// `background` is given.
     func train(_ shape: Shape, data: [Float], threads: Int, shardRows: Int?, batchSize: Int = 50, steps: Int = 6,
-               background: Float? = nil, network: MLP? = nil) -> MLP {
+               background: Float? = nil, network: MLP? = nil, sharingWorkers: Int? = nil) -> MLP {
         let net = network ?? shape.network()
         let trainer = DataParallelTrainer(network: net, batchSize: batchSize, threads: threads, shardRows: shardRows,
                                           inputBackground: background)
+        if let sharingWorkers { trainer.sharingWorkers = sharingWorkers }
         let order = visitingOrder()
         data.withUnsafeBufferPointer { x in
             for s in 0..<steps {
@@ -169,16 +170,35 @@ import Testing
         // processors); batch 22 is a shard of 16 and one of 6 (rows left for the one-sample kernels); batch 64
         // is two shards of 32.
         let data = background.map { imageLike(shape, background: $0) } ?? smooth(shape)
+        // More sharing threads than processors here too (spinning, but the bits are what is checked), and enough
+        // steps that `SharingChooser` takes both ways.
         for (batch, shardRows) in [(16, Int?.none), (22, nil), (64, 32)] {
-            let steps = min(6, Self.samples / batch)
+            let steps = min(2 * SharingChooser.probe + 2, Self.samples / batch)
             let reference = train(shape, data: data, threads: 1, shardRows: shardRows, batchSize: batch, steps: steps,
                                   background: background).parameters
             for threads in [2, 3, 8, 16] {
                 let trained = train(shape, data: data, threads: threads, shardRows: shardRows, batchSize: batch,
-                                    steps: steps, background: background).parameters
+                                    steps: steps, background: background, sharingWorkers: threads).parameters
                 #expect(firstMismatch(trained, reference) == nil, "batch \(batch), \(threads) threads")
             }
         }
+    }
+
+    @Test func sharingIsKeptOnlyWhileItIsFaster() {
+        // Probes of 8 steps each way open every period of 256; the faster way (by its median step) is kept.
+        let chooser = SharingChooser()
+        func period(shared: Double, solo: Double) -> [Bool] {
+            (0..<SharingChooser.period).map { _ in
+                let sharing = chooser.begin()
+                chooser.record(sharing ? shared : solo)
+                return sharing
+            }
+        }
+        let slowSharing = period(shared: 2, solo: 1)
+        #expect(slowSharing.prefix(16) == ArraySlice([Bool](repeating: true, count: 8) + [Bool](repeating: false, count: 8)))
+        #expect(slowSharing.dropFirst(16).allSatisfy { !$0 })
+        #expect(period(shared: 1, solo: 2).dropFirst(16).allSatisfy { $0 })
+        #expect(chooser.periods == 2 && chooser.sharedPeriods == 1)
     }
 
     @Test func theWideNetworksLayersAreSharedInSeveralBlocks() {

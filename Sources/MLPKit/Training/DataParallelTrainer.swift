@@ -45,6 +45,11 @@ package final class DataParallelTrainer {
     private let firstLayerDeltas: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
     /// Per shard, the passes shared by the threads left over when there are fewer shards than threads.
     private let sharedPasses: [SharedPass]
+    /// Whether a lone shard is shared among the threads, step by step, from measured times.
+    let sharing = SharingChooser()
+    /// Threads that share a lone shard: no more than the processors, since they spin while they wait for each
+    /// other (tests raise it to check that any number gives the same bits).
+    package var sharingWorkers: Int
 
     /// A trainer for `network` with batches of `batchSize` samples on `threads` worker threads. `shardRows`
     /// overrides the automatic shard size (it must not be derived from `threads` if results are to repeat).
@@ -59,6 +64,7 @@ package final class DataParallelTrainer {
         precondition(optimizer == nil || inputBackground == nil, "the sparse first layer is SGD-only")
         self.network = network
         self.optimizer = optimizer
+        sharingWorkers = min(threads, Self.processors)
         self.batchSize = batchSize
         self.threads = threads
         let rows = min(batchSize, shardRows ?? Self.shardRows(batchSize: batchSize, parameters: network.parameterCount))
@@ -119,10 +125,14 @@ package final class DataParallelTrainer {
             // it (no gradient buffer, no reduction). Same bits as overwrite + sumAndStep over one buffer.
             // Every thread works inside the one shard (`SharedPass`), the sparse first layer's step included; no
             // more threads than processors, since the threads spin while they wait for each other.
+            // Whether sharing pays is measured as training goes (`SharingChooser`): the bits are the same.
+            let workers = sharingWorkers
+            let shared = workers > 1 && sharing.begin()
             let loss = shardPass(0, indices: indices[start..<(start + rows)], inputs: inputs, targets: targets,
                                  gradients: network.parameterBuffer.pointer, parameters: parameters,
                                  write: .descend(learningRate: learningRate),
-                                 workers: min(threads, Self.processors), sparseStep: learningRate)
+                                 workers: shared ? workers : 1, sparseStep: learningRate)
+            if workers > 1 { sharing.finish() }
             return Double(loss)
         }
         let workers = min(threads, shards)
