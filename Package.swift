@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 // mlp-train: a multilayer-perceptron library (MLPKit) and trainer (mlp-train), written from scratch.
 import PackageDescription
 
@@ -31,6 +31,12 @@ let package = Package(
         .library(name: "MLPKit", targets: ["MLPKit"]),
         .executable(name: "mlp-train", targets: ["mlp-train"]),
     ],
+    // `swift build --traits MPI` trains across processes started by `mpirun` (Open MPI: libopenmpi-dev); the
+    // default build needs no MPI and refuses to run under `mpirun` with P > 1.
+    traits: [
+        .trait(name: "MPI", description: "Data-parallel training across processes with Open MPI (pkg-config ompi-c)"),
+        .default(enabledTraits: []),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
@@ -39,6 +45,7 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CGIF", providers: [.apt(["libgif-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
         // The core library: engine, kernels, the training loop and optimizers, model files. It knows nothing of
         // MNIST, PNG or the jobs.
@@ -53,10 +60,15 @@ let package = Package(
         // The jobs: disc, classify, autoencoder, PCA, traverse and the training benchmark, with their figures.
         .target(name: "MLPJobs", dependencies: ["MLPKit", "MLPData", "MLPImaging"], swiftSettings: numericSettings),
 
+        // Training across processes: the launch read from the environment, and (with the MPI trait) the gradient
+        // exchange over Open MPI.
+        .target(name: "MLPCluster", dependencies: ["MLPKit", .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
+                swiftSettings: numericSettings),
+
         // The command-line tool: parses options, calls the jobs.
         .executableTarget(
             name: "mlp-train",
-            dependencies: ["MLPKit", "MLPData", "MLPImaging", "MLPJobs",
+            dependencies: ["MLPKit", "MLPData", "MLPImaging", "MLPJobs", "MLPCluster",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: numericSettings),
 

@@ -67,12 +67,19 @@ struct AutoencoderCommand: TrainingCommand {
         return options
     }
 
+    static let trainsAcrossProcesses = true
+
     func validate() throws { try usage { try options.validate() } }
 
-    func train(stop: StopRequest) throws {
+    func train(stop: StopRequest, cluster: ClusterRun) throws {
         let digits = try dataOptions.load()
         var options = self.options
         options.checkpoints.stop = stop
+        if let exchange = cluster.exchange {
+            options.exchange = exchange
+            options.sparseInputs = false
+            if !cluster.leads { options.output = nil }
+        }
         var progress = ProgressLine()
         let runClock = Stopwatch()
         let epochs = self.epochs
@@ -90,6 +97,7 @@ struct AutoencoderCommand: TrainingCommand {
                                        r.testLoss, r.samplesPerSecond / 1000, r.seconds))
             }
         }
+        guard cluster.leads else { return }
         print(String(format: "test loss %.2f after %d epochs (per image, sum of squares); %.0f samples/s on %d "
                      + "thread(s), %d shard(s) of %d per batch, %@ first layer; wrote %@", summary.finalTestLoss, epochs,
                      summary.samplesPerSecond, threading.threads, summary.shardsPerBatch, summary.shardRows,

@@ -62,7 +62,7 @@ struct ClassifyCommand: TrainingCommand {
 
     func validate() throws { try usage { try options.validate() } }
 
-    func train(stop: StopRequest) throws {
+    func train(stop: StopRequest, cluster: ClusterRun) throws {
         let digits = try dataOptions.load()
         var options = self.options
         options.checkpoints.stop = stop

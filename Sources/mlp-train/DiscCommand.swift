@@ -47,7 +47,7 @@ struct DiscCommand: TrainingCommand {
 
     func validate() throws { try usage { try options.validate() } }
 
-    func train(stop: StopRequest) throws {
+    func train(stop: StopRequest, cluster: ClusterRun) throws {
         var options = self.options
         options.checkpoints.stop = stop
         let summary = try DiscDemo.run(options) { epoch in

@@ -48,5 +48,6 @@ struct ThreadOptions: ParsableArguments {
 
 /// Standard error, for progress and diagnostics (standard output stays clean for results).
 func printError(_ text: String) {
+    if ClusterRun.quiet { return }
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }

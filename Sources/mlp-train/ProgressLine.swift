@@ -16,6 +16,7 @@ struct ProgressLine {
         guard isTerminal, lastDraw.seconds > 0.1 || !drawn else { return }
         lastDraw = Stopwatch()
         drawn = true
+        if ClusterRun.quiet { return }
         FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))
     }
 
@@ -23,6 +24,7 @@ struct ProgressLine {
     mutating func finish(_ text: String) {
         let prefix = isTerminal && drawn ? "\r\u{1B}[K" : ""
         drawn = false
+        if ClusterRun.quiet { return }
         FileHandle.standardError.write(Data((prefix + text + "\n").utf8))
     }
 

@@ -5,6 +5,7 @@ import Glibc
 import Darwin
 #endif
 import ArgumentParser
+import MLPCluster
 import MLPJobs
 import MLPKit
 
@@ -15,22 +16,24 @@ private let signalStop = StopRequest()
 private let stoppingNote: StaticString =
     "\nstopping after this step: saving a checkpoint (press Ctrl-C again to quit at once)\n"
 
-/// Makes SIGINT and SIGTERM ask the training to stop after the current step (it then saves a checkpoint and
-/// exits with 130 or 143); a second signal removes any file being written and exits at once. Returns the request.
+/// Makes SIGINT, SIGTERM and SIGUSR1 ask the training to stop after the current step (it then saves a checkpoint
+/// and exits with 128 + the signal: 130, 143, 138); a second signal removes any file being written and exits at
+/// once. Returns the request. SIGUSR1 is for runs under `mpirun`, which passes it on to every rank (SIGINT and
+/// SIGTERM make mpirun end the ranks itself, a second later).
 func installStopSignals() -> StopRequest {
     AtomicFile.prepareForSignals()
     _ = signalStop.isRequested
     // A parent may have started us with these signals blocked (the mask is inherited): take them.
     var mask = sigset_t()
     sigemptyset(&mask)
-    for number in [SIGINT, SIGTERM] {
+    for number in [SIGINT, SIGTERM, SIGUSR1] {
         sigaddset(&mask, number)
     }
     pthread_sigmask(SIG_UNBLOCK, &mask, nil)
-    for number in [SIGINT, SIGTERM] {
+    for number in [SIGINT, SIGTERM, SIGUSR1] {
         signal(number) { number in
             if signalStop.request(signal: number) {
-                _ = write(STDERR_FILENO, stoppingNote.utf8Start, stoppingNote.utf8CodeUnitCount)
+                if !ClusterRun.quiet { _ = write(STDERR_FILENO, stoppingNote.utf8Start, stoppingNote.utf8CodeUnitCount) }
             } else {
                 AtomicFile.removeTemporaryFiles()
                 _exit(128 + number)
@@ -70,19 +73,34 @@ struct CheckpointingOptions: ParsableArguments {
 
 /// A command that trains (`disc`, `classify`, `autoencoder`): SIGINT or SIGTERM stops it cleanly.
 protocol TrainingCommand: ParsableCommand {
-    /// Trains, stopping after the current step once `stop` is requested (the job then throws `JobInterrupted`).
-    func train(stop: StopRequest) throws
+    /// Trains, stopping after the current step once `stop` is requested (the job then throws `JobInterrupted`);
+    /// `cluster` holds the other processes under `mpirun` (for the commands that train across processes).
+    func train(stop: StopRequest, cluster: ClusterRun) throws
+    /// Whether the command trains across the processes `mpirun` starts (mini-batches); the others refuse.
+    static var trainsAcrossProcesses: Bool { get }
 }
 
 extension TrainingCommand {
     /// Installs the signal handling and trains; when a signal stopped the job, prints where and how to resume,
     /// and exits with 128 + the signal (130 for SIGINT, 143 for SIGTERM).
+    static var trainsAcrossProcesses: Bool { false }
+
     func run() throws {
+        if !Self.trainsAcrossProcesses, let launch = ClusterLaunch.detect(), launch.size > 1 {
+            throw MLPError("`\(Self.configuration.commandName ?? "this command")` trains by per-sample SGD, which "
+                           + "does not split across processes (each sample's step needs the one before); run it "
+                           + "without mpirun: its threads share the work. `autoencoder` and `train` with "
+                           + "--batch-size train across processes.")
+        }
+        let stop = installStopSignals()
+        let cluster = Self.trainsAcrossProcesses ? try ClusterRun.join(stop: stop) : ClusterRun(exchange: nil)
         do {
-            try train(stop: installStopSignals())
+            try train(stop: stop, cluster: cluster)
         } catch let stop as JobInterrupted {
             printError(stop.description)
+            cluster.finish()
             throw ExitCode(128 + stop.signal)
         }
+        cluster.finish()
     }
 }

@@ -117,11 +117,17 @@ struct TrainCommand: TrainingCommand {
         return options
     }
 
+    static let trainsAcrossProcesses = true
+
     func validate() throws { try usage { try options().validate() } }
 
-    func train(stop: StopRequest) throws {
+    func train(stop: StopRequest, cluster: ClusterRun) throws {
         var options = try self.options()
         options.checkpoints.stop = stop
+        if let exchange = cluster.exchange {
+            options.exchange = exchange
+            if !cluster.leads { options.output = nil }
+        }
         var progress = ProgressLine()
         let clock = Stopwatch()
         let epochs = self.epochs
@@ -147,6 +153,7 @@ struct TrainCommand: TrainingCommand {
                 progress.finish(line + String(format: "  %.0f samples/s", r.samplesPerSecond))
             }
         }
+        guard cluster.leads else { return }
         var result = "model from epoch \(summary.modelEpoch) of \(summary.epochsRun)"
             + (summary.stoppedEarly ? " (stopped early)" : "")
         for (name, loss, accuracy, r2) in [("validation", summary.validationLoss, summary.validationAccuracy,

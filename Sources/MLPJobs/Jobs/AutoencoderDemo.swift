@@ -37,6 +37,8 @@ public enum AutoencoderDemo {
         public var gifDelay = 20
         /// Resuming, extra checkpoints and stops (checkpoints go to `output`).
         public var checkpoints = CheckpointOptions()
+        /// Other processes computing the other shards of each batch (`mpirun`); nil: this process trains alone.
+        package var exchange: (any ShardExchange)?
 
         /// The training loop's settings for these options.
         public var training: TrainingOptions {
@@ -135,6 +137,7 @@ public enum AutoencoderDemo {
         let net = try resumed?.makeNetwork(path: options.checkpoints.resume!) ?? makeNetwork(seed: options.seed)
         net.notes["input_background"] = DigitModel.backgroundNote(of: data.train)
         let trainer = try Trainer(network: net, options: options.training)
+        trainer.exchange = options.exchange
         let plan = trainer.plan(for: train)
         let evaluator = Evaluator(network: net, threads: options.threads)
         let showcase = Showcase(test: data.test, seed: options.seed, background: data.format.background)

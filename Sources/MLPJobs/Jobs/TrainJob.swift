@@ -46,6 +46,8 @@ public enum TrainJob {
         public var output: String? = "Output/train"
         /// Resuming, extra checkpoints and stops.
         public var checkpoints = CheckpointOptions()
+        /// Other processes computing the other shards of each batch (`mpirun`); nil: this process trains alone.
+        package var exchange: (any ShardExchange)?
 
         /// Training on `data` with the defaults.
         public init(data: String) { self.data = data }
@@ -54,7 +56,7 @@ public enum TrainJob {
         public var training: TrainingOptions {
             TrainingOptions(epochs: epochs, learningRate: learningRate, schedule: schedule, batchSize: batchSize,
                             optimizer: optimizer, weightDecay: weightDecay, threads: threads, seed: seed ^ 0x7EA1_0000,
-                            checkpointEvery: checkpoints.every)
+                            sparseFirstLayer: exchange == nil, checkpointEvery: checkpoints.every)
         }
 
         /// Checks the options that need no data (the messages name the command-line options).
@@ -249,8 +251,9 @@ public enum TrainJob {
         }
         do {
             if !stopping.shouldStop {
-                try checkpoints.fit(Trainer(network: net, options: options.training), setup.train, from: resumed,
-                                    records: jobRecords) { event in
+                let trainer = try Trainer(network: net, options: options.training)
+                trainer.exchange = options.exchange
+                try checkpoints.fit(trainer, setup.train, from: resumed, records: jobRecords) { event in
                     switch event {
                     case .progress(let p):
                         events(.progress(epoch: p.epoch, done: p.done, total: p.total, meanLoss: p.meanLoss,

@@ -47,6 +47,8 @@ package final class DataParallelTrainer {
     private let sharedPasses: [SharedPass]
     /// Whether a lone shard is shared among the threads, step by step, from measured times.
     let sharing = SharingChooser()
+    /// Other processes computing the other shards of each batch (MPI ranks); nil: this process computes all.
+    package var exchange: (any ShardExchange)?
     /// Threads that share a lone shard: no more than the processors, since they spin while they wait for each
     /// other (tests raise it to check that any number gives the same bits).
     package var sharingWorkers: Int
@@ -120,7 +122,7 @@ package final class DataParallelTrainer {
         let start = indices.startIndex
         let parameters = UnsafePointer(network.parameterBuffer.pointer)
         sparse?.changed = true
-        if shards == 1 && optimizer == nil {
+        if shards == 1 && optimizer == nil && exchange == nil {
             // One shard: the step goes straight into the parameters, layer by layer as backpropagation reaches
             // it (no gradient buffer, no reduction). Same bits as overwrite + sumAndStep over one buffer.
             // Every thread works inside the one shard (`SharedPass`), the sparse first layer's step included; no
@@ -135,9 +137,11 @@ package final class DataParallelTrainer {
             if workers > 1 { sharing.finish() }
             return Double(loss)
         }
-        let workers = min(threads, shards)
+        // This process's shards: all of them, or its block when other processes compute the rest.
+        let mine = exchange?.shards(of: shards) ?? 0..<shards
+        let workers = min(threads, mine.count)
         forEachWorker(workers) { worker in
-            for shard in stride(from: worker, to: shards, by: workers) {
+            for shard in stride(from: mine.lowerBound + worker, to: mine.upperBound, by: workers) {
                 let first = start + shard * shardRows, count = min(shardRows, rows - shard * shardRows)
                 // Overwrites every gradient of the shard's buffer, so it is never zeroed.
                 shardLosses.pointer[shard] = shardPass(shard, indices: indices[first..<(first + count)],
@@ -146,6 +150,8 @@ package final class DataParallelTrainer {
                                                        write: .overwrite, workers: 1)
             }
         }
+        exchange?.exchange(gradients: UnsafePointer(gradientPointers), parameters: network.parameterCount,
+                           losses: shardLosses.pointer, shards: shards)
         if let optimizer {
             reduceAndUpdate(shards: shards, optimizer: optimizer, learningRate: learningRate)
         } else {

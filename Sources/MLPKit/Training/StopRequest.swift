@@ -40,11 +40,12 @@ public struct TrainingInterrupted: Error, CustomStringConvertible, Sendable {
         "training stopped (\(Self.signalName(signal))) at \(state.whereabouts(samples: samples))"
     }
 
-    /// "SIGINT", "SIGTERM" or "signal N".
+    /// "SIGINT", "SIGTERM", "SIGUSR1" or "signal N".
     public static func signalName(_ signal: Int32) -> String {
         switch signal {
         case 2: "SIGINT"
         case 15: "SIGTERM"
+        case 10: "SIGUSR1"
         default: "signal \(signal)"
         }
     }

@@ -27,6 +27,9 @@ public final class Trainer {
     public let network: MLP
     /// The settings, checked when the trainer is made.
     public let options: TrainingOptions
+    /// Other processes training the same network on the other shards of each batch (see `ShardExchange`); nil:
+    /// this process trains alone. Mini-batches with a dense first layer only.
+    package var exchange: (any ShardExchange)?
 
     /// A trainer for `network`; throws when an option is out of range (the message names it).
     public init(network: MLP, options: TrainingOptions) throws {
@@ -64,13 +67,24 @@ public final class Trainer {
         try data.check(against: network)
         guard data.count > 0 else { throw MLPError("the training set is empty") }
         let plan = plan(for: data)
+        if let exchange {
+            guard !plan.perSample else {
+                throw MLPError("per-sample SGD does not split across processes (each sample's step needs the one "
+                               + "before); give --batch-size, or run without mpirun")
+            }
+            guard !plan.sparseFirstLayer else {
+                throw MLPError("training across processes needs the dense first layer (--dense-first-layer)")
+            }
+            exchange.broadcast(network.parameterBuffer.pointer, count: network.parameterCount)
+        }
         var state = start ?? TrainingState(seed: options.seed)
         var (shuffler, order) = try replayShuffles(to: state, count: data.count)
         var reports: [EpochReport] = []
         try withoutActuallyEscaping(onEvent) { onEvent in
             let route: any TrainingRoute = plan.perSample
                 ? PerSampleRoute(network: network, data: data, background: plan.sparseBackground)
-                : MiniBatchRoute(network: network, data: data, options: options, background: plan.sparseBackground)
+                : MiniBatchRoute(network: network, data: data, options: options, background: plan.sparseBackground,
+                                 exchange: exchange)
             try route.restore(state, batchSize: plan.perSample ? 1 : options.batchSize)
             while state.epoch <= options.epochs {
                 let rate = options.schedule.rate(base: options.learningRate, epoch: state.epoch, of: options.epochs)
@@ -264,7 +278,8 @@ private final class MiniBatchRoute: TrainingRoute {
     /// Class targets as one-hot rows, made once.
     let oneHot: [Float]?
 
-    init(network: MLP, data: TrainingSet, options: TrainingOptions, background: Float?) {
+    init(network: MLP, data: TrainingSet, options: TrainingOptions, background: Float?,
+         exchange: (any ShardExchange)?) {
         self.data = data
         batchSize = options.batchSize
         let optimizer = options.isPlainSGD ? nil
@@ -272,6 +287,7 @@ private final class MiniBatchRoute: TrainingRoute {
                              parameters: network.parameterCount)
         trainer = DataParallelTrainer(network: network, batchSize: batchSize, threads: options.threads,
                                       inputBackground: background, optimizer: optimizer)
+        trainer.exchange = exchange
         if case .classes(let labels) = data.targets {
             var rows = [Float](repeating: 0, count: data.count * network.outputSize)
             for (i, label) in labels.enumerated() { rows[i * network.outputSize + Int(label)] = 1 }
