@@ -36,19 +36,6 @@ private func disagreements(_ cells: [String]) throws -> [String] {
     }
 }
 
-/// SplitMix64, so the random cases are the same on every run.
-private struct Generator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-}
-
 @Suite struct CSVTableTests {
     // MARK: Numbers
 
@@ -68,22 +55,22 @@ private struct Generator {
     /// Random decimals of every length, many of them at or next to the midpoint between two Floats — where a
     /// parser that rounds twice (decimal → Double → Float) or estimates carelessly goes wrong.
     @Test func randomDecimalsRoundAsFloatStringDoes() throws {
-        var random = Generator(state: 42)
+        var random = SplitMix64(seed: 42)
         var cells: [String] = []
         for _ in 0..<20_000 {
             let x = Float(bitPattern: UInt32(truncatingIfNeeded: random.next()) & 0x7FFF_FFFF)
             guard x.isFinite, x < .greatestFiniteMagnitude else { continue }
             let midpoint = (Double(x) + Double(x.nextUp)) / 2
-            switch random.below(5) {
+            switch random.nextInt(below: 5) {
             case 0: cells.append("\(x)")
             case 1: cells.append(String(format: "%.17g", midpoint))  // the midpoint itself, exactly or nearly
-            case 2: cells.append(String(format: "%.\(9 + random.below(12))g", midpoint))
-            case 3: cells.append(String(format: "%.\(1 + random.below(8))f", Double(random.below(1_000_000)) / 997))
+            case 2: cells.append(String(format: "%.\(9 + random.nextInt(below: 12))g", midpoint))
+            case 3: cells.append(String(format: "%.\(1 + random.nextInt(below: 8))f", Double(random.nextInt(below: 1_000_000)) / 997))
             default:
-                let count = 1 + random.below(21)
-                let digits = (0..<count).map { _ in String(random.below(10)) }.joined()
-                let exponent = random.below(60) - 22 - count  // within Float's range (below 10^38)
-                cells.append("\(random.below(2) == 0 ? "-" : "")\(digits)e\(exponent)")
+                let count = 1 + random.nextInt(below: 21)
+                let digits = (0..<count).map { _ in String(random.nextInt(below: 10)) }.joined()
+                let exponent = random.nextInt(below: 60) - 22 - count  // within Float's range (below 10^38)
+                cells.append("\(random.nextInt(below: 2) == 0 ? "-" : "")\(digits)e\(exponent)")
             }
         }
         let wrong = try disagreements(cells)
