@@ -56,7 +56,7 @@ MUTANTS = [
            "DataParallelTrainerTests",
            "the reduction's scalar tail writes NaN (comparisons must not be blind to NaN)"),
     Mutant("single-shard-accumulates", "Sources/MLPKit/Training/DataParallelTrainer.swift",
-           "write: .descend(learningRate: learningRate))", "write: .accumulate)",
+           "write: .descend(learningRate: learningRate),", "write: .accumulate,",
            "DataParallelTrainerTests",
            "a one-shard batch adds its gradient to the parameters instead of stepping"),
     Mutant("sparse-row-sums-frozen", "Sources/MLPKit/Training/SparseFirstLayer.swift",
@@ -174,6 +174,36 @@ MUTANTS = [
            "                let fold = rows & ~3 == rows",
            "DataParallelTrainerTests",
            "a shared step moves a layer's weights before its dL/dx is computed from them"),
+    Mutant("sharing-kept-when-slower", "Sources/MLPKit/Training/SharingChooser.swift",
+           "sharing = Self.median(&sharedTimes) < Self.median(&soloTimes)",
+           "sharing = Self.median(&sharedTimes) > Self.median(&soloTimes)",
+           "DataParallelTrainerTests",
+           "threads keep sharing a shard when that measured slower than one thread"),
+
+    # Training across processes.
+    Mutant("exchange-skipped", "Sources/MLPKit/Training/DataParallelTrainer.swift",
+           "losses: shardLosses.pointer, shards: shards)", "losses: shardLosses.pointer, shards: 0)",
+           "ShardExchangeTests",
+           "ranks step on their own shards' gradients only"),
+    Mutant("shard-blocks-overlap", "Sources/MLPKit/Training/ShardExchange.swift",
+           "return start ..< start + base + (rank < extra ? 1 : 0)", "return start ..< start + base + 1",
+           "ShardExchangeTests",
+           "two ranks compute the same shard"),
+
+    # train: the user's data.
+    Mutant("numeric-classes-in-first-appearance", "Sources/MLPData/Tabular/TargetEncoding.swift",
+           "if names.allSatisfy({ Double($0) != nil }) { names.sort { Double($0)! < Double($1)! } }", "",
+           "TrainJobTests",
+           "numeric class labels are numbered in order of appearance, not by value"),
+    Mutant("standardizer-forgets-the-scale", "Sources/MLPData/Tabular/Standardizer.swift",
+           "x[i] = (x[i] - mean[j]) / scale[j]", "x[i] = x[i] - mean[j]",
+           "TrainJobTests",
+           "--standardize centres the features but does not scale them"),
+    Mutant("early-stopping-keeps-the-last-model", "Sources/MLPJobs/Jobs/TrainJob.swift",
+           "if improved { try model.write(to: folder + \"/model.safetensors\") }",
+           "_ = improved; try model.write(to: folder + \"/model.safetensors\")",
+           "TrainJobTests",
+           "early stopping writes the last epoch's model, not the best"),
 ]
 
 

@@ -94,13 +94,12 @@ extension TrainingCommand {
         }
         let stop = installStopSignals()
         let cluster = Self.trainsAcrossProcesses ? try ClusterRun.join(stop: stop) : ClusterRun(exchange: nil)
+        defer { cluster.finish() }
         do {
             try train(stop: stop, cluster: cluster)
         } catch let stop as JobInterrupted {
             printError(stop.description)
-            cluster.finish()
             throw ExitCode(128 + stop.signal)
         }
-        cluster.finish()
     }
 }
