@@ -25,7 +25,7 @@ package final class MPIExchange: ClusterExchange, @unchecked Sendable {
     package let timeout: Double
     private let comm: MPI_Comm
     private let stop: StopRequest?
-    /// When the exchange in progress started (seconds, bit pattern; 0: none), for the watchdog.
+    /// When the exchange in progress started (`DispatchTime` nanoseconds; 0: none), for the watchdog.
     private let waitingSince = Atomic<UInt64>(0)
     /// Time spent in exchanges, and their number.
     package private(set) var seconds = 0.0
@@ -52,11 +52,11 @@ package final class MPIExchange: ClusterExchange, @unchecked Sendable {
 
     package func exchange(gradients: UnsafePointer<UnsafeMutablePointer<Float>>, parameters: Int,
                          losses: UnsafeMutablePointer<Float>, shards: Int) {
-        let started = Self.now()
-        waitingSince.store(started.bitPattern, ordering: .releasing)
+        let clock = Stopwatch()
+        waitingSince.store(DispatchTime.now().uptimeNanoseconds, ordering: .releasing)
         defer {
             waitingSince.store(0, ordering: .releasing)
-            seconds += Self.now() - started
+            seconds += clock.seconds
             exchanges += 1
         }
         // Each shard's gradient from the rank that computed it (ranks hold contiguous blocks of shards).
@@ -110,8 +110,9 @@ package final class MPIExchange: ClusterExchange, @unchecked Sendable {
         let thread = Thread {
             while true {
                 sleep(1)
-                let since = Double(bitPattern: waiting.value.waitingSince.load(ordering: .acquiring))
-                if since > 0, Self.now() - since > waiting.value.timeout {
+                let since = waiting.value.waitingSince.load(ordering: .acquiring)
+                let waited = Double(DispatchTime.now().uptimeNanoseconds &- since) / 1e9
+                if since > 0, waited > waiting.value.timeout {
                     Self.say("mlp-train rank \(waiting.value.rank): no answer from the other ranks for "
                              + "\(Int(waiting.value.timeout)) s during a gradient exchange (a rank has hung or "
                              + "died); ending the job\n")
@@ -130,12 +131,6 @@ package final class MPIExchange: ClusterExchange, @unchecked Sendable {
 
     private static func say(_ text: String) {
         _ = text.withCString { write(STDERR_FILENO, $0, strlen($0)) }
-    }
-
-    private static func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
     }
 }
 

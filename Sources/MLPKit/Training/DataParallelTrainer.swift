@@ -43,8 +43,8 @@ package final class DataParallelTrainer {
     let sparse: SparseFirstLayer?
     private let sparseBatches: [SparseBatch]
     private let firstLayerDeltas: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
-    /// Per shard, the passes shared by the threads left over when there are fewer shards than threads.
-    private let sharedPasses: [SharedPass]
+    /// The pass the threads share when a batch is one shard.
+    private let sharedPass = SharedPass()
     /// Whether a lone shard is shared among the threads, step by step, from measured times.
     let sharing = SharingChooser()
     /// Other processes computing the other shards of each batch (MPI ranks); nil: this process computes all.
@@ -84,7 +84,6 @@ package final class DataParallelTrainer {
         sparseBatches = sparse.map { layer in
             (0..<shards).map { _ in SparseBatch(capacity: rows, inputs: network.inputSize, width: layer.stride) }
         } ?? []
-        sharedPasses = (0..<shards).map { _ in SharedPass() }
         firstLayerDeltas = .allocate(capacity: shards)
         firstLayerDeltas.initialize(repeating: shardGradients[0].pointer, count: shards)
     }
@@ -182,7 +181,7 @@ package final class DataParallelTrainer {
                 (x + r * inputSize).update(from: inputs + indices[start + r] * inputSize, count: inputSize)
             }
             if workers > 1 {
-                return sharedPasses[shard].run(network, x: x, targets: y, rows: rows, workspace: workspace,
+                return sharedPass.run(network, x: x, targets: y, rows: rows, workspace: workspace,
                                                gradients: gradients, parameters: parameters, write: write,
                                                sparse: nil, sparseStep: nil, workers: workers).loss
             }
@@ -192,7 +191,7 @@ package final class DataParallelTrainer {
         let batch = sparseBatches[shard]
         batch.load(rows: rows, background: sparse.background) { r in inputs + indices[start + r] * inputSize }
         if workers > 1 {
-            let (loss, delta) = sharedPasses[shard].run(
+            let (loss, delta) = sharedPass.run(
                 network, x: UnsafePointer(workspace.activations[0].pointer), targets: y, rows: rows,
                 workspace: workspace, gradients: gradients, parameters: parameters, write: write,
                 sparse: (sparse, batch), sparseStep: sparseStep, workers: workers)

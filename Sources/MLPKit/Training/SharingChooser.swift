@@ -1,11 +1,5 @@
 // Whether a lone shard runs faster shared among the threads or on one: measured while training, since both give
 // the same bits.
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Decides, from measured step times, whether a step's lone shard is shared among the threads (`SharedPass`)
 /// or run on the calling thread. Both give the same bits, so the choice may change at any step; it follows the
 /// machine: threads that spin while they wait for each other run slower than one thread when a core is taken
@@ -22,7 +16,7 @@ final class SharingChooser {
     private var count = 0
     private var sharedTimes: [Double]
     private var soloTimes: [Double]
-    private var started = 0.0
+    private var started = Stopwatch()
     /// Whether steps outside the probes share their shard.
     private(set) var sharing = true
     /// Periods in which sharing was kept, and periods in all (for `bench`).
@@ -35,7 +29,7 @@ final class SharingChooser {
 
     /// Whether the coming step shares its shard; call `finish()` after it.
     func begin() -> Bool {
-        started = Self.now()
+        started = Stopwatch()
         let phase = count % Self.period
         if phase < Self.probe { return true }
         if phase < 2 * Self.probe { return false }
@@ -43,7 +37,7 @@ final class SharingChooser {
     }
 
     /// Records the step begun last.
-    func finish() { record(Self.now() - started) }
+    func finish() { record(started.seconds) }
 
     /// Records that the step begun last took `seconds`.
     func record(_ seconds: Double) {
@@ -64,11 +58,5 @@ final class SharingChooser {
     private static func median(_ values: inout [Double]) -> Double {
         values.sort()
         return values[values.count / 2]
-    }
-
-    private static func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
     }
 }
