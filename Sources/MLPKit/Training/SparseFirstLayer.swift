@@ -161,17 +161,48 @@ final class SparseFirstLayer: ParameterMirror {
         for a in 0..<batch.activeCount {
             let i = Int(batch.active[a])
             let v = vT.pointer + i * stride
-            let slots = i * batch.capacity, last = slots + Int(batch.counts[i])
+            let slots = i * batch.capacity, count = Int(batch.counts[i])
+            let rows = UnsafePointer(batch.sampleRows + slots), values = UnsafePointer(batch.values + slots)
             var j = outputs.lowerBound
+            while j + 32 <= end {
+                descend32(v + j, UnsafePointer(scaled + j), rows: rows, values: values, count: count, stride: stride)
+                j += 32
+            }
             while j < end {
-                var w = load8(v + j)
-                for e in slots..<last {
-                    w = w.addingProduct(splat(batch.values[e]), load8(scaled + (Int(batch.sampleRows[e]) * stride + j)))
-                }
-                store8(w, v + j)
+                descend8(v + j, UnsafePointer(scaled + j), rows: rows, values: values, count: count, stride: stride)
                 j += 8
             }
         }
+    }
+
+    /// v[0..<32] += Σₑ values[e]·scaled[rows[e]·stride ..< +32], e in order: four independent chains of FMAs, so
+    /// the adds do not wait on each other (a single chain runs at a quarter of the FMA rate). Each float's sum is
+    /// formed as in `descend8`.
+    @inline(never)
+    private func descend32(_ v: UnsafeMutablePointer<Float>, _ scaled: UnsafePointer<Float>,
+                           rows: UnsafePointer<Int32>, values: UnsafePointer<Float>, count: Int, stride: Int) {
+        var w0 = load8(v), w1 = load8(v + 8), w2 = load8(v + 16), w3 = load8(v + 24)
+        var e = 0
+        while e < count {
+            let z = splat(values[e]), s = scaled + Int(rows[e]) &* stride
+            w0 = w0.addingProduct(z, load8(s)); w1 = w1.addingProduct(z, load8(s + 8))
+            w2 = w2.addingProduct(z, load8(s + 16)); w3 = w3.addingProduct(z, load8(s + 24))
+            e &+= 1
+        }
+        store8(w0, v); store8(w1, v + 8); store8(w2, v + 16); store8(w3, v + 24)
+    }
+
+    /// v[0..<8] += Σₑ values[e]·scaled[rows[e]·stride ..< +8], e in order.
+    @inline(never)
+    private func descend8(_ v: UnsafeMutablePointer<Float>, _ scaled: UnsafePointer<Float>,
+                          rows: UnsafePointer<Int32>, values: UnsafePointer<Float>, count: Int, stride: Int) {
+        var w = load8(v)
+        var e = 0
+        while e < count {
+            w = w.addingProduct(splat(values[e]), load8(scaled + Int(rows[e]) &* stride))
+            e &+= 1
+        }
+        store8(w, v)
     }
 }
 
