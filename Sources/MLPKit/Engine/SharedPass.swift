@@ -18,7 +18,9 @@ import Synchronization
 final class SharedPass: @unchecked Sendable {
     /// What one phase does.
     enum Kind {
-        /// The sparse first layer's forward pass and activation (one block).
+        /// The sparse first layer's batch: blocks of inputs (its per-input lists), then blocks of rows.
+        case sparseLoad
+        /// The sparse first layer's forward pass, blocks of outputs (with its activation, when elementwise).
         case sparseForward
         /// Layer l's outputs, blocks of outputs over the rows the blocked kernels take.
         case forward
@@ -62,9 +64,20 @@ final class SharedPass: @unchecked Sendable {
         work >= LayerBlocks.minimumWork ? max(1, (count + LayerBlocks.size - 1) / LayerBlocks.size) : 1
     }
 
+    /// Non-background inputs per row assumed when sizing the sparse layer's work (MNIST has about 150).
+    private static let sparseWork = 64
+    /// Inputs per block of the sparse batch's per-input lists, and rows per block of its per-row lists.
+    private static let loadInputs = 256, loadRows = 4
+
+    /// Blocks of the sparse batch's load: the input blocks, then the row blocks.
+    private static func loadBlocks(inputs: Int, rows: Int) -> Int {
+        (inputs + loadInputs - 1) / loadInputs + (rows + loadRows - 1) / loadRows
+    }
+
     /// Forward and backward passes of `rows` rows of `x` (layer `first`'s input: the raw inputs, or with
-    /// `sparse` the batch it holds), writing gradients as `write` says, on `workers` threads. With `sparse`,
-    /// the first layer runs through it and, when `sparseStep` is given, takes its SGD step at that rate;
+    /// `sparse` the batch it loads first, which the caller has begun), writing gradients as `write` says, on
+    /// `workers` threads. With `sparse`, the first layer runs through it and, when `sparseStep` is given, takes
+    /// its SGD step at that rate;
     /// otherwise its dL/dz is left in the returned buffer. Returns the loss and that buffer.
     func run(_ net: MLP, x: UnsafePointer<Float>, targets: UnsafePointer<Float>, rows: Int, workspace: Workspace,
              gradients: UnsafeMutablePointer<Float>, parameters p: UnsafePointer<Float>, write: GradientWrite,
@@ -78,7 +91,12 @@ final class SharedPass: @unchecked Sendable {
             end += blocks
             phases.append(Phase(kind: kind, layer: layer, count: count, blocks: blocks, end: end, fold: fold))
         }
-        if sparse != nil { add(.sparseForward, 0) }
+        if sparse != nil {
+            let k = layers[0].inputSize, n = layers[0].outputSize, elementwise = layers[0].activation.isElementwise
+            add(.sparseLoad, 0, count: k, blocks: Self.loadBlocks(inputs: k, rows: rows))
+            add(.sparseForward, 0, count: n, blocks: elementwise ? Self.blocks(n, work: rows * n * Self.sparseWork) : 1,
+                fold: elementwise)
+        }
         for l in stride(from: first, through: last, by: 1) {
             let k = layers[l].inputSize, n = layers[l].outputSize
             let fold = denseBlockRows(m: rows, k: k) == rows && layers[l].activation.isElementwise
@@ -95,9 +113,9 @@ final class SharedPass: @unchecked Sendable {
             }
             add(.backwardWeights, l, count: n, blocks: rows >= 2 ? Self.blocks(n, work: rows * k * n) : 1)
         }
-        if let sparse, sparseStep != nil {
+        if sparse != nil, sparseStep != nil {
             let n = layers[0].outputSize
-            add(.sparseDescend, 0, count: n, blocks: Self.blocks(n, work: sparse.batch.activeCount * n))
+            add(.sparseDescend, 0, count: n, blocks: Self.blocks(n, work: rows * n * Self.sparseWork))
         }
         claimed.store(0, ordering: .relaxed)
         done.store(0, ordering: .relaxed)
@@ -165,13 +183,26 @@ final class SharedPass: @unchecked Sendable {
     private func execute(_ phase: Phase, block: Int, _ c: Context) {
         let net = c.net, l = phase.layer, layer = net.layers[l], p = c.parameters
         let k = layer.inputSize, n = layer.outputSize, rows = c.rows
-        let range = phase.blocks == 1 ? 0..<phase.count
+        // The block's outputs or inputs (the sparse load's blocks are its own: see `.sparseLoad`).
+        let range = phase.blocks == 1 || phase.kind == .sparseLoad ? 0..<phase.count
             : block * LayerBlocks.size ..< min(phase.count, (block + 1) * LayerBlocks.size)
         switch phase.kind {
+        case .sparseLoad:
+            let batch = c.sparse!.batch, inputBlocks = (k + Self.loadInputs - 1) / Self.loadInputs
+            if block < inputBlocks {
+                batch.loadInputs(block * Self.loadInputs ..< min(k, (block + 1) * Self.loadInputs))
+            } else {
+                let first = (block - inputBlocks) * Self.loadRows
+                batch.loadRows(first ..< min(rows, first + Self.loadRows))
+            }
         case .sparseForward:
             let h = c.workspace.activations[0].pointer
-            c.sparse!.layer.forward(h, c.sparse!.batch)
-            layer.activation.forward(h, rows: rows, columns: n)
+            c.sparse!.layer.forward(h, c.sparse!.batch, outputs: range)
+            if phase.fold {
+                layer.activation.forward(h, rows: rows, stride: n, columns: range)
+            } else {
+                layer.activation.forward(h, rows: rows, columns: n)
+            }
         case .forward:
             let y = c.workspace.activations[l].pointer
             denseForwardBlock(y, c.input(l), p + layer.weightOffset, p + layer.biasOffset,

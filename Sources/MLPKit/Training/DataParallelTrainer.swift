@@ -189,8 +189,10 @@ package final class DataParallelTrainer {
                                         parameters: parameters, write: write)
         }
         let batch = sparseBatches[shard]
-        batch.load(rows: rows, background: sparse.background) { r in inputs + indices[start + r] * inputSize }
         if workers > 1 {
+            // The pass loads the batch itself, in blocks.
+            for r in 0..<rows { batch.sources[r] = inputs + indices[start + r] * inputSize }
+            batch.begin(rows: rows, background: sparse.background)
             let (loss, delta) = sharedPass.run(
                 network, x: UnsafePointer(workspace.activations[0].pointer), targets: y, rows: rows,
                 workspace: workspace, gradients: gradients, parameters: parameters, write: write,
@@ -198,6 +200,7 @@ package final class DataParallelTrainer {
             firstLayerDeltas[shard] = delta
             return loss
         }
+        batch.load(rows: rows, background: sparse.background) { r in inputs + indices[start + r] * inputSize }
         let (loss, delta) = network.sparsePass(sparse, batch, targets: y, workspace: workspace, gradients: gradients,
                                                parameters: parameters, write: write)
         if let sparseStep {

@@ -95,37 +95,44 @@ final class SparseFirstLayer: ParameterMirror {
         for i in 0..<k { for j in 0..<n { rowSums.pointer[j] += vT.pointer[i * stride + j] } }
     }
 
-    /// h = W·x + b for each row of `batch`, into h (rows × N, before the activation). The rows are formed
-    /// `stride` wide in the batch's scratch (h itself when N is a multiple of 8), each non-background input
-    /// adding its row of Vᵀ in whole vectors.
-    func forward(_ h: UnsafeMutablePointer<Float>, _ batch: SparseBatch) {
+    /// h[:, outputs] = W·x + b for each row of `batch`, into h (rows × N, before the activation); the bounds of
+    /// `outputs` are multiples of 8 (or N), so blocks of outputs can run on different threads. Each row's outputs
+    /// are formed 32 at a time in registers (`forward32`) from b + c·(V·1) + u·(1ᵀx), adding the row of Vᵀ of
+    /// each non-background input in increasing order: the same sums, in the same order, whatever the blocks.
+    /// When N is not a multiple of 8 they are formed `stride` wide in the batch's scratch and copied into h.
+    func forward(_ h: UnsafeMutablePointer<Float>, _ batch: SparseBatch, outputs: Range<Int>) {
         let layer = network.layers[0], k = layer.inputSize, n = layer.outputSize
         let bias = network.parameterBuffer.pointer + layer.biasOffset
         let c = background, u = u.pointer, rowSums = rowSums.pointer
         let padded = stride == n ? h : batch.scratch(stride: stride)
+        let end = outputs.upperBound == n ? stride : outputs.upperBound
+        let v = UnsafePointer(vT.pointer)
         for r in 0..<batch.rows {
             let ones = Float(k) * c + batch.zSums[r]
             let row = padded + r * stride
-            for j in 0..<n { row[j] = bias[j] + c * rowSums[j] + u[j] * ones }
-            for j in n..<stride { row[j] = 0 }
+            for j in outputs { row[j] = bias[j] + c * rowSums[j] + u[j] * ones }
+            for j in outputs.upperBound..<end { row[j] = 0 }
         }
-        if let one = batch.single {
-            // One sample, read in place: each non-background input adds its row of Vᵀ.
-            for e in 0..<one.count {
-                axpy(padded, vT.pointer + Int(one.indices[e]) * stride, one.values[e], count: stride)
-            }
-        } else {
-            for a in 0..<batch.activeCount {
-                let i = Int(batch.active[a])
-                let v = UnsafePointer(vT.pointer + i * stride)
-                let slots = i * batch.capacity
-                for e in slots..<(slots + Int(batch.counts[i])) {
-                    axpy(padded + Int(batch.sampleRows[e]) * stride, v, batch.values[e], count: stride)
+        // Strips of 48 outputs (32 or 8 at the end), each over all the rows: the strip of Vᵀ stays in cache from
+        // row to row.
+        var j = outputs.lowerBound
+        while j < end {
+            let width = j + 48 <= end ? 48 : j + 32 <= end ? 32 : 8
+            for r in 0..<batch.rows {
+                let entries = batch.entries(row: r), row = padded + (r * stride + j)
+                switch width {
+                case 48: accumulate48(row, v + j, entries.indices, entries.values, count: entries.count, stride: stride)
+                case 32: accumulate32(row, v + j, entries.indices, entries.values, count: entries.count, stride: stride)
+                default: accumulate8(row, v + j, entries.indices, entries.values, count: entries.count, stride: stride)
                 }
             }
+            j += width
         }
         if padded != h {
-            for r in 0..<batch.rows { (h + r * n).update(from: padded + r * stride, count: n) }
+            for r in 0..<batch.rows {
+                (h + (r * n + outputs.lowerBound)).update(from: padded + (r * stride + outputs.lowerBound),
+                                                          count: outputs.count)
+            }
         }
     }
 
@@ -158,52 +165,79 @@ final class SparseFirstLayer: ParameterMirror {
             }
             return
         }
-        for a in 0..<batch.activeCount {
-            let i = Int(batch.active[a])
+        for i in 0..<batch.inputs where batch.counts[i] > 0 {
             let v = vT.pointer + i * stride
             let slots = i * batch.capacity, count = Int(batch.counts[i])
             let rows = UnsafePointer(batch.sampleRows + slots), values = UnsafePointer(batch.values + slots)
             var j = outputs.lowerBound
-            while j + 32 <= end {
-                descend32(v + j, UnsafePointer(scaled + j), rows: rows, values: values, count: count, stride: stride)
-                j += 32
-            }
             while j < end {
-                descend8(v + j, UnsafePointer(scaled + j), rows: rows, values: values, count: count, stride: stride)
-                j += 8
+                let from = UnsafePointer(scaled + j)
+                if j + 48 <= end {
+                    accumulate48(v + j, from, rows, values, count: count, stride: stride)
+                    j += 48
+                } else if j + 32 <= end {
+                    accumulate32(v + j, from, rows, values, count: count, stride: stride)
+                    j += 32
+                } else {
+                    accumulate8(v + j, from, rows, values, count: count, stride: stride)
+                    j += 8
+                }
             }
         }
     }
 
-    /// v[0..<32] += Σₑ values[e]·scaled[rows[e]·stride ..< +32], e in order: four independent chains of FMAs, so
-    /// the adds do not wait on each other (a single chain runs at a quarter of the FMA rate). Each float's sum is
-    /// formed as in `descend8`.
-    @inline(never)
-    private func descend32(_ v: UnsafeMutablePointer<Float>, _ scaled: UnsafePointer<Float>,
-                           rows: UnsafePointer<Int32>, values: UnsafePointer<Float>, count: Int, stride: Int) {
-        var w0 = load8(v), w1 = load8(v + 8), w2 = load8(v + 16), w3 = load8(v + 24)
-        var e = 0
-        while e < count {
-            let z = splat(values[e]), s = scaled + Int(rows[e]) &* stride
-            w0 = w0.addingProduct(z, load8(s)); w1 = w1.addingProduct(z, load8(s + 8))
-            w2 = w2.addingProduct(z, load8(s + 16)); w3 = w3.addingProduct(z, load8(s + 24))
-            e &+= 1
-        }
-        store8(w0, v); store8(w1, v + 8); store8(w2, v + 16); store8(w3, v + 24)
-    }
+}
 
-    /// v[0..<8] += Σₑ values[e]·scaled[rows[e]·stride ..< +8], e in order.
-    @inline(never)
-    private func descend8(_ v: UnsafeMutablePointer<Float>, _ scaled: UnsafePointer<Float>,
-                          rows: UnsafePointer<Int32>, values: UnsafePointer<Float>, count: Int, stride: Int) {
-        var w = load8(v)
-        var e = 0
-        while e < count {
-            w = w.addingProduct(splat(values[e]), load8(scaled + Int(rows[e]) &* stride))
-            e &+= 1
-        }
-        store8(w, v)
+// The sparse layer's inner loops: a strip of floats a, kept in registers, plus values[e] times the strip at row
+// rows[e] of a matrix with rows `stride` apart, for every e in order. The forward pass gathers rows of Vᵀ into an
+// output row; the step gathers rows of −η·δ into a row of Vᵀ. The strip is 48 wide (six independent chains of
+// FMAs, enough to hide their latency), or 32 or 8 at the end of a range; each float's sum is formed the same way
+// whatever the width.
+
+/// a[0..<48] += Σₑ values[e]·m[rows[e]·stride ..< +48], e in order.
+@inline(never)
+private func accumulate48(_ a: UnsafeMutablePointer<Float>, _ m: UnsafePointer<Float>, _ rows: UnsafePointer<Int32>,
+                          _ values: UnsafePointer<Float>, count: Int, stride: Int) {
+    var a0 = load8(a), a1 = load8(a + 8), a2 = load8(a + 16), a3 = load8(a + 24), a4 = load8(a + 32)
+    var a5 = load8(a + 40)
+    var e = 0
+    while e < count {
+        let z = splat(values[e]), s = m + Int(rows[e]) &* stride
+        a0 = a0.addingProduct(z, load8(s)); a1 = a1.addingProduct(z, load8(s + 8))
+        a2 = a2.addingProduct(z, load8(s + 16)); a3 = a3.addingProduct(z, load8(s + 24))
+        a4 = a4.addingProduct(z, load8(s + 32)); a5 = a5.addingProduct(z, load8(s + 40))
+        e &+= 1
     }
+    store8(a0, a); store8(a1, a + 8); store8(a2, a + 16); store8(a3, a + 24); store8(a4, a + 32)
+    store8(a5, a + 40)
+}
+
+/// a[0..<32] += Σₑ values[e]·m[rows[e]·stride ..< +32], e in order.
+@inline(never)
+private func accumulate32(_ a: UnsafeMutablePointer<Float>, _ m: UnsafePointer<Float>, _ rows: UnsafePointer<Int32>,
+                          _ values: UnsafePointer<Float>, count: Int, stride: Int) {
+    var a0 = load8(a), a1 = load8(a + 8), a2 = load8(a + 16), a3 = load8(a + 24)
+    var e = 0
+    while e < count {
+        let z = splat(values[e]), s = m + Int(rows[e]) &* stride
+        a0 = a0.addingProduct(z, load8(s)); a1 = a1.addingProduct(z, load8(s + 8))
+        a2 = a2.addingProduct(z, load8(s + 16)); a3 = a3.addingProduct(z, load8(s + 24))
+        e &+= 1
+    }
+    store8(a0, a); store8(a1, a + 8); store8(a2, a + 16); store8(a3, a + 24)
+}
+
+/// a[0..<8] += Σₑ values[e]·m[rows[e]·stride ..< +8], e in order.
+@inline(never)
+private func accumulate8(_ a: UnsafeMutablePointer<Float>, _ m: UnsafePointer<Float>, _ rows: UnsafePointer<Int32>,
+                         _ values: UnsafePointer<Float>, count: Int, stride: Int) {
+    var a0 = load8(a)
+    var e = 0
+    while e < count {
+        a0 = a0.addingProduct(splat(values[e]), load8(m + Int(rows[e]) &* stride))
+        e &+= 1
+    }
+    store8(a0, a)
 }
 
 extension MLP {
@@ -216,7 +250,7 @@ extension MLP {
                     write: GradientWrite) -> (loss: Float, delta: UnsafeMutablePointer<Float>) {
         let first = layers[0], rows = batch.rows
         let h = workspace.activations[0].pointer
-        layer.forward(h, batch)
+        layer.forward(h, batch, outputs: 0..<first.outputSize)
         first.activation.forward(h, rows: rows, columns: first.outputSize)
         forwardPass(h, rows: rows, layers: 1..<layers.count, workspace: workspace, parameters: parameters)
         return backpropagate(h, targets: targets, rows: rows, workspace: workspace, gradients: gradients,
@@ -267,8 +301,10 @@ final class SparseRows {
     var meanNonzeros: Double { Double(starts.last ?? 0) / Double(max(zSums.count, 1)) }
 }
 
-/// A batch of inputs relative to a background value c, in compressed-column form: for every input i, the rows
-/// (samples) whose input i is not c, with z = x − c. Preallocated for up to `capacity` rows; `load` refills it.
+/// A batch of inputs relative to a background value c, listed both ways: for every input i, the rows (samples)
+/// whose input i is not c (for the step, which walks the inputs), and for every row, its inputs that are not c (for
+/// the forward pass, which walks the rows), each with z = x − c. Preallocated for up to `capacity` rows; `load`
+/// refills it, or `begin` and then `loadInputs` and `loadRows` in blocks that can run on different threads.
 final class SparseBatch {
     /// Largest number of rows.
     let capacity: Int
@@ -276,16 +312,22 @@ final class SparseBatch {
     let inputs: Int
     /// Rows loaded.
     private(set) var rows = 0
+    /// The value the inputs are taken relative to.
+    private(set) var background: Float = 0
     /// counts[i]: how many rows have input i ≠ c; their row numbers and z values are in
     /// sampleRows/values[i·capacity ..< i·capacity + counts[i]], rows in increasing order.
     let counts: UnsafeMutablePointer<Int32>
     let sampleRows: UnsafeMutablePointer<Int32>
     let values: UnsafeMutablePointer<Float>
-    /// The inputs with counts[i] > 0, in increasing order: active[0..<activeCount].
-    let active: UnsafeMutablePointer<Int32>
-    private(set) var activeCount = 0
+    /// rowCounts[r]: how many inputs of row r are not c; their indices and z values are in
+    /// rowInputs/rowValues[r·inputs ..< r·inputs + rowCounts[r]], inputs in increasing order.
+    let rowCounts: UnsafeMutablePointer<Int32>
+    let rowInputs: UnsafeMutablePointer<Int32>
+    let rowValues: UnsafeMutablePointer<Float>
     /// zSums[r] = Σᵢ z[r, i].
     let zSums: UnsafeMutablePointer<Float>
+    /// Where row r's inputs are read from (set by `begin`'s caller, `inputs` floats each).
+    let sources: UnsafeMutablePointer<UnsafePointer<Float>>
 
     /// capacity × width floats for the layer's work on this batch: its padded outputs, then its scaled deltas.
     private let scratchBuffer: FloatBuffer
@@ -308,21 +350,32 @@ final class SparseBatch {
         counts.initialize(repeating: 0, count: inputs)
         sampleRows = .allocate(capacity: inputs * capacity)
         values = .allocate(capacity: inputs * capacity)
-        active = .allocate(capacity: inputs)
+        rowCounts = .allocate(capacity: capacity)
+        rowCounts.initialize(repeating: 0, count: capacity)
+        rowInputs = .allocate(capacity: inputs * capacity)
+        rowValues = .allocate(capacity: inputs * capacity)
         zSums = .allocate(capacity: capacity)
+        sources = .allocate(capacity: capacity)
     }
 
     deinit {
-        counts.deallocate(); sampleRows.deallocate(); values.deallocate(); active.deallocate(); zSums.deallocate()
+        counts.deallocate(); sampleRows.deallocate(); values.deallocate(); zSums.deallocate()
+        rowCounts.deallocate(); rowInputs.deallocate(); rowValues.deallocate(); sources.deallocate()
     }
 
     /// One sample's non-background inputs and their z, read in place from `SparseRows` (set by
-    /// `load(sample:from:)`, cleared by `load(rows:…)`), inputs in increasing order.
+    /// `load(sample:from:)`, cleared by `begin`), inputs in increasing order.
     private(set) var single: (indices: UnsafePointer<Int32>, values: UnsafePointer<Float>, count: Int)?
+
+    /// Row r's non-background inputs and their z, inputs in increasing order.
+    func entries(row r: Int) -> (indices: UnsafePointer<Int32>, values: UnsafePointer<Float>, count: Int) {
+        if let single { return single }
+        return (UnsafePointer(rowInputs + r * inputs), UnsafePointer(rowValues + r * inputs), Int(rowCounts[r]))
+    }
 
     /// Makes sample `sample` of `rows` the batch's only row, without copying: the layer reads its entries in
     /// place, so the cost follows the number of non-background inputs, not the input size. `rows` must outlive
-    /// the use of the batch.
+    /// the use of the batch. (The per-input lists are not filled: the step reads `single`.)
     func load(sample: Int, from rows: SparseRows) {
         let first = rows.starts[sample]
         single = (UnsafePointer(rows.indices + first), UnsafePointer(rows.values + first),
@@ -333,40 +386,85 @@ final class SparseBatch {
 
     /// Loads `rows` rows, row r being `source(r)` (`inputs` floats), relative to `background`.
     func load(rows: Int, background: Float, source: (Int) -> UnsafePointer<Float>) {
-        precondition(rows <= capacity)
-        self.rows = rows
-        single = nil
+        for r in 0..<rows { sources[r] = source(r) }
+        begin(rows: rows, background: background)
+        // `loadInputs(0..<inputs)` and `loadRows(0..<rows)` in one scan.
         counts.update(repeating: 0, count: inputs)
-        let c = splat(background)
         for r in 0..<rows {
-            let x = source(r)
+            let base = r * inputs
+            var count = 0
             var sum: Float = 0
-            var i = 0
-            while i < inputs {
-                // Skip 8 background inputs at a time (most of an image's border).
-                if i + 8 <= inputs, all(load8(x + i) .== c) {
-                    i += 8
-                    continue
-                }
-                let end = min(i + 8, inputs)
-                while i < end {
-                    let z = x[i] - background
-                    if z != 0 {
-                        let slot = i * capacity + Int(counts[i])
-                        sampleRows[slot] = Int32(r)
-                        values[slot] = z
-                        counts[i] += 1
-                        sum += z
-                    }
-                    i += 1
-                }
+            scan(row: r, inputs: 0..<inputs) { i, z in
+                let slot = i * capacity + Int(counts[i])
+                sampleRows[slot] = Int32(r)
+                values[slot] = z
+                counts[i] += 1
+                rowInputs[base + count] = Int32(i)
+                rowValues[base + count] = z
+                count += 1
+                sum += z
             }
+            rowCounts[r] = Int32(count)
             zSums[r] = sum
         }
-        activeCount = 0
-        for i in 0..<inputs where counts[i] > 0 {
-            active[activeCount] = Int32(i)
-            activeCount += 1
+    }
+
+    /// Starts a batch of `rows` rows, read from `sources[0..<rows]` by `loadInputs` and `loadRows`, which must
+    /// then cover every input and every row before the batch is used.
+    func begin(rows: Int, background: Float) {
+        precondition(rows <= capacity)
+        self.rows = rows
+        self.background = background
+        single = nil
+    }
+
+    /// The per-input lists of inputs `range`: every row is scanned over those inputs, rows in order.
+    func loadInputs(_ range: Range<Int>) {
+        counts.advanced(by: range.lowerBound).update(repeating: 0, count: range.count)
+        for r in 0..<rows {
+            scan(row: r, inputs: range) { i, z in
+                let slot = i * capacity + Int(counts[i])
+                sampleRows[slot] = Int32(r)
+                values[slot] = z
+                counts[i] += 1
+            }
+        }
+    }
+
+    /// The per-row lists and Σz of rows `range`.
+    func loadRows(_ range: Range<Int>) {
+        for r in range {
+            let base = r * inputs
+            var count = 0
+            var sum: Float = 0
+            scan(row: r, inputs: 0..<inputs) { i, z in
+                rowInputs[base + count] = Int32(i)
+                rowValues[base + count] = z
+                count += 1
+                sum += z
+            }
+            rowCounts[r] = Int32(count)
+            zSums[r] = sum
+        }
+    }
+
+    /// Calls `body(i, z)` for each input i in `range` of row r that is not the background, in increasing order,
+    /// skipping 8 background inputs at a time (most of an image's border).
+    @inline(__always)
+    private func scan(row r: Int, inputs range: Range<Int>, _ body: (Int, Float) -> Void) {
+        let x = sources[r], c = splat(background)
+        var i = range.lowerBound
+        while i < range.upperBound {
+            if i + 8 <= range.upperBound, all(load8(x + i) .== c) {
+                i += 8
+                continue
+            }
+            let end = min(i + 8, range.upperBound)
+            while i < end {
+                let z = x[i] - background
+                if z != 0 { body(i, z) }
+                i += 1
+            }
         }
     }
 }

@@ -1,0 +1,85 @@
+// The sparse first layer's batch: both listings of the non-background inputs, however the load is split.
+import Testing
+@testable import MLPKit
+
+@Suite struct SparseBatchTests {
+    static let rows = 7, inputs = 45, background: Float = 1
+
+    /// rows + 1 rows of inputs where about 70% of the values are the background (the rest in [0, 1)).
+    static func images() -> [Float] {
+        var generator = SplitMix64(seed: 21)
+        return (0..<((rows + 1) * inputs)).map { _ in
+            generator.nextUniform() < 0.7 ? background : Float(generator.nextUniform())
+        }
+    }
+
+    /// A batch of `images()`, loaded whole or by `begin`, `loadInputs` and `loadRows` over the given ranges.
+    static func batch(_ data: UnsafePointer<Float>, inputBlocks: [Range<Int>]? = nil,
+                      rowBlocks: [Range<Int>]? = nil) -> SparseBatch {
+        let batch = SparseBatch(capacity: rows + 1, inputs: inputs, width: 8)
+        guard let inputBlocks, let rowBlocks else {
+            batch.load(rows: rows, background: background) { data + $0 * inputs }
+            return batch
+        }
+        for r in 0..<rows { batch.sources[r] = data + r * inputs }
+        batch.begin(rows: rows, background: background)
+        for range in inputBlocks { batch.loadInputs(range) }
+        for range in rowBlocks { batch.loadRows(range) }
+        return batch
+    }
+
+    @Test func bothListingsHoldExactlyTheNonBackgroundInputs() {
+        let data = Self.images()
+        data.withUnsafeBufferPointer { x in
+            let batch = Self.batch(x.baseAddress!)
+            var byInput = [[(Int32, Float)]](repeating: [], count: Self.inputs)
+            for r in 0..<Self.rows {
+                let entries = batch.entries(row: r)
+                var expected: [(Int32, Float)] = [], sum: Float = 0
+                for i in 0..<Self.inputs where data[r * Self.inputs + i] != Self.background {
+                    let z = data[r * Self.inputs + i] - Self.background
+                    expected.append((Int32(i), z))
+                    byInput[i].append((Int32(r), z))
+                    sum += z
+                }
+                #expect(entries.count == expected.count, "row \(r)")
+                for (e, (i, z)) in expected.enumerated() where e < entries.count {
+                    #expect(entries.indices[e] == i && entries.values[e] == z, "row \(r), entry \(e)")
+                }
+                #expect(batch.zSums[r] == sum, "row \(r)")
+            }
+            for i in 0..<Self.inputs {
+                #expect(Int(batch.counts[i]) == byInput[i].count, "input \(i)")
+                for (e, (r, z)) in byInput[i].enumerated() where e < Int(batch.counts[i]) {
+                    let slot = i * batch.capacity + e
+                    #expect(batch.sampleRows[slot] == r && batch.values[slot] == z, "input \(i), entry \(e)")
+                }
+            }
+        }
+    }
+
+    @Test func aLoadInBlocksInAnyOrderIsTheWholeLoad() {
+        let data = Self.images()
+        data.withUnsafeBufferPointer { x in
+            let whole = Self.batch(x.baseAddress!)
+            // Uneven blocks, last first, over a batch that held other rows (1…7) before: its lists are refilled.
+            let reused = Self.batch(x.baseAddress! + Self.inputs)
+            for r in 0..<Self.rows { reused.sources[r] = x.baseAddress! + r * Self.inputs }
+            reused.begin(rows: Self.rows, background: Self.background)
+            for range in [40..<45, 8..<40, 0..<8] { reused.loadInputs(range) }
+            for range in [5..<7, 0..<5] { reused.loadRows(range) }
+            for i in 0..<Self.inputs {
+                #expect(reused.counts[i] == whole.counts[i], "input \(i)")
+                for e in 0..<Int(whole.counts[i]) {
+                    let slot = i * whole.capacity + e
+                    #expect(reused.sampleRows[slot] == whole.sampleRows[slot] && reused.values[slot] == whole.values[slot])
+                }
+            }
+            for r in 0..<Self.rows {
+                let a = whole.entries(row: r), b = reused.entries(row: r)
+                #expect(a.count == b.count && reused.zSums[r] == whole.zSums[r], "row \(r)")
+                for e in 0..<min(a.count, b.count) { #expect(a.indices[e] == b.indices[e] && a.values[e] == b.values[e]) }
+            }
+        }
+    }
+}
