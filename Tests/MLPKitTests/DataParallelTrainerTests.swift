@@ -11,7 +11,7 @@ import Testing
     /// first layer's vector tails run.
     enum Shape: CaseIterable, CustomStringConvertible {
         /// 300 → 110 → 2 → 110 → 300: 66,962 parameters, over `parallelReductionMinimum`, so the reduction runs
-        /// on several workers (5 blocks, 3 with a sparse first layer, plus 2 output blocks of 64 and 46).
+        /// on several workers (5 blocks, 3 with a sparse first layer, plus 2 output blocks of 96 and 14).
         case wide
         /// 30 → 37 → 12 → 30: the first hidden layer is the widest (its δ fills its buffer exactly).
         case firstLayerWidest

@@ -231,7 +231,7 @@ package final class DataParallelTrainer {
         let blockSize = Self.reductionBlock
         let denseBlocks = (count - denseStart + blockSize - 1) / blockSize
         let sparseOutputs = sparse == nil ? 0 : network.layers[0].outputSize
-        let outputBlock = 64                                     // a multiple of 8, see SparseFirstLayer.descend
+        let outputBlock = 96      // a multiple of 48, the step's widest strip (see SparseFirstLayer.descend)
         let sparseBlocks = (sparseOutputs + outputBlock - 1) / outputBlock
         let blocks = denseBlocks + sparseBlocks
         let workers = count < Self.parallelReductionMinimum ? 1 : min(threads, blocks)
