@@ -165,9 +165,15 @@ MUTANTS = [
            "per-sample SGD trains on through a NaN loss"),
 
     Mutant("shared-pass-skips-the-last-block", "Sources/MLPKit/Engine/SharedPass.swift",
-           "guard block < total else { return }", "guard block < total - 1 else { return }",
+           "        guard word.bits.load(ordering: .relaxed) & bit == 0,",
+           "        guard number != phases[phases.count - 1].end - 1, word.bits.load(ordering: .relaxed) & bit == 0,",
            "DataParallelTrainerTests",
            "threads sharing a shard leave the step's last block undone"),
+    Mutant("shared-pass-parts-in-the-wrong-slots", "Sources/MLPKit/Engine/SharedPass.swift",
+           "denseBackwardInputPart(c.parts + block * (rows & ~3) * k,",
+           "denseBackwardInputPart(c.parts + (phase.blocks - 1 - block) * (rows & ~3) * k,",
+           "DataParallelTrainerTests",
+           "threads sharing a shard add the parts of dL/dx in another order than one thread does"),
     Mutant("shared-pass-steps-before-input-gradient", "Sources/MLPKit/Engine/SharedPass.swift",
            "            if l > 0 {\n                let fold = rows & ~3 == rows",
            "            add(.backwardWeights, l, count: n, blocks: 1)\n            if l > 0 {\n"

@@ -48,23 +48,14 @@ public enum TrainingBenchmark {
             Result(name: "autoencoder, random inputs", configuration: label(batch, threads),
                    samplesPerSecond: autoencoder(batchSize: batch, threads: threads, seconds: seconds, data: random))
         }
-        if let digits, digits.pixelsPerImage == 784, digits.count >= 2048 {
-            // 2,048 digits spread over the whole set (the mosaics are stored class by class).
-            var images: [Float] = []
-            images.reserveCapacity(2048 * 784)
-            for s in 0..<2048 {
-                let image = s * digits.count / 2048
-                images += digits.images[(image * 784)..<((image + 1) * 784)]
-            }
-            if let background = TrainingSet.dominantValue(of: images).flatMap({ $0.fraction >= 0.5 ? $0.value : nil }) {
-                for (batch, threads) in configurations {
-                    let (dense, sparse, ratio) = pairedAutoencoder(batchSize: batch, threads: threads, seconds: seconds,
-                                                                   data: images, background: background)
-                    results.append(Result(name: "autoencoder, MNIST, dense first layer", configuration: label(batch, threads),
-                                          samplesPerSecond: dense))
-                    results.append(Result(name: "autoencoder, MNIST, sparse first layer",
-                                          configuration: label(batch, threads), samplesPerSecond: sparse, ratio: ratio))
-                }
+        if let digits, let (images, background) = AutoencoderStepper.sample(of: digits) {
+            for (batch, threads) in configurations {
+                let (dense, sparse, ratio) = pairedAutoencoder(batchSize: batch, threads: threads, seconds: seconds,
+                                                               data: images, background: background)
+                results.append(Result(name: "autoencoder, MNIST, dense first layer", configuration: label(batch, threads),
+                                      samplesPerSecond: dense))
+                results.append(Result(name: "autoencoder, MNIST, sparse first layer",
+                                      configuration: label(batch, threads), samplesPerSecond: sparse, ratio: ratio))
             }
         }
         return results
@@ -76,16 +67,15 @@ public enum TrainingBenchmark {
                                   background: Float) -> (dense: Double, sparse: Double, ratio: Double) {
         var dense: [Double] = [], sparse: [Double] = [], ratios: [Double] = []
         let clock = Stopwatch()
-        autoencoderStepper(batchSize: batchSize, threads: threads, data: data, background: nil) { denseStep in
-            autoencoderStepper(batchSize: batchSize, threads: threads, data: data, background: background) { sparseStep in
-                _ = chunkRate(denseStep)
-                _ = chunkRate(sparseStep)
-                while dense.count < 5 || clock.seconds < 2 * seconds {
-                    dense.append(chunkRate(denseStep))
-                    sparse.append(chunkRate(sparseStep))
-                    ratios.append(sparse.last! / dense.last!)
-                }
-            }
+        let denseStepper = AutoencoderStepper(batchSize: batchSize, threads: threads, data: data, background: nil)
+        let sparseStepper = AutoencoderStepper(batchSize: batchSize, threads: threads, data: data,
+                                               background: background)
+        _ = chunkRate(denseStepper.step)
+        _ = chunkRate(sparseStepper.step)
+        while dense.count < 5 || clock.seconds < 2 * seconds {
+            dense.append(chunkRate(denseStepper.step))
+            sparse.append(chunkRate(sparseStepper.step))
+            ratios.append(sparse.last! / dense.last!)
         }
         func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
         return (median(dense), median(sparse), median(ratios))
@@ -115,32 +105,8 @@ public enum TrainingBenchmark {
     /// are their own targets), with a sparse first layer when `background` is given.
     static func autoencoder(batchSize: Int, threads: Int, seconds: Double, data: [Float],
                             background: Float? = nil) -> Double {
-        autoencoderStepper(batchSize: batchSize, threads: threads, data: data, background: background) { step in
-            medianRate(seconds: seconds, step)
-        }
-    }
-
-    /// Calls `body` with a function that trains a fresh autoencoder one batch further on `data` (rows of 784
-    /// values that are their own targets) and returns the batch size.
-    static func autoencoderStepper<R>(batchSize: Int, threads: Int, data: [Float], background: Float?,
-                                      _ body: (() -> Int) -> R) -> R {
-        let net = AutoencoderDemo.makeNetwork(seed: 1)
-        let trainer = DataParallelTrainer(network: net, batchSize: batchSize, threads: threads,
-                                          inputBackground: background)
-        let samples = data.count / net.inputSize
-        var order = Array(0..<samples)
-        var generator = SplitMix64(seed: 3)
-        generator.shuffle(&order)
-        var next = 0
-        return data.withUnsafeBufferPointer { buffer in
-            let x = buffer.baseAddress!
-            return body {
-                if next + batchSize > samples { next = 0 }
-                trainer.step(indices: order[next ..< next + batchSize], inputs: x, targets: x, learningRate: 1e-7)
-                next += batchSize
-                return batchSize
-            }
-        }
+        let stepper = AutoencoderStepper(batchSize: batchSize, threads: threads, data: data, background: background)
+        return medianRate(seconds: seconds, stepper.step)
     }
 
     /// Samples per second of fused per-sample SGD (`sgdStep`) on `net`, with random targets: a random class

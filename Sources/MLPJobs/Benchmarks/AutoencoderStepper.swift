@@ -1,0 +1,52 @@
+// The autoencoder trained batch after batch on a fixed set of inputs: what the training benchmarks time.
+import MLPData
+import MLPKit
+
+/// A fresh autoencoder (seed 1) and its trainer, stepping through `samples` rows of 784 inputs that are their own
+/// targets, in a shuffled order that wraps around; a tiny learning rate keeps the weights near their initial scale
+/// however long it runs. With a `background`, the first layer is trained on the other pixels only, as
+/// `mlp-train autoencoder` trains it.
+final class AutoencoderStepper {
+    let batchSize: Int
+    private let trainer: DataParallelTrainer
+    private let inputs: FloatBuffer
+    private let order: [Int]
+    private var next = 0
+
+    init(batchSize: Int, threads: Int, data: [Float], background: Float?) {
+        let net = AutoencoderDemo.makeNetwork(seed: 1)
+        self.batchSize = batchSize
+        trainer = DataParallelTrainer(network: net, batchSize: batchSize, threads: threads,
+                                      inputBackground: background)
+        inputs = FloatBuffer(data)
+        var order = Array(0..<(data.count / net.inputSize))
+        var generator = SplitMix64(seed: 3)
+        generator.shuffle(&order)
+        self.order = order
+    }
+
+    /// Trains one batch; returns its size.
+    func step() -> Int {
+        if next + batchSize > order.count { next = 0 }
+        let x = UnsafePointer(inputs.pointer)
+        trainer.step(indices: order[next ..< next + batchSize], inputs: x, targets: x, learningRate: 1e-7)
+        next += batchSize
+        return batchSize
+    }
+
+    /// 2,048 digits of `digits` spread over the whole set (the mosaics are stored class by class), and their
+    /// background value (the one that fills at least half of the pixels), when `digits` are 28 × 28 and there
+    /// are enough of them.
+    static func sample(of digits: Dataset) -> (images: [Float], background: Float)? {
+        guard digits.pixelsPerImage == 784, digits.count >= 2048 else { return nil }
+        var images: [Float] = []
+        images.reserveCapacity(2048 * 784)
+        for s in 0..<2048 {
+            let image = s * digits.count / 2048
+            images += digits.images[(image * 784)..<((image + 1) * 784)]
+        }
+        guard let background = TrainingSet.dominantValue(of: images).flatMap({ $0.fraction >= 0.5 ? $0.value : nil })
+        else { return nil }
+        return (images, background)
+    }
+}
