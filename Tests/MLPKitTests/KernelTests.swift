@@ -188,6 +188,23 @@ private func expectClose(_ got: Buffer, _ want: Buffer, bound: Buffer, terms: In
                     denseBackwardInputTail(&dxParts, dy.baseAddress!, w.baseAddress!, from: m & ~3, m: m, k: k, n: n)
                     #expect(firstMismatch(dxParts, dxWhole) == nil, "dx \(m)×\(k)×\(n) split \(split)")
                 }
+                // dx as the parts of W's row tiles (formed in reverse order, as threads owning them might), then
+                // summed by blocks of columns: the same bits again.
+                let tiles = (n + backwardInputTile - 1) / backwardInputTile, rows4 = m & ~3
+                var tileParts = [Float](repeating: .nan, count: max(tiles * rows4 * k, 1))
+                var dxSummed = [Float](repeating: .nan, count: m * k)
+                tileParts.withUnsafeMutableBufferPointer { parts in
+                    for t in (0..<tiles).reversed() {
+                        denseBackwardInputPart(parts.baseAddress! + t * rows4 * k, dy.baseAddress!, w.baseAddress!,
+                                               rows: rows4, k: k, n: n,
+                                               outputs: t * backwardInputTile ..< min(n, (t + 1) * backwardInputTile))
+                    }
+                }
+                for range in partitions(k, step: 24)[0] {
+                    denseSumParts(&dxSummed, tileParts, count: tiles, rows: rows4, k: k, inputs: range)
+                }
+                denseBackwardInputTail(&dxSummed, dy.baseAddress!, w.baseAddress!, from: rows4, m: m, k: k, n: n)
+                #expect(firstMismatch(dxSummed, dxWhole) == nil, "dx from parts \(m)×\(k)×\(n)")
                 for write in [GradientWrite.overwrite, .descend(learningRate: 0.1)] {
                     var dwWhole = w.map { $0 }, dbWhole = b.map { $0 }
                     denseBackwardWeights(&dwWhole, &dbWhole, dy.baseAddress!, x.baseAddress!, m: m, k: k, n: n,

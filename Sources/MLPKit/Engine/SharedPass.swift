@@ -35,7 +35,8 @@ final class SharedPass: @unchecked Sendable {
         case forwardFinish
         /// The loss and the last layer's dL/dz (one block).
         case loss
-        /// Layer l's dL/dx, blocks of inputs (a layer too small to share: one block).
+        /// Layer l's dL/dx, blocks of inputs (for a layer whose W has one tile of rows, or too little work to
+        /// share).
         case backwardInput
         /// Layer l's parts of dL/dx, one per tile of rows of W (blocks of outputs).
         case backwardInputPart
@@ -133,7 +134,8 @@ final class SharedPass: @unchecked Sendable {
                     add(.backwardInputSum, l, count: k, blocks: inputBlocks, fold: fold)
                     partsNeeded = max(partsNeeded, tiles * (rows & ~3) * k)
                 } else {
-                    add(.backwardInput, l, count: k, blocks: 1, fold: fold)
+                    // One tile of rows of W (its part is dL/dx itself), or too little work to share.
+                    add(.backwardInput, l, count: k, blocks: inputBlocks, fold: fold)
                 }
                 if !fold { add(.backwardInputFinish, l) }
             }

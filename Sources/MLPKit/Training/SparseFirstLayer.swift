@@ -390,23 +390,7 @@ final class SparseBatch {
         begin(rows: rows, background: background)
         // `loadInputs(0..<inputs)` and `loadRows(0..<rows)` in one scan.
         counts.update(repeating: 0, count: inputs)
-        for r in 0..<rows {
-            let base = r * inputs
-            var count = 0
-            var sum: Float = 0
-            scan(row: r, inputs: 0..<inputs) { i, z in
-                let slot = i * capacity + Int(counts[i])
-                sampleRows[slot] = Int32(r)
-                values[slot] = z
-                counts[i] += 1
-                rowInputs[base + count] = Int32(i)
-                rowValues[base + count] = z
-                count += 1
-                sum += z
-            }
-            rowCounts[r] = Int32(count)
-            zSums[r] = sum
-        }
+        for r in 0..<rows { list(row: r, byInput: true) }
     }
 
     /// Starts a batch of `rows` rows, read from `sources[0..<rows]` by `loadInputs` and `loadRows`, which must
@@ -422,30 +406,40 @@ final class SparseBatch {
     func loadInputs(_ range: Range<Int>) {
         counts.advanced(by: range.lowerBound).update(repeating: 0, count: range.count)
         for r in 0..<rows {
-            scan(row: r, inputs: range) { i, z in
-                let slot = i * capacity + Int(counts[i])
-                sampleRows[slot] = Int32(r)
-                values[slot] = z
-                counts[i] += 1
-            }
+            scan(row: r, inputs: range) { i, z in add(row: r, input: i, z) }
         }
     }
 
     /// The per-row lists and Σz of rows `range`.
     func loadRows(_ range: Range<Int>) {
-        for r in range {
-            let base = r * inputs
-            var count = 0
-            var sum: Float = 0
-            scan(row: r, inputs: 0..<inputs) { i, z in
-                rowInputs[base + count] = Int32(i)
-                rowValues[base + count] = z
-                count += 1
-                sum += z
-            }
-            rowCounts[r] = Int32(count)
-            zSums[r] = sum
+        for r in range { list(row: r, byInput: false) }
+    }
+
+    /// Lists row r's non-background inputs and their Σz, and also adds them to the per-input lists when
+    /// `byInput` (rows taken in order).
+    @inline(__always)
+    private func list(row r: Int, byInput: Bool) {
+        let base = r * inputs
+        var count = 0
+        var sum: Float = 0
+        scan(row: r, inputs: 0..<inputs) { i, z in
+            if byInput { add(row: r, input: i, z) }
+            rowInputs[base + count] = Int32(i)
+            rowValues[base + count] = z
+            count += 1
+            sum += z
         }
+        rowCounts[r] = Int32(count)
+        zSums[r] = sum
+    }
+
+    /// Appends row r, with z, to input i's list.
+    @inline(__always)
+    private func add(row r: Int, input i: Int, _ z: Float) {
+        let slot = i * capacity + Int(counts[i])
+        sampleRows[slot] = Int32(r)
+        values[slot] = z
+        counts[i] += 1
     }
 
     /// Calls `body(i, z)` for each input i in `range` of row r that is not the background, in increasing order,
