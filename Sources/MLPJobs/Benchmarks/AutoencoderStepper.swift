@@ -2,8 +2,8 @@
 import MLPData
 import MLPKit
 
-/// A fresh autoencoder (seed 1) and its trainer, stepping through `samples` rows of 784 inputs that are their own
-/// targets, in a shuffled order that wraps around; a tiny learning rate keeps the weights near their initial scale
+/// A fresh autoencoder (seed 1) and its trainer, stepping through the rows of `data` (784 inputs each, their own
+/// targets), in a shuffled order that wraps around; a tiny learning rate keeps the weights near their initial scale
 /// however long it runs. With a `background`, the first layer is trained on the other pixels only, as
 /// `mlp-train autoencoder` trains it.
 final class AutoencoderStepper {

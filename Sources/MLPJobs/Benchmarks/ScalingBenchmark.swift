@@ -66,16 +66,16 @@ public enum ScalingBenchmark {
             }
             let single = threads.firstIndex(of: 1)
             for index in threads.indices {
-                let speedup = single.map { one in median(zip(rates[index], rates[one]).map { $0 / $1 }) }
-                let rate = median(rates[index])
+                let speedup = single.map { one in
+                    TrainingBenchmark.median(zip(rates[index], rates[one]).map { $0 / $1 })
+                }
+                let rate = TrainingBenchmark.median(rates[index])
                 results.append(Result(batchSize: batch, threads: threads[index], samplesPerSecond: rate,
                                       gflops: rate * flops / 1e9, peakGflops: peaks[index], speedup: speedup))
             }
         }
         return results.sorted { ($0.threads, $0.batchSize) < ($1.threads, $1.batchSize) }
     }
-
-    private static func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
     /// An aligned plain-text table, one batch size and thread count per line.
     public static func report(_ results: [Result]) -> String {

@@ -77,9 +77,11 @@ public enum TrainingBenchmark {
             sparse.append(chunkRate(sparseStepper.step))
             ratios.append(sparse.last! / dense.last!)
         }
-        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
         return (median(dense), median(sparse), median(ratios))
     }
+
+    /// The middle value (the upper of the two middle ones for an even count); `values` must not be empty.
+    static func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
     /// Formats results as an aligned plain-text table.
     public static func report(_ results: [Result]) -> String {
@@ -142,8 +144,7 @@ public enum TrainingBenchmark {
         var rates: [Double] = []
         let clock = Stopwatch()
         while rates.count < 5 || clock.seconds < seconds { rates.append(chunkRate(body)) }
-        rates.sort()
-        return rates[rates.count / 2]
+        return median(rates)
     }
 
     /// Samples per second of `body` (which returns the samples it trained) called until about 50 ms pass.

@@ -97,8 +97,8 @@ final class SparseFirstLayer: ParameterMirror {
 
     /// h[:, outputs] = W·x + b for each row of `batch`, into h (rows × N, before the activation); the bounds of
     /// `outputs` are multiples of 8 (or N), so blocks of outputs can run on different threads. Each row's outputs
-    /// are formed 32 at a time in registers (`forward32`) from b + c·(V·1) + u·(1ᵀx), adding the row of Vᵀ of
-    /// each non-background input in increasing order: the same sums, in the same order, whatever the blocks.
+    /// are formed a strip at a time in registers (`accumulate`) from b + c·(V·1) + u·(1ᵀx), adding the row of Vᵀ
+    /// of each non-background input in increasing order: the same sums, in the same order, whatever the blocks.
     /// When N is not a multiple of 8 they are formed `stride` wide in the batch's scratch and copied into h.
     func forward(_ h: UnsafeMutablePointer<Float>, _ batch: SparseBatch, outputs: Range<Int>) {
         let layer = network.layers[0], k = layer.inputSize, n = layer.outputSize
@@ -113,18 +113,14 @@ final class SparseFirstLayer: ParameterMirror {
             for j in outputs { row[j] = bias[j] + c * rowSums[j] + u[j] * ones }
             for j in outputs.upperBound..<end { row[j] = 0 }
         }
-        // Strips of 48 outputs (32 or 8 at the end), each over all the rows: the strip of Vᵀ stays in cache from
-        // row to row.
+        // A strip of outputs at a time, over all the rows: the strip of Vᵀ stays in cache from row to row.
         var j = outputs.lowerBound
         while j < end {
-            let width = j + 48 <= end ? 48 : j + 32 <= end ? 32 : 8
+            let width = stripWidth(end - j)
             for r in 0..<batch.rows {
-                let entries = batch.entries(row: r), row = padded + (r * stride + j)
-                switch width {
-                case 48: accumulate48(row, v + j, entries.indices, entries.values, count: entries.count, stride: stride)
-                case 32: accumulate32(row, v + j, entries.indices, entries.values, count: entries.count, stride: stride)
-                default: accumulate8(row, v + j, entries.indices, entries.values, count: entries.count, stride: stride)
-                }
+                let entries = batch.entries(row: r)
+                accumulate(padded + (r * stride + j), v + j, entries.indices, entries.values, count: entries.count,
+                           stride: stride, width: width)
             }
             j += width
         }
@@ -171,21 +167,12 @@ final class SparseFirstLayer: ParameterMirror {
             let rows = UnsafePointer(batch.sampleRows + slots), values = UnsafePointer(batch.values + slots)
             var j = outputs.lowerBound
             while j < end {
-                let from = UnsafePointer(scaled + j)
-                if j + 48 <= end {
-                    accumulate48(v + j, from, rows, values, count: count, stride: stride)
-                    j += 48
-                } else if j + 32 <= end {
-                    accumulate32(v + j, from, rows, values, count: count, stride: stride)
-                    j += 32
-                } else {
-                    accumulate8(v + j, from, rows, values, count: count, stride: stride)
-                    j += 8
-                }
+                let width = stripWidth(end - j)
+                accumulate(v + j, UnsafePointer(scaled + j), rows, values, count: count, stride: stride, width: width)
+                j += width
             }
         }
     }
-
 }
 
 // The sparse layer's inner loops: a strip of floats a, kept in registers, plus values[e] times the strip at row
@@ -193,6 +180,21 @@ final class SparseFirstLayer: ParameterMirror {
 // output row; the step gathers rows of −η·δ into a row of Vᵀ. The strip is 48 wide (six independent chains of
 // FMAs, enough to hide their latency), or 32 or 8 at the end of a range; each float's sum is formed the same way
 // whatever the width.
+
+/// The width of the next strip when `remaining` floats (a multiple of 8) are left: 48, or 32 or 8 at the end.
+@inline(__always)
+private func stripWidth(_ remaining: Int) -> Int { remaining >= 48 ? 48 : remaining >= 32 ? 32 : 8 }
+
+/// a[0..<width] += Σₑ values[e]·m[rows[e]·stride ..< +width], e in order, for a width from `stripWidth`.
+@inline(__always)
+private func accumulate(_ a: UnsafeMutablePointer<Float>, _ m: UnsafePointer<Float>, _ rows: UnsafePointer<Int32>,
+                        _ values: UnsafePointer<Float>, count: Int, stride: Int, width: Int) {
+    switch width {
+    case 48: accumulate48(a, m, rows, values, count: count, stride: stride)
+    case 32: accumulate32(a, m, rows, values, count: count, stride: stride)
+    default: accumulate8(a, m, rows, values, count: count, stride: stride)
+    }
+}
 
 /// a[0..<48] += Σₑ values[e]·m[rows[e]·stride ..< +48], e in order.
 @inline(never)
