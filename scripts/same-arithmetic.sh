@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Checks that a refactor changed no arithmetic: runs disc, classify and autoencoder (batches of 16 and 256) from
-# fixed seeds on 1 and 2 threads and compares the SHA-256 of what they write (models, and disc's per-epoch losses) with the digests
-# recorded in scripts/same-arithmetic.sha256. `--record` writes that file instead.
+# Checks that a refactor changed no arithmetic: runs disc, classify and autoencoder (batches of 16, 256 and 384;
+# SGD, Adam, and Nesterov momentum with weight decay) from fixed seeds on 1 and 2 threads and compares the SHA-256
+# of what they write (models, and disc's per-epoch losses) with the digests recorded in
+# scripts/same-arithmetic.sha256. `--record` writes that file instead.
 #
 #   scripts/same-arithmetic.sh            # build (release), run, compare; exits 1 on any difference
 #   scripts/same-arithmetic.sh --record   # after a change that is meant to change the numbers
@@ -29,6 +30,14 @@ for threads in 1 2; do
     # Batches of 256 are two shards: the parallel reduction and the sparse layer's blocked step.
     "$tool" autoencoder --epochs 1 --batch-size 256 --learning-rate 1e-5 --threads "$threads" --data "$data" \
         --output "$out/autoencoder-256" >/dev/null 2>&1
+    # Batches of 384 are three shards (more shards than threads); Adam at batch 16 is one shard with the rule fused
+    # into the pass; Nesterov momentum with weight decay at batch 384 sums three shards before the rule.
+    "$tool" autoencoder --epochs 1 --batch-size 384 --learning-rate 1e-5 --threads "$threads" --data "$data" \
+        --output "$out/autoencoder-384" >/dev/null 2>&1
+    "$tool" autoencoder --epochs 1 --optimizer adam --threads "$threads" --data "$data" \
+        --output "$out/autoencoder-adam" >/dev/null 2>&1
+    "$tool" autoencoder --epochs 1 --batch-size 384 --optimizer momentum --nesterov --learning-rate 1e-5 \
+        --weight-decay 0.01 --threads "$threads" --data "$data" --output "$out/autoencoder-momentum-384" >/dev/null 2>&1
 done
 digests="$(cd "$work" && sha256sum disc/metrics.csv t*/classify/network-*.safetensors t*/autoencoder*/model.safetensors)"
 if $record; then
