@@ -320,24 +320,3 @@ func axpy(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ a: Floa
         i &+= 1
     }
 }
-
-/// g₀[range] = g₀ + g₁ + … + g_{shards−1} over `range`, each element summed left to right as `sumAndStep` does.
-/// The reduction for optimizers other than SGD, which need the summed gradient itself.
-@inline(never)
-func sumShards(_ g: UnsafePointer<UnsafeMutablePointer<Float>>, shards: Int, range: Range<Int>) {
-    let g0 = g[0]
-    var s = 1
-    while s < shards {
-        let gs = g[s]
-        var i = range.lowerBound
-        while i &+ 8 <= range.upperBound {
-            store8(load8(g0 + i) + load8(gs + i), g0 + i)
-            i &+= 8
-        }
-        while i < range.upperBound {
-            g0[i] += gs[i]
-            i &+= 1
-        }
-        s &+= 1
-    }
-}

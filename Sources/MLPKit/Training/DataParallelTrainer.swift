@@ -261,11 +261,11 @@ package final class DataParallelTrainer {
         let blocks = (count + blockSize - 1) / blockSize
         let workers = count < Self.parallelReductionMinimum ? 1 : min(threads, blocks)
         optimizer.beginStep()
+        let rule = optimizer.rule(learningRate: learningRate)
         forEachWorker(workers) { worker in
             for block in stride(from: worker, to: blocks, by: workers) {
                 let lower = block * blockSize, upper = min(count, lower + blockSize)
-                sumShards(g, shards: shards, range: lower..<upper)
-                optimizer.update(p, UnsafePointer(g[0]), range: lower..<upper, learningRate: learningRate)
+                applyUpdate(rule, p, range: lower..<upper, shards: g, count: shards)
             }
         }
     }

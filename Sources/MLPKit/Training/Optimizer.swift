@@ -105,40 +105,22 @@ package final class OptimizerState: @unchecked Sendable {
     /// Starts a step: call once per step, before `update` runs on its blocks.
     func beginStep() { steps += 1 }
 
-    /// θ[range] moves by the rule for the summed gradient g[range] at learning rate η. Each element is
-    /// computed the same way whatever the range, so blocks may run on any thread.
-    func update(_ theta: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, range: Range<Int>,
-                learningRate eta: Float) {
+    /// This step's rule at learning rate η, its constants worked out (Adam's bias corrections for the step
+    /// `beginStep` began), for the update kernels (`applyUpdate`) to apply block by block.
+    func rule(learningRate eta: Float) -> UpdateRule {
         let decay = eta * weightDecay
-        if weightDecay != 0 {
-            for i in range { theta[i] -= decay * theta[i] }
-        }
         switch optimizer {
         case .sgd:
-            for i in range { theta[i] -= eta * g[i] }
+            return UpdateRule(kind: .sgd, eta: eta, decay: decay)
         case .momentum(let mu, let nesterov):
-            let v = first.pointer
-            if nesterov {
-                for i in range {
-                    v[i] = mu * v[i] + g[i]
-                    theta[i] -= eta * (g[i] + mu * v[i])
-                }
-            } else {
-                for i in range {
-                    v[i] = mu * v[i] + g[i]
-                    theta[i] -= eta * v[i]
-                }
-            }
+            return UpdateRule(kind: nesterov ? .nesterov : .momentum, eta: eta, decay: decay, mu: mu,
+                              first: first.pointer)
         case .adam(let beta1, let beta2, let epsilon):
-            let m = first.pointer, v = second.pointer
             let t = Float(max(steps, 1))
-            let correction1 = 1 - powf(beta1, t), correction2 = 1 - powf(beta2, t)
-            for i in range {
-                m[i] = beta1 * m[i] + (1 - beta1) * g[i]
-                v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
-                let mHat = m[i] / correction1, vHat = v[i] / correction2
-                theta[i] -= eta * mHat / (vHat.squareRoot() + epsilon)
-            }
+            return UpdateRule(kind: .adam, eta: eta, decay: decay, beta1: beta1, beta2: beta2,
+                              oneMinusBeta1: 1 - beta1, oneMinusBeta2: 1 - beta2,
+                              correction1: 1 - powf(beta1, t), correction2: 1 - powf(beta2, t), epsilon: epsilon,
+                              first: first.pointer, second: second.pointer)
         }
     }
 }
