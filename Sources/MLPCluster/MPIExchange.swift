@@ -10,9 +10,10 @@ import MLPKit
 import Synchronization
 
 /// Training across MPI ranks (`mpirun -np P mlp-train …`). Every rank computes its block of each batch's shards;
-/// then, per shard, the rank that computed it broadcasts the gradient (in pieces of at most 4 MB), so every rank
-/// holds every shard's gradient and adds them in shard order as one process would: the weights are bit-identical
-/// for any number of ranks and threads. Losses and stop requests (SIGINT/SIGTERM reach every rank through
+/// then, per shard, the rank that computed it broadcasts what the update needs of it (its gradient, and with a
+/// sparse first layer that layer's dL/dz; in pieces of at most 4 MB), so every rank holds every shard's results
+/// and takes the update from them in shard order as one process would: the weights are bit-identical for any
+/// number of ranks and threads. Losses and stop requests (SIGINT/SIGTERM reach every rank through
 /// `mpirun`) travel in one small allreduce, so all ranks stop after the same step.
 ///
 /// MPI is called from the thread that trains only (`MPI_THREAD_FUNNELED`). A rank that exits or crashes makes
@@ -50,8 +51,8 @@ package final class MPIExchange: ClusterExchange, @unchecked Sendable {
         startWatchdog()
     }
 
-    package func exchange(gradients: UnsafePointer<UnsafeMutablePointer<Float>>, parameters: Int,
-                         losses: UnsafeMutablePointer<Float>, shards: Int) {
+    package func exchange(regions: UnsafePointer<ShardRegion>, perShard: Int, losses: UnsafeMutablePointer<Float>,
+                          shards: Int) {
         let clock = Stopwatch()
         waitingSince.store(DispatchTime.now().uptimeNanoseconds, ordering: .releasing)
         defer {
@@ -59,10 +60,12 @@ package final class MPIExchange: ClusterExchange, @unchecked Sendable {
             seconds += clock.seconds
             exchanges += 1
         }
-        // Each shard's gradient from the rank that computed it (ranks hold contiguous blocks of shards).
+        // Each shard's regions from the rank that computed it (ranks hold contiguous blocks of shards).
         for rank in 0..<count {
             for shard in shardBlock(rank, of: count, shards: shards) {
-                broadcast(gradients[shard], count: parameters, root: rank)
+                for region in regions + shard * perShard ..< regions + (shard + 1) * perShard {
+                    broadcast(region.pointee.start, count: region.pointee.count, root: rank)
+                }
             }
         }
         // Losses (−∞ where another rank computed the shard) and stop requests, by one MAX allreduce.

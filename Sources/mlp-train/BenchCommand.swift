@@ -20,10 +20,12 @@ struct BenchCommand: ParsableCommand {
     var seconds: Double = 0.3
 
     @Option(help: ArgumentHelp("What to measure: all, kernels, training, autoencoder (its training speed only) or "
-                               + "scaling.", discussion: "scaling: the autoencoder at batches 16, 256 and 1024 on 1, "
-                               + "2 and all threads (in alternating chunks, so the speed-ups are paired), as samples/s "
-                               + "and as a fraction of the FMA peak of as many threads, measured in the same run; on "
-                               + "MNIST with the sparse first layer when the digits are found, else on random inputs."))
+                               + "scaling.", discussion: "scaling: the autoencoder at batches 16, 256, 384 and 1024 "
+                               + "(SGD) and 16 (Adam, momentum) on 1, 2, all and 4 × all threads (in alternating "
+                               + "chunks, so the speed-ups are paired), as samples/s and as a fraction of the FMA peak "
+                               + "of as many threads, measured in the same run; on MNIST (sparse first layer for SGD) "
+                               + "when the digits are found, else on random inputs. Then each step profiled on one "
+                               + "thread: its work, its span, and the bound they give for 4 to 32 threads."))
     var suite: Suite = .all
 
     @Option(help: ArgumentHelp("Folder holding MNIST, to time the autoencoder on real digits too.",
@@ -57,8 +59,11 @@ struct BenchCommand: ParsableCommand {
         }
         if suite == .all || suite == .scaling {
             if suite == .all { print() }
-            let threads = ScalingBenchmark.threadCounts(available: ProcessInfo.processInfo.activeProcessorCount)
-            print(ScalingBenchmark.report(ScalingBenchmark.run(seconds: seconds, threads: threads, digits: digits)))
+            let available = ProcessInfo.processInfo.activeProcessorCount
+            let threads = ScalingBenchmark.threadCounts(available: available)
+            print(ScalingBenchmark.report(ScalingBenchmark.run(seconds: seconds, threads: threads, available: available,
+                                                               digits: digits)))
+            print(ScalingBenchmark.report(ScalingBenchmark.model(seconds: seconds, digits: digits)))
         }
         if suite == .autoencoder {
             print(TrainingBenchmark.report(TrainingBenchmark.runAutoencoder(seconds: seconds, digits: digits)))

@@ -1,4 +1,5 @@
 // What the benchmarks count: the FLOPs a training sample stands for, the thread counts, and a peak that is a number.
+import Foundation
 import Testing
 @testable import MLPJobs
 @testable import MLPKit
@@ -11,10 +12,10 @@ import Testing
         #expect(ScalingBenchmark.trainingFLOPs(net) == 6 * 1_131_008 - 2 * 401_408)
     }
 
-    @Test func threadCountsAreOneTwoAndAllWithoutRepeats() {
-        #expect(ScalingBenchmark.threadCounts(available: 16) == [1, 2, 16])
-        #expect(ScalingBenchmark.threadCounts(available: 2) == [1, 2])
-        #expect(ScalingBenchmark.threadCounts(available: 1) == [1, 2])
+    @Test func threadCountsAreOneTwoAllAndFourTimesAllWithoutRepeats() {
+        #expect(ScalingBenchmark.threadCounts(available: 16) == [1, 2, 16, 64])
+        #expect(ScalingBenchmark.threadCounts(available: 2) == [1, 2, 8])
+        #expect(ScalingBenchmark.threadCounts(available: 1) == [1, 2, 4])
     }
 
     @Test func theFMALoopsCountTheirFLOPs() {
@@ -25,5 +26,40 @@ import Testing
         #expect(value8.isFinite && value16.isFinite && value8 > 0)
         let peak = FMAPeak.measure(threads: 2, seconds: 0.01)
         #expect(peak.threads == 2 && peak.total > 0 && peak.total.isFinite)
+    }
+}
+
+@Suite struct StepProfileTests {
+    @Test func workIsEveryBlockAndSpanTheLongestChainOfSlowestBlocks() {
+        // a (2 blocks: 1.0 s in all, the slower 0.5 s) → b (2.0, 1.0) and a → c (1.0, 1.0); c → d (0.5, 0.5).
+        let profile = StepProfile(tasks: [
+            .init(name: "a", blocks: 2, seconds: 1, slowest: 0.5, after: []),
+            .init(name: "b", blocks: 2, seconds: 2, slowest: 1, after: [0]),
+            .init(name: "c", blocks: 1, seconds: 1, slowest: 1, after: [0]),
+            .init(name: "d", blocks: 1, seconds: 0.5, slowest: 0.5, after: [2]),
+        ], stepSeconds: 4.5)
+        #expect(profile.work == 4.5)
+        // a, c, d: 0.5 + 0.1 + 1 + 0.1 + 0.5.
+        #expect(abs(profile.span(boundary: 0.1) - 2.2) < 1e-12)
+        #expect(profile.bound(threads: 1, boundary: 0.1) == 4.5)
+        #expect(abs(profile.bound(threads: 4, boundary: 0.1) - 2.2) < 1e-12)
+    }
+
+    @Test func aProfiledStepAccountsForItsTime() throws {
+        let net = MLP(inputSize: 40, loss: .squared, seed: 3)
+        net.addLayer(64, activation: .relu)
+        net.addLayer(40, activation: .logistic)
+        let trainer = DataParallelTrainer(network: net, batchSize: 32, threads: 1, shardRows: 16)
+        let data: [Float] = randomValues(64 * 40, seed: 4).map { 1 / (1 + expf(-$0)) }
+        let order = Array(0..<64)
+        let profile = data.withUnsafeBufferPointer { x -> StepProfile in
+            trainer.profile(steps: 4, batch: { step in order[(step % 2) * 32 ..< (step % 2) * 32 + 32] },
+                            inputs: x.baseAddress!, targets: x.baseAddress!, learningRate: 0.01)
+        }
+        // Two shards: load, forward, loss, dL/dx of layer 1, dW per shard; an update per layer.
+        #expect(profile.tasks.count == 2 * 7 + 2)
+        #expect(profile.tasks.allSatisfy { $0.seconds > 0 && $0.slowest <= $0.seconds })
+        #expect(profile.work <= profile.stepSeconds && profile.work > 0.2 * profile.stepSeconds)
+        #expect(profile.span(boundary: 0) < profile.work)
     }
 }

@@ -10,8 +10,8 @@ import Testing
     /// The networks the trainer is tested on; their first layers' widths are not multiples of 8, so the sparse
     /// first layer's vector tails run.
     enum Shape: CaseIterable, CustomStringConvertible {
-        /// 300 → 110 → 2 → 110 → 300: 66,962 parameters, over `parallelReductionMinimum`, so the reduction runs
-        /// on several workers (5 blocks, 3 with a sparse first layer, plus 2 output blocks of 96 and 14).
+        /// 300 → 110 → 2 → 110 → 300: 66,962 parameters; its wide layers are cut into several blocks (see
+        /// `theWideNetworksLayersAreSharedInSeveralBlocks`), the sparse first layer's step into 96 and 14 outputs.
         case wide
         /// 30 → 37 → 12 → 30: the first hidden layer is the widest (its δ fills its buffer exactly).
         case firstLayerWidest
@@ -76,11 +76,17 @@ import Testing
     /// `steps` trainer steps on `data` (inputs are their own targets), with a sparse first layer when
     /// `background` is given.
     func train(_ shape: Shape, data: [Float], threads: Int, shardRows: Int?, batchSize: Int = 50, steps: Int = 6,
-               background: Float? = nil, network: MLP? = nil, sharingWorkers: Int? = nil) -> MLP {
+               background: Float? = nil, network: MLP? = nil, optimizer: Optimizer = .sgd, weightDecay: Float = 0,
+               blockOrder: StepRunner.BlockOrder = .ownFirst, partsBelowRows: Int = StepPlan.partsBelowRows) -> MLP {
         let net = network ?? shape.network()
+        let state = optimizer == .sgd && weightDecay == 0 ? nil
+            : OptimizerState(optimizer: optimizer, weightDecay: weightDecay, parameters: net.parameterCount)
         let trainer = DataParallelTrainer(network: net, batchSize: batchSize, threads: threads, shardRows: shardRows,
-                                          inputBackground: background)
-        if let sharingWorkers { trainer.sharingWorkers = sharingWorkers }
+                                          inputBackground: background, optimizer: state)
+        // As many workers as asked, past the processors: those beyond run after the others, taking what is left.
+        trainer.workerLimit = threads
+        trainer.blockOrder = blockOrder
+        trainer.partsBelowRows = partsBelowRows
         let order = visitingOrder()
         data.withUnsafeBufferPointer { x in
             for s in 0..<steps {
@@ -90,10 +96,6 @@ import Testing
             }
         }
         return net
-    }
-
-    @Test func theWideNetworkReducesOnSeveralWorkers() {
-        #expect(Shape.wide.network().parameterCount >= DataParallelTrainer.parallelReductionMinimum)
     }
 
     @Test(arguments: Shape.allCases)
@@ -164,49 +166,91 @@ import Testing
         }
     }
 
-    @Test(arguments: Shape.allCases, [Float?.none, 1])
-    func threadsInsideAShardGiveTheSameBits(shape: Shape, background: Float?) {
-        // Batch 16 is one shard, whose step the threads share in fixed blocks (as many threads as there are
-        // processors); batch 22 is a shard of 16 and one of 6 (rows left for the one-sample kernels); batch 64
-        // is two shards of 32.
+    /// The update rules the plan fuses: SGD (in place, or with a sparse first layer), momentum, Nesterov with
+    /// weight decay, Adam, SGD with weight decay.
+    static let rules: [(Optimizer, Float, Float?)] = [
+        (.sgd, 0, nil), (.sgd, 0, 1), (.momentum(0.9, nesterov: false), 0, nil),
+        (.momentum(0.9, nesterov: true), 0.01, nil), (.defaultAdam, 0, nil), (.sgd, 0.01, nil),
+    ]
+
+    @Test(arguments: Shape.allCases, 0..<rules.count)
+    func everyRuleGivesTheSameBitsOnAnyThreadCount(shape: Shape, rule: Int) {
+        // Batch 16 is one shard (the update fused into dW), 22 a shard of 16 and one of 6 (rows left for the
+        // one-sample kernels), 48 three shards of 16 (the update summing them); on 1, 2, 3, 8 and 16 workers.
+        let (optimizer, decay, background) = Self.rules[rule]
         let data = background.map { imageLike(shape, background: $0) } ?? smooth(shape)
-        // More sharing threads than processors here too (spinning, but the bits are what is checked), and enough
-        // steps that `SharingChooser` takes both ways.
-        for (batch, shardRows) in [(16, Int?.none), (22, nil), (64, 32)] {
-            let steps = min(2 * SharingChooser.probe + 2, Self.samples / batch)
-            let reference = train(shape, data: data, threads: 1, shardRows: shardRows, batchSize: batch, steps: steps,
-                                  background: background).parameters
+        for (batch, shardRows) in [(16, Int?.none), (22, 16), (48, 16)] {
+            let reference = train(shape, data: data, threads: 1, shardRows: shardRows, batchSize: batch,
+                                  background: background, optimizer: optimizer, weightDecay: decay).parameters
+            #expect(maxDifference(reference, shape.network().parameters) > 1e-4, "the steps must move the weights")
             for threads in [2, 3, 8, 16] {
                 let trained = train(shape, data: data, threads: threads, shardRows: shardRows, batchSize: batch,
-                                    steps: steps, background: background, sharingWorkers: threads).parameters
-                #expect(firstMismatch(trained, reference) == nil, "batch \(batch), \(threads) threads")
+                                    background: background, optimizer: optimizer, weightDecay: decay).parameters
+                #expect(firstMismatch(trained, reference) == nil, "\(optimizer), batch \(batch), \(threads) threads")
             }
         }
     }
 
-    @Test func sharingIsKeptOnlyWhileItIsFaster() {
-        // Probes of 8 steps each way open every period of 256; the faster way (by its median step) is kept.
-        let chooser = SharingChooser()
-        func period(shared: Double, solo: Double) -> [Bool] {
-            (0..<SharingChooser.period).map { _ in
-                let sharing = chooser.begin()
-                chooser.record(sharing ? shared : solo)
-                return sharing
+    @Test(arguments: [StepRunner.BlockOrder.reversed, .shuffled(seed: 1), .shuffled(seed: 2)])
+    func blocksTakenInAnyOrderGiveTheSameBits(order: StepRunner.BlockOrder) {
+        // Each worker walks every task's blocks backwards or in a random order, so blocks land on other workers
+        // than their owners, in other orders.
+        for (optimizer, background) in [(Optimizer.sgd, Float?(1)), (.sgd, nil), (.defaultAdam, nil)] {
+            let shape = Shape.wide
+            let data = background.map { imageLike(shape, background: $0) } ?? smooth(shape)
+            for (batch, shardRows) in [(16, Int?.none), (48, 16)] {
+                let reference = train(shape, data: data, threads: 1, shardRows: shardRows, batchSize: batch,
+                                      background: background, optimizer: optimizer).parameters
+                for threads in [1, 2, 3] {
+                    let trained = train(shape, data: data, threads: threads, shardRows: shardRows, batchSize: batch,
+                                        background: background, optimizer: optimizer, blockOrder: order).parameters
+                    #expect(firstMismatch(trained, reference) == nil, "\(optimizer) \(batch) on \(threads), \(order)")
+                }
             }
         }
-        let slowSharing = period(shared: 2, solo: 1)
-        #expect(slowSharing.prefix(16) == ArraySlice([Bool](repeating: true, count: 8) + [Bool](repeating: false, count: 8)))
-        #expect(slowSharing.dropFirst(16).allSatisfy { !$0 })
-        #expect(period(shared: 1, solo: 2).dropFirst(16).allSatisfy { $0 })
-        #expect(chooser.periods == 2 && chooser.sharedPeriods == 1)
+    }
+
+    @Test(arguments: [Optimizer.defaultAdam, .momentum(0.9, nesterov: true)])
+    func aFusedUpdateIsTheRuleOnTheWholeGradient(optimizer: Optimizer) throws {
+        // One shard of 20 rows: each block of dW takes the rule in a worker's scratch, no gradient buffer written.
+        // The reference: `backward` over the batch, then the rule over the whole summed gradient.
+        let shape = Shape.wide, data = smooth(shape), k = shape.inputs
+        let trained = train(shape, data: data, threads: 2, shardRows: 20, batchSize: 20, steps: 1,
+                            optimizer: optimizer, weightDecay: 0.01)
+        let net = shape.network()
+        let batch = Matrix(stacking: visitingOrder().prefix(20).map { Array(data[$0 * k ..< ($0 + 1) * k]) })
+        try net.backward(batch, targets: batch)
+        let state = OptimizerState(optimizer: optimizer, weightDecay: 0.01, parameters: net.parameterCount)
+        state.beginStep()
+        let parameters = FloatBuffer(net.parameters)
+        net.gradients.withUnsafeBufferPointer { g in
+            applyUpdate(state.rule(learningRate: 0.01), parameters.pointer, range: 0..<net.parameterCount,
+                        gradient: g.baseAddress!)
+        }
+        #expect(firstMismatch(trained.parameters, parameters.array) == nil)
+        #expect(maxDifference(parameters.array, net.parameters) > 1e-3, "the step must move the weights")
+    }
+
+    @Test(arguments: [Float?.none, 1])
+    func dLdxFromPartsHasTheBitsOfTheOneKernel(background: Float?) {
+        // Shards of 16 rows form dL/dx as parts per tile of W's rows, summed in order; forming it in one kernel
+        // instead must give the same bits (the wide network's 300 outputs are 7 tiles).
+        let shape = Shape.wide, data = background.map { imageLike(shape, background: $0) } ?? smooth(shape)
+        for (batch, shardRows) in [(16, Int?.none), (22, 16)] {
+            let parts = train(shape, data: data, threads: 2, shardRows: shardRows, batchSize: batch,
+                              background: background).parameters
+            let whole = train(shape, data: data, threads: 2, shardRows: shardRows, batchSize: batch,
+                              background: background, partsBelowRows: 0).parameters
+            #expect(firstMismatch(parts, whole) == nil, "batch \(batch)")
+        }
     }
 
     @Test func theWideNetworksLayersAreSharedInSeveralBlocks() {
-        // So that the test above runs the shared path (`SharedPass`): 300 → 110 at batch 16 is three blocks of
-        // outputs and seven of inputs, with enough work to share.
-        #expect((110 + LayerBlocks.size - 1) / LayerBlocks.size == 3)
-        #expect((300 + LayerBlocks.size - 1) / LayerBlocks.size == 7)
-        #expect(16 * 300 * 110 >= LayerBlocks.minimumWork)
+        // So that the tests above share layers among workers: 300 → 110 at batch 16 is three blocks of outputs and
+        // seven of inputs, with enough work to share.
+        #expect((110 + StepPlan.blockSize - 1) / StepPlan.blockSize == 3)
+        #expect((300 + StepPlan.blockSize - 1) / StepPlan.blockSize == 7)
+        #expect(16 * 300 * 110 >= StepPlan.minimumWork)
     }
 
     @Test(arguments: Shape.allCases)

@@ -105,6 +105,40 @@ import Testing
         #expect(result.worst <= 1, "parameter \(result.index) off by \(result.worst)× the tolerance")
     }
 
+    @Test func aBatchThroughEveryKindOfBlockMatchesFiniteDifferences() throws {
+        // 7 rows (4 for the blocked kernels, 3 left over) through 40 → 150 → 120 → 9: the 150 → 120 layer is cut
+        // into blocks of outputs, and its dL/dx formed from parts per tile of W's rows, summed by blocks of inputs.
+        let net = MLP(inputSize: 40, loss: .squared, seed: 21)
+        net.addLayer(150, activation: .tanh)
+        net.addLayer(120, activation: .tanh)
+        net.addLayer(9, activation: .logistic)
+        net.parameters = net.parameters.map { $0 * 2 }
+        let x = Matrix(rows: 7, columns: 40, values: randomValues(7 * 40, seed: 22))
+        let y = Matrix(rows: 7, columns: 9, values: randomValues(7 * 9, seed: 23).map { 1 / (1 + expf(-$0)) })
+        net.zeroGrad()
+        try net.backward(x, targets: y)
+        let analytic = net.gradients, theta = net.parameters
+        // 400 parameters spread over every layer's weights and biases.
+        var generator = SplitMix64(seed: 24)
+        let h: Float = 1e-2
+        var worst: Float = 0
+        for _ in 0..<400 {
+            let i = generator.nextInt(below: theta.count)
+            var shifted = theta
+            shifted[i] = theta[i] + h
+            net.parameters = shifted
+            let plus = try net.loss(x, targets: y)
+            shifted[i] = theta[i] - h
+            net.parameters = shifted
+            let minus = try net.loss(x, targets: y)
+            let numeric = (plus - minus) / (2 * h)
+            let error = abs(numeric - analytic[i]) / (2e-3 + 2e-2 * abs(numeric))
+            worst = max(worst, error.isFinite ? error : .infinity)
+        }
+        #expect(worst <= 1, "off by \(worst)× the tolerance")
+        #expect(analytic.contains { abs($0) > 1e-2 }, "the gradient must not vanish")
+    }
+
     @Test func classIndexTargetsMatchOneHotTargets() throws {
         let net = MLP(inputSize: 5, loss: .softmaxCrossEntropy, seed: 3)
         net.addLayer(7, activation: .relu)

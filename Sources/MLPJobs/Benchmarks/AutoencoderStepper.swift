@@ -4,7 +4,7 @@ import MLPKit
 
 /// A fresh autoencoder (seed 1) and its trainer, stepping through the rows of `data` (784 inputs each, their own
 /// targets), in a shuffled order that wraps around; a tiny learning rate keeps the weights near their initial scale
-/// however long it runs. With a `background`, the first layer is trained on the other pixels only, as
+/// however long it runs. With a `background` (and SGD), the first layer is trained on the other pixels only, as
 /// `mlp-train autoencoder` trains it.
 final class AutoencoderStepper {
     let batchSize: Int
@@ -13,11 +13,14 @@ final class AutoencoderStepper {
     private let order: [Int]
     private var next = 0
 
-    init(batchSize: Int, threads: Int, data: [Float], background: Float?) {
+    init(batchSize: Int, threads: Int, data: [Float], background: Float?, optimizer: Optimizer = .sgd) {
         let net = AutoencoderDemo.makeNetwork(seed: 1)
         self.batchSize = batchSize
+        // The sparse first layer is SGD's; another rule trains it dense, as `mlp-train autoencoder` does.
+        let state = optimizer == .sgd ? nil
+            : OptimizerState(optimizer: optimizer, weightDecay: 0, parameters: net.parameterCount)
         trainer = DataParallelTrainer(network: net, batchSize: batchSize, threads: threads,
-                                      inputBackground: background)
+                                      inputBackground: state == nil ? background : nil, optimizer: state)
         inputs = FloatBuffer(data)
         var order = Array(0..<(data.count / net.inputSize))
         var generator = SplitMix64(seed: 3)
@@ -32,6 +35,16 @@ final class AutoencoderStepper {
         trainer.step(indices: order[next ..< next + batchSize], inputs: x, targets: x, learningRate: 1e-7)
         next += batchSize
         return batchSize
+    }
+
+    /// The profile of `steps` steps on one thread, every block timed (`StepProfile`).
+    func profile(steps: Int) -> StepProfile {
+        let x = UnsafePointer(inputs.pointer)
+        return trainer.profile(steps: steps, batch: { _ in
+            if self.next + self.batchSize > self.order.count { self.next = 0 }
+            defer { self.next += self.batchSize }
+            return self.order[self.next ..< self.next + self.batchSize]
+        }, inputs: x, targets: x, learningRate: 1e-7)
     }
 
     /// 2,048 digits of `digits` spread over the whole set (the mosaics are stored class by class), and their

@@ -1,4 +1,5 @@
-// The two passes every API above calls: forward through a range of layers, and backpropagation.
+// The forward pass every inference API calls, and per-sample SGD's backpropagation (mini-batch steps run as a
+// `StepPlan` instead).
 
 extension MLP {
     /// Runs `x` (rows × layers[first].inputSize) through `range`; layer l's outputs land in workspace.activations[l].
@@ -16,46 +17,31 @@ extension MLP {
         }
     }
 
-    /// Forward through the whole network, then backpropagation of the loss against `targets`
-    /// (rows × outputSize), ADDING each layer's dW and db into `gradients`. `write: .overwrite` overwrites them
-    /// instead (every gradient is written, so the buffer need not be zeroed first); `.descend(learningRate:)`
-    /// takes the gradient-descent step in place — `gradients` must then be the parameters — with each layer's
-    /// dL/dx computed from its weights before they move. Returns the summed loss. dL/dx is not computed for
-    /// the first layer: nothing consumes it.
-    func backwardPass(_ x: UnsafePointer<Float>, targets: UnsafePointer<Float>, rows: Int, workspace: Workspace,
-                      gradients: UnsafeMutablePointer<Float>, parameters: UnsafePointer<Float>? = nil,
-                      write: GradientWrite = .accumulate) -> Float {
-        let p = parameters ?? UnsafePointer(parameterBuffer.pointer)
-        forwardPass(x, rows: rows, layers: 0..<layers.count, workspace: workspace, parameters: p)
-        return backpropagate(x, targets: targets, rows: rows, workspace: workspace, gradients: gradients,
-                             parameters: p, write: write, downTo: 0).loss
-    }
-
-    /// The backward half of `backwardPass`, for layers `first...` whose forward pass is already in `workspace`
-    /// (`x` is layer `first`'s input). With first > 0 it stops after layer `first`, returning also
-    /// dL/dz of layer first − 1 (rows × its outputSize, in one of the workspace's delta buffers): the caller
-    /// finishes the layers below itself.
-    func backpropagate(_ x: UnsafePointer<Float>, targets: UnsafePointer<Float>, rows: Int, workspace: Workspace,
-                       gradients: UnsafeMutablePointer<Float>, parameters p: UnsafePointer<Float>,
-                       write: GradientWrite, downTo first: Int) -> (loss: Float, delta: UnsafeMutablePointer<Float>) {
+    /// Backpropagation of one sample whose forward pass is in `workspace` (`x` is layer `first`'s input), layer by
+    /// layer from the top down to layer `first`, each layer's dL/dx computed from its weights before they take the
+    /// gradient-descent step at `learningRate` (the rank-1 update). Returns the loss. With first = 1, dL/dz of
+    /// layer 0 is left in `workspace.deltas[0]` for a sparse first layer to step itself; dL/dx is not computed for
+    /// layer 0.
+    func backpropagateSample(_ x: UnsafePointer<Float>, target: UnsafePointer<Float>, workspace: Workspace,
+                             learningRate: Float, downTo first: Int) -> Float {
+        let p = parameterBuffer.pointer
         let last = layers.count - 1
         let yhat = UnsafePointer(workspace.activations[last].pointer)
-        let lossValue = loss.value(yhat, targets, count: rows * layers[last].outputSize)
-
-        var delta = workspace.deltas.0.pointer, spare = workspace.deltas.1.pointer
-        loss.outputDelta(delta, yhat, targets, activation: layers[last].activation,
-                         rows: rows, columns: layers[last].outputSize)
+        let lossValue = loss.value(yhat, target, count: layers[last].outputSize)
+        loss.outputDelta(workspace.deltas[last].pointer, yhat, target, activation: layers[last].activation,
+                         rows: 1, columns: layers[last].outputSize)
         for l in stride(from: last, through: first, by: -1) {
-            let layer = layers[l]
+            let layer = layers[l], delta = workspace.deltas[l].pointer
             let input = l == first ? x : UnsafePointer(workspace.activations[l - 1].pointer)
             if l > 0 {
-                denseBackwardInput(spare, delta, p + layer.weightOffset, m: rows, k: layer.inputSize, n: layer.outputSize)
-                layers[l - 1].activation.backward(spare, output: input, rows: rows, columns: layer.inputSize)
+                let below = workspace.deltas[l - 1].pointer
+                denseBackwardInput(below, delta, p + layer.weightOffset, m: 1, k: layer.inputSize, n: layer.outputSize)
+                layers[l - 1].activation.backward(below, output: input, rows: 1, columns: layer.inputSize)
             }
-            denseBackwardWeights(gradients + layer.weightOffset, gradients + layer.biasOffset, delta, input,
-                                 m: rows, k: layer.inputSize, n: layer.outputSize, write: write)
-            swap(&delta, &spare)
+            denseBackwardWeights(p + layer.weightOffset, p + layer.biasOffset, delta, input,
+                                 m: 1, k: layer.inputSize, n: layer.outputSize,
+                                 write: .descend(learningRate: learningRate))
         }
-        return (lossValue, delta)
+        return lossValue
     }
 }

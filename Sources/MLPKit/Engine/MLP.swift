@@ -28,6 +28,8 @@ public final class MLP {
     var generator: SplitMix64
     /// Scratch memory for the convenience (Array and Matrix) API.
     private var scratch: Workspace?
+    private var scratchRunner: (runner: StepRunner, layers: [Layer])?
+    private var backwardRows: [Int] = []
     /// A trainer holding some parameters in another form while it trains (the sparse first layer); it writes
     /// them back whenever the network is read (`synchronize`).
     package weak var mirror: (any ParameterMirror)?
@@ -143,13 +145,20 @@ public final class MLP {
         try checkBatch(x, targets)
         guard x.rows > 0 else { return 0 }
         synchronize()
-        let workspace = scratchWorkspace(rows: x.rows)
-        return x.values.withUnsafeBufferPointer { input in
+        // A step plan of one shard and one thread that adds the gradient instead of stepping.
+        let runner = backwardRunner(rows: x.rows)
+        let plan = runner.plan(rows: x.rows, network: self, update: .accumulate, exchange: nil)
+        let loss = x.values.withUnsafeBufferPointer { input in
             targets.values.withUnsafeBufferPointer { target in
-                backwardPass(input.baseAddress!, targets: target.baseAddress!, rows: x.rows,
-                             workspace: workspace, gradients: gradientBuffer.pointer)
+                backwardRows.withUnsafeBufferPointer { rows in
+                    runner.run(plan, StepRunner.Step(network: self, indices: rows.baseAddress!,
+                                                     inputs: input.baseAddress!, targets: target.baseAddress!,
+                                                     learningRate: 0, rule: .sgd(0), gradient: gradientBuffer.pointer),
+                               workers: 1, exchange: nil)
+                }
             }
         }
+        return Float(loss)
     }
 
     /// The summed loss of a batch against `targets`, without touching the gradients.
@@ -214,6 +223,19 @@ public final class MLP {
     /// "2 (\"latent\")" — how errors name a layer.
     func describe(_ index: Int) -> String {
         layers[index].name.map { "\(index) (\"\($0)\")" } ?? "\(index)"
+    }
+
+    /// The runner of `backward(_:targets:)`'s plans, made again when a batch is larger or the network has changed;
+    /// `backwardRows` numbers its rows (0, 1, …).
+    private func backwardRunner(rows: Int) -> StepRunner {
+        if let scratchRunner, scratchRunner.layers == layers, scratchRunner.runner.shardRows >= rows {
+            return scratchRunner.runner
+        }
+        let capacity = max(rows, scratchRunner?.runner.shardRows ?? 1)
+        let runner = StepRunner(network: self, shardRows: capacity, shardCount: 1, sparse: nil)
+        scratchRunner = (runner, layers)
+        backwardRows = Array(0..<capacity)
+        return runner
     }
 
     /// The convenience API's workspace, regrown when a batch is larger or the network has changed.

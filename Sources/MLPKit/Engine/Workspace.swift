@@ -1,7 +1,7 @@
 // Scratch memory for passes through a network: one per thread, allocated once, reused every step.
 
-/// Per-layer activation buffers and two ping-pong delta buffers for up to `capacity` samples at a time.
-/// A worker thread owns its workspace exclusively, so passes on different workspaces never share memory.
+/// Per-layer activation and dL/dz buffers for up to `capacity` samples at a time. Each layer has its own dL/dz,
+/// so one layer's weight gradient can be formed while the dL/dx below it is (`StepPlan` runs them side by side).
 package final class Workspace: @unchecked Sendable {
     /// Largest batch (rows) this workspace can hold.
     let capacity: Int
@@ -9,8 +9,8 @@ package final class Workspace: @unchecked Sendable {
     let widths: [Int]
     /// activations[l] holds layer l's outputs, capacity × outputSize.
     package let activations: [FloatBuffer]
-    /// Two buffers of capacity × (widest layer), alternated while backpropagating dL/dz.
-    let deltas: (FloatBuffer, FloatBuffer)
+    /// deltas[l] holds dL/dz of layer l (its pre-activation), capacity × outputSize.
+    package let deltas: [FloatBuffer]
     /// capacity × (output size): targets built from class labels.
     let targets: FloatBuffer
 
@@ -19,8 +19,7 @@ package final class Workspace: @unchecked Sendable {
         self.capacity = capacity
         widths = [inputSize] + layers.map(\.outputSize)
         activations = layers.map { FloatBuffer(count: capacity * $0.outputSize) }
-        let widest = widths.max() ?? 1
-        deltas = (FloatBuffer(count: capacity * widest), FloatBuffer(count: capacity * widest))
+        deltas = layers.map { FloatBuffer(count: capacity * $0.outputSize) }
         targets = FloatBuffer(count: capacity * (layers.last?.outputSize ?? 1))
     }
 

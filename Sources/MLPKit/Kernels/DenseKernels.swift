@@ -148,7 +148,7 @@ private func forward4x1(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Flo
 ///
 /// dx and w are both K-contiguous, so SIMD runs across i: a 4-row × 24-column block of dx stays in
 /// registers while rows j of W are added in (3 loads of W and 4 broadcasts of dy feed 12 FMAs).
-/// The rows of W are taken in tiles of `backwardInputTile` (the blocks of `LayerBlocks`), and within a tile
+/// The rows of W are taken in tiles of `backwardInputTile` (the blocks of `StepPlan`), and within a tile
 /// the column strips are the outer loop, so the tile×24 strip of W read for the first 4 samples is still in
 /// cache for the next ones (a whole N×24 strip is not: its rows are K floats apart, often a power of two, and
 /// collide in the cache's sets). Each tile's sum is formed from zero and then added to dx, tile after tile:
@@ -268,10 +268,10 @@ func denseBackwardInputTail(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePoint
     }
 }
 
-/// Rows of W per tile in denseBackwardInput: the blocks threads own (`LayerBlocks.size`), so a thread can form
+/// Rows of W per tile in denseBackwardInput: the blocks threads own (`StepPlan.blockSize`), so a thread can form
 /// the parts of the rows it owns. A tile's 24-column strip (48 × 96 bytes) stays in L1/L2 even when K is a power
 /// of two (tiles of 64 measured the same; 32 and 128 slower).
-let backwardInputTile = LayerBlocks.size
+let backwardInputTile = StepPlan.blockSize
 
 /// dx[0..<4, 0..<24] (+)= dy[0..<4, 0..<count]·w[0..<count, 0..<24]: the sum is formed from zero, then added
 /// to dx (`add`) or written over it. dx rows have stride K, dy rows stride N, w rows stride K.

@@ -10,48 +10,31 @@ import Darwin
 /// over the batch, one step per batch.
 ///
 /// Each batch is cut into shards of `shardRows` rows. The shard size depends only on the batch size and the
-/// network, never on the thread count; every shard has its own preallocated workspace and gradient buffer,
-/// and shard gradients are added in shard order. So for a given seed the trained weights are bit-identical
-/// whatever `threads` is. Nothing is allocated per step.
+/// network, never on the thread count; every shard has its own preallocated workspace (and, when there are
+/// several, its own gradient buffer), and shard gradients are added in shard order. A step runs as a
+/// `StepPlan`: every phase (load, each layer's forward pass, the loss, each layer's dL/dx and dW, the update)
+/// cut into fixed blocks across all the shards, which all `threads` workers share. So for a given seed the
+/// trained weights are bit-identical whatever `threads` is, and nothing is allocated per step.
 ///
-/// With plain SGD the step is fused: a single shard steps in place inside backpropagation, and several shards
-/// are summed and stepped in one pass. Any other optimizer gets the summed gradient of every parameter and
-/// applies its rule block by block (the dense path; the sparse first layer is SGD-only).
+/// The update is part of the plan: with one shard each block of dW takes the rule (SGD, momentum, Adam, weight
+/// decay) as soon as it is formed, without a gradient buffer; with several, each block of parameters takes it
+/// as soon as every shard's part of it is summed.
 package final class DataParallelTrainer {
     /// The network being trained (its parameters are updated in place).
     package let network: MLP
     /// Samples per step.
     package let batchSize: Int
-    /// Worker threads used for shards and for the gradient reduction.
+    /// Worker threads that share each step.
     package let threads: Int
     /// Rows per shard (the last shard of a short batch may have fewer).
-    package let shardRows: Int
+    package var shardRows: Int { runner.shardRows }
     /// Shards per full batch.
-    package let shardCount: Int
-    /// The update rule's state; nil for plain SGD, which takes the fused paths.
+    package var shardCount: Int { runner.shardCount }
+    /// The update rule's state; nil for plain SGD, which steps in place and may keep a sparse first layer.
     let optimizer: OptimizerState?
-
-    private let workspaces: [Workspace]
-    private let shardGradients: [FloatBuffer]
-    private let shardInputs: [FloatBuffer]
-    private let shardTargets: [FloatBuffer]
-    private let shardLosses: FloatBuffer
-    /// shardGradients[s].pointer for every s, so the reduction reads plain pointers.
-    private let gradientPointers: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
-    /// The sparse first layer, when the inputs have a background value; then each shard also keeps its
-    /// inputs in compressed-column form and its first layer's dL/dz (in its workspace) until the step.
-    let sparse: SparseFirstLayer?
-    private let sparseBatches: [SparseBatch]
-    private let firstLayerDeltas: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
-    /// The pass the threads share when a batch is one shard.
-    private let sharedPass = SharedPass()
-    /// Whether a lone shard is shared among the threads, step by step, from measured times.
-    let sharing = SharingChooser()
     /// Other processes computing the other shards of each batch (MPI ranks); nil: this process computes all.
     package var exchange: (any ShardExchange)?
-    /// Threads that share a lone shard: no more than the processors, since they spin while they wait for each
-    /// other (tests raise it to check that any number gives the same bits).
-    package var sharingWorkers: Int
+    private let runner: StepRunner
 
     /// A trainer for `network` with batches of `batchSize` samples on `threads` worker threads. `shardRows`
     /// overrides the automatic shard size (it must not be derived from `threads` if results are to repeat).
@@ -59,38 +42,40 @@ package final class DataParallelTrainer {
     /// `inputBackground` c, when most inputs equal c (MNIST's background), trains the first layer on the
     /// inputs that differ from c only (`SparseFirstLayer`): the same gradient descent up to float rounding,
     /// with a fraction of the first layer's work. The layer writes the network's first-layer weights back
-    /// whenever the network is read. `optimizer` (nil: plain SGD) selects the dense path with that rule.
+    /// whenever the network is read. `optimizer` (nil: plain SGD) selects the rule.
     package init(network: MLP, batchSize: Int, threads: Int, shardRows: Int? = nil, inputBackground: Float? = nil,
                  optimizer: OptimizerState? = nil) {
         precondition(batchSize > 0 && threads > 0 && (shardRows ?? 1) > 0)
         precondition(optimizer == nil || inputBackground == nil, "the sparse first layer is SGD-only")
         self.network = network
         self.optimizer = optimizer
-        sharingWorkers = min(threads, Self.processors)
         self.batchSize = batchSize
         self.threads = threads
         let rows = min(batchSize, shardRows ?? Self.shardRows(batchSize: batchSize, parameters: network.parameterCount))
-        let shards = (batchSize + rows - 1) / rows
-        self.shardRows = rows
-        shardCount = shards
-        workspaces = (0..<shards).map { _ in network.makeWorkspace(capacity: rows) }
-        shardGradients = (0..<shards).map { _ in FloatBuffer(count: network.parameterCount) }
-        shardInputs = (0..<shards).map { _ in FloatBuffer(count: rows * network.inputSize) }
-        shardTargets = (0..<shards).map { _ in FloatBuffer(count: rows * network.outputSize) }
-        shardLosses = FloatBuffer(count: shards)
-        gradientPointers = .allocate(capacity: shards)
-        for s in 0..<shards { gradientPointers[s] = shardGradients[s].pointer }
-        sparse = inputBackground.map { SparseFirstLayer(network: network, background: $0) }
-        sparseBatches = sparse.map { layer in
-            (0..<shards).map { _ in SparseBatch(capacity: rows, inputs: network.inputSize, width: layer.stride) }
-        } ?? []
-        firstLayerDeltas = .allocate(capacity: shards)
-        firstLayerDeltas.initialize(repeating: shardGradients[0].pointer, count: shards)
+        runner = StepRunner(network: network, shardRows: rows, shardCount: (batchSize + rows - 1) / rows,
+                            sparse: inputBackground.map { SparseFirstLayer(network: network, background: $0) })
     }
 
-    deinit {
-        gradientPointers.deallocate()
-        firstLayerDeltas.deallocate()
+    /// The sparse first layer, when the inputs have a background value.
+    var sparse: SparseFirstLayer? { runner.sparse }
+
+    /// The most workers that share a step (the processors); tests raise it to see more workers give the same bits.
+    package var workerLimit: Int {
+        get { runner.workerLimit }
+        set { runner.workerLimit = newValue }
+    }
+
+    /// The order in which workers take a task's blocks (tests change it to see the bits do not change).
+    var blockOrder: StepRunner.BlockOrder {
+        get { runner.blockOrder }
+        set { runner.blockOrder = newValue }
+    }
+
+    /// Shards of fewer rows form dL/dx from parts (tests change it to see the bits do not change); set it before
+    /// the first step.
+    var partsBelowRows: Int {
+        get { runner.partsBelowRows }
+        set { runner.partsBelowRows = newValue }
     }
 
     /// Whether the first layer is trained on the non-background inputs only (see `init`).
@@ -110,163 +95,54 @@ package final class DataParallelTrainer {
         min(batchSize, max(16, min(128, (batchSize + 1) / 2)))
     }
 
+    /// Processors online.
+    static let processors = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+
     /// One step on the samples `indices` (at most `batchSize`) of `inputs` (rows of inputSize) against the same
-    /// rows of `targets` (rows of outputSize): parameters −= learningRate × Σ gradients. Returns the summed loss.
+    /// rows of `targets` (rows of outputSize): the parameters move by the rule for Σ gradients at `learningRate`.
+    /// Returns the summed loss.
     @discardableResult
     package func step(indices: ArraySlice<Int>, inputs: UnsafePointer<Float>, targets: UnsafePointer<Float>,
                       learningRate: Float) -> Double {
+        step(indices: indices, inputs: inputs, targets: targets, learningRate: learningRate, workers: threads)
+    }
+
+    /// `steps` full-batch steps on one thread with every block timed (`batch(i)` gives step i's indices), and
+    /// the profile they make (`StepProfile`).
+    package func profile(steps: Int, batch: (Int) -> ArraySlice<Int>, inputs: UnsafePointer<Float>,
+                         targets: UnsafePointer<Float>, learningRate: Float) -> StepProfile {
+        let plan = runner.plan(rows: batchSize, network: network, update: optimizer == nil ? .descend : .rule,
+                               exchange: exchange)
+        let seconds = UnsafeMutablePointer<Double>.allocate(capacity: plan.blockCount)
+        seconds.initialize(repeating: 0, count: plan.blockCount)
+        defer { seconds.deallocate() }
+        runner.blockSeconds = seconds
+        defer { runner.blockSeconds = nil }
+        let clock = Stopwatch()
+        for i in 0..<steps {
+            step(indices: batch(i), inputs: inputs, targets: targets, learningRate: learningRate, workers: 1)
+        }
+        return StepProfile(plan: plan, blockSeconds: seconds, steps: steps, totalSeconds: clock.seconds)
+    }
+
+    @discardableResult
+    private func step(indices: ArraySlice<Int>, inputs: UnsafePointer<Float>, targets: UnsafePointer<Float>,
+                      learningRate: Float, workers: Int) -> Double {
         precondition(indices.count <= batchSize && !indices.isEmpty)
-        let rows = indices.count
-        let shards = (rows + shardRows - 1) / shardRows
-        let start = indices.startIndex
-        let parameters = UnsafePointer(network.parameterBuffer.pointer)
+        let plan = runner.plan(rows: indices.count, network: network, update: optimizer == nil ? .descend : .rule,
+                               exchange: exchange)
         sparse?.changed = true
-        if shards == 1 && optimizer == nil && exchange == nil {
-            // One shard: the step goes straight into the parameters, layer by layer as backpropagation reaches
-            // it (no gradient buffer, no reduction). Same bits as overwrite + sumAndStep over one buffer.
-            // Every thread works inside the one shard (`SharedPass`), the sparse first layer's step included; no
-            // more threads than processors, since the threads spin while they wait for each other.
-            // Whether sharing pays is measured as training goes (`SharingChooser`): the bits are the same.
-            let workers = sharingWorkers
-            let shared = workers > 1 && sharing.begin()
-            let loss = shardPass(0, indices: indices[start..<(start + rows)], inputs: inputs, targets: targets,
-                                 gradients: network.parameterBuffer.pointer, parameters: parameters,
-                                 write: .descend(learningRate: learningRate),
-                                 workers: shared ? workers : 1, sparseStep: learningRate)
-            if workers > 1 { sharing.finish() }
-            return Double(loss)
-        }
-        // This process's shards: all of them, or its block when other processes compute the rest.
-        let mine = exchange?.shards(of: shards) ?? 0..<shards
-        let workers = min(threads, mine.count)
-        forEachWorker(workers) { worker in
-            for shard in stride(from: mine.lowerBound + worker, to: mine.upperBound, by: workers) {
-                let first = start + shard * shardRows, count = min(shardRows, rows - shard * shardRows)
-                // Overwrites every gradient of the shard's buffer, so it is never zeroed.
-                shardLosses.pointer[shard] = shardPass(shard, indices: indices[first..<(first + count)],
-                                                       inputs: inputs, targets: targets,
-                                                       gradients: gradientPointers[shard], parameters: parameters,
-                                                       write: .overwrite, workers: 1)
-            }
-        }
-        exchange?.exchange(gradients: UnsafePointer(gradientPointers), parameters: network.parameterCount,
-                           losses: shardLosses.pointer, shards: shards)
+        let rule: UpdateRule
         if let optimizer {
-            reduceAndUpdate(shards: shards, optimizer: optimizer, learningRate: learningRate)
+            optimizer.beginStep()
+            rule = optimizer.rule(learningRate: learningRate)
         } else {
-            reduceAndStep(shards: shards, learningRate: learningRate)
+            rule = .sgd(learningRate)
         }
-        var loss = 0.0
-        for shard in 0..<shards { loss += Double(shardLosses.pointer[shard]) }
-        return loss
-    }
-
-    /// Forward and backward passes of one shard (the samples `indices`) with `write` applied to `gradients`;
-    /// with a sparse first layer, that layer's dL/dz is left in `firstLayerDeltas[shard]` for the caller.
-    /// Returns the shard's summed loss.
-    private func shardPass(_ shard: Int, indices: ArraySlice<Int>, inputs: UnsafePointer<Float>,
-                           targets: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
-                           parameters: UnsafePointer<Float>, write: GradientWrite, workers: Int,
-                           sparseStep: Float? = nil) -> Float {
-        let inputSize = network.inputSize, outputSize = network.outputSize
-        let rows = indices.count, start = indices.startIndex
-        let workspace = workspaces[shard]
-        let y = shardTargets[shard].pointer
-        for r in 0..<rows {
-            (y + r * outputSize).update(from: targets + indices[start + r] * outputSize, count: outputSize)
-        }
-        guard let sparse else {
-            let x = shardInputs[shard].pointer
-            for r in 0..<rows {
-                (x + r * inputSize).update(from: inputs + indices[start + r] * inputSize, count: inputSize)
-            }
-            if workers > 1 {
-                return sharedPass.run(network, x: x, targets: y, rows: rows, workspace: workspace,
-                                               gradients: gradients, parameters: parameters, write: write,
-                                               sparse: nil, sparseStep: nil, workers: workers).loss
-            }
-            return network.backwardPass(x, targets: y, rows: rows, workspace: workspace, gradients: gradients,
-                                        parameters: parameters, write: write)
-        }
-        let batch = sparseBatches[shard]
-        if workers > 1 {
-            // The pass loads the batch itself, in blocks.
-            for r in 0..<rows { batch.sources[r] = inputs + indices[start + r] * inputSize }
-            batch.begin(rows: rows, background: sparse.background)
-            let (loss, delta) = sharedPass.run(
-                network, x: UnsafePointer(workspace.activations[0].pointer), targets: y, rows: rows,
-                workspace: workspace, gradients: gradients, parameters: parameters, write: write,
-                sparse: (sparse, batch), sparseStep: sparseStep, workers: workers)
-            firstLayerDeltas[shard] = delta
-            return loss
-        }
-        batch.load(rows: rows, background: sparse.background) { r in inputs + indices[start + r] * inputSize }
-        let (loss, delta) = network.sparsePass(sparse, batch, targets: y, workspace: workspace, gradients: gradients,
-                                               parameters: parameters, write: write)
-        if let sparseStep {
-            sparse.descend(delta: delta, batch: batch, learningRate: sparseStep, outputs: 0..<network.layers[0].outputSize)
-        }
-        firstLayerDeltas[shard] = delta
-        return loss
-    }
-
-    /// Processors online: the most threads that share one shard.
-    static let processors = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-
-    /// Networks with fewer parameters than this reduce on one worker: the fan-out costs more than it saves.
-    static let parallelReductionMinimum = 4 * reductionBlock
-
-    /// Parameters per block of the reduction: a multiple of the kernel's 32-float stride. Blocks are fixed by
-    /// the network, never by the thread count.
-    static let reductionBlock = 16_384
-
-    /// parameters[i] −= learningRate × (g₀[i] + g₁[i] + …), shards added in order; the parameter range is split
-    /// into fixed blocks across the workers, so each element's sum is formed the same way on any thread count.
-    /// A sparse first layer takes its step here too, shard after shard, its outputs split into fixed blocks.
-    private func reduceAndStep(shards: Int, learningRate: Float) {
-        let count = network.parameterCount
-        let denseStart = sparse == nil ? 0 : (network.layers.count > 1 ? network.layers[1].weightOffset : count)
-        let p = network.parameterBuffer.pointer
-        let g = UnsafePointer(gradientPointers)
-        let blockSize = Self.reductionBlock
-        let denseBlocks = (count - denseStart + blockSize - 1) / blockSize
-        let sparseOutputs = sparse == nil ? 0 : network.layers[0].outputSize
-        let outputBlock = 96      // a multiple of 48, the step's widest strip (see SparseFirstLayer.descend)
-        let sparseBlocks = (sparseOutputs + outputBlock - 1) / outputBlock
-        let blocks = denseBlocks + sparseBlocks
-        let workers = count < Self.parallelReductionMinimum ? 1 : min(threads, blocks)
-        forEachWorker(workers) { worker in
-            for block in stride(from: worker, to: blocks, by: workers) {
-                if block < denseBlocks {
-                    let lower = denseStart + block * blockSize, upper = min(count, lower + blockSize)
-                    sumAndStep(p, g, shards: shards, start: lower, count: upper - lower, scale: learningRate)
-                } else if let sparse {
-                    let lower = (block - denseBlocks) * outputBlock, upper = min(sparseOutputs, lower + outputBlock)
-                    for shard in 0..<shards {
-                        sparse.descend(delta: firstLayerDeltas[shard], batch: sparseBatches[shard],
-                                       learningRate: learningRate, outputs: lower..<upper)
-                    }
-                }
-            }
-        }
-    }
-
-    /// The summed gradient g = g₀ + g₁ + … (shards added in order, into g₀), then the optimizer's rule, block by
-    /// fixed block across the workers: each element is formed the same way on any thread count.
-    private func reduceAndUpdate(shards: Int, optimizer: OptimizerState, learningRate: Float) {
-        let count = network.parameterCount
-        let p = network.parameterBuffer.pointer
-        let g = UnsafePointer(gradientPointers)
-        let blockSize = Self.reductionBlock
-        let blocks = (count + blockSize - 1) / blockSize
-        let workers = count < Self.parallelReductionMinimum ? 1 : min(threads, blocks)
-        optimizer.beginStep()
-        let rule = optimizer.rule(learningRate: learningRate)
-        forEachWorker(workers) { worker in
-            for block in stride(from: worker, to: blocks, by: workers) {
-                let lower = block * blockSize, upper = min(count, lower + blockSize)
-                applyUpdate(rule, p, range: lower..<upper, shards: g, count: shards)
-            }
+        return indices.withUnsafeBufferPointer { indices in
+            runner.run(plan, StepRunner.Step(network: network, indices: indices.baseAddress!, inputs: inputs,
+                                             targets: targets, learningRate: learningRate, rule: rule, gradient: nil),
+                       workers: workers, exchange: exchange)
         }
     }
 }

@@ -84,7 +84,7 @@ package final class OptimizerState: @unchecked Sendable {
     private(set) var steps = 0
 
     /// Zeroed state for `parameters` parameters.
-    init(optimizer: Optimizer, weightDecay: Float, parameters: Int) {
+    package init(optimizer: Optimizer, weightDecay: Float, parameters: Int) {
         self.optimizer = optimizer
         self.weightDecay = weightDecay
         first = FloatBuffer(count: optimizer.stateBuffers >= 1 ? parameters : 0)

@@ -8,9 +8,7 @@ extension MLP {
     package func sgdStep(_ x: UnsafePointer<Float>, target: UnsafePointer<Float>, learningRate: Float,
                  workspace: Workspace) -> Float {
         forwardPass(x, rows: 1, layers: 0..<layers.count, workspace: workspace)
-        let p = parameterBuffer.pointer
-        return backpropagate(x, targets: target, rows: 1, workspace: workspace, gradients: p,
-                             parameters: UnsafePointer(p), write: .descend(learningRate: learningRate), downTo: 0).loss
+        return backpropagateSample(x, target: target, workspace: workspace, learningRate: learningRate, downTo: 0)
     }
 
     /// One SGD step on sample `sample` with the first layer sparse: `layer` holds it as V + u·1ᵀ and steps it
@@ -19,10 +17,13 @@ extension MLP {
     func sgdStep(sparse layer: SparseFirstLayer, rows: SparseRows, batch: SparseBatch, sample: Int,
                          target: UnsafePointer<Float>, learningRate: Float, workspace: Workspace) -> Float {
         batch.load(sample: sample, from: rows)
-        let p = parameterBuffer.pointer
-        let (loss, delta) = sparsePass(layer, batch, targets: target, workspace: workspace, gradients: p,
-                                       parameters: UnsafePointer(p), write: .descend(learningRate: learningRate))
-        layer.descend(delta: delta, batch: batch, learningRate: learningRate, outputs: 0..<layers[0].outputSize)
+        let first = layers[0], h = workspace.activations[0].pointer
+        layer.forward(h, batch, outputs: 0..<first.outputSize)
+        first.activation.forward(h, rows: 1, columns: first.outputSize)
+        forwardPass(h, rows: 1, layers: 1..<layers.count, workspace: workspace)
+        let loss = backpropagateSample(h, target: target, workspace: workspace, learningRate: learningRate, downTo: 1)
+        layer.descend(delta: workspace.deltas[0].pointer, batch: batch, learningRate: learningRate,
+                      outputs: 0..<first.outputSize)
         layer.changed = true
         return loss
     }

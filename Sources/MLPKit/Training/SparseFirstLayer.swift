@@ -242,24 +242,6 @@ private func accumulate8(_ a: UnsafeMutablePointer<Float>, _ m: UnsafePointer<Fl
     store8(a0, a)
 }
 
-extension MLP {
-    /// Forward and backward passes of the rows of `batch` with the first layer sparse: `layer` computes the
-    /// first layer, the dense kernels the rest, and backpropagation applies `write` to `gradients` for layers
-    /// 1…, stopping there. Returns the summed loss and the first layer's dL/dz (rows × its outputs, in a
-    /// workspace buffer) for `layer.descend`.
-    func sparsePass(_ layer: SparseFirstLayer, _ batch: SparseBatch, targets: UnsafePointer<Float>,
-                    workspace: Workspace, gradients: UnsafeMutablePointer<Float>, parameters: UnsafePointer<Float>,
-                    write: GradientWrite) -> (loss: Float, delta: UnsafeMutablePointer<Float>) {
-        let first = layers[0], rows = batch.rows
-        let h = workspace.activations[0].pointer
-        layer.forward(h, batch, outputs: 0..<first.outputSize)
-        first.activation.forward(h, rows: rows, columns: first.outputSize)
-        forwardPass(h, rows: rows, layers: 1..<layers.count, workspace: workspace, parameters: parameters)
-        return backpropagate(h, targets: targets, rows: rows, workspace: workspace, gradients: gradients,
-                             parameters: parameters, write: write, downTo: 1)
-    }
-}
-
 /// A whole data set's inputs relative to a background value c, in compressed rows: for each sample, the inputs
 /// that are not c, their z = x − c, and Σz. Built once, so per-sample SGD loads a sample's few non-background
 /// inputs without scanning all of them.

@@ -28,7 +28,7 @@ public final class Trainer {
     /// The settings, checked when the trainer is made.
     public let options: TrainingOptions
     /// Other processes training the same network on the other shards of each batch (see `ShardExchange`); nil:
-    /// this process trains alone. Mini-batches with a dense first layer only.
+    /// this process trains alone. Mini-batches only.
     package var exchange: (any ShardExchange)?
 
     /// A trainer for `network`; throws when an option is out of range (the message names it).
@@ -71,9 +71,6 @@ public final class Trainer {
             guard !plan.perSample else {
                 throw MLPError("per-sample SGD does not split across processes (each sample's step needs the one "
                                + "before); give --batch-size, or run without mpirun")
-            }
-            guard !plan.sparseFirstLayer else {
-                throw MLPError("training across processes needs the dense first layer (--dense-first-layer)")
             }
             exchange.broadcast(network.parameterBuffer.pointer, count: network.parameterCount)
         }

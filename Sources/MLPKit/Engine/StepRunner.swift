@@ -1,0 +1,374 @@
+// Runs `StepPlan`s: each shard's buffers, the code of every kind of block, and the threads that share them.
+
+/// The memory of mini-batch steps and the threads that run them: buffers for each shard of up to `shardRows`
+/// rows, allocated once; the plans of the batch shapes met so far; and what each kind of block does.
+///
+/// `run` starts T workers with `DispatchQueue.concurrentPerform` (no more than the processors, which is all it
+/// runs at once). Each walks the plan's tasks in order; in each
+/// task it first runs the blocks it owns (block b of a task belongs to worker b mod T, so a layer's rows of W are
+/// read by one core's forward pass and dL/dx, and written by the same core's update), then takes any block still
+/// unclaimed, from the last down. Before a block starts, the tasks it reads from are done (`StepSync`). A worker
+/// that starts late, or is descheduled (a busy machine), stalls no one for long: its unclaimed blocks are taken by
+/// the others, and threads waiting for a block it holds stop spinning and sleep until it is done.
+final class StepRunner: @unchecked Sendable {
+    /// Rows per full shard.
+    let shardRows: Int
+    /// Shards of a full batch.
+    let shardCount: Int
+    /// The sparse first layer, when the inputs have a background value.
+    let sparse: SparseFirstLayer?
+    private let workspaces: [Workspace]
+    /// Each shard's inputs (dense first layer) and targets, rows × inputSize and rows × outputSize.
+    private let inputs: [FloatBuffer]
+    private let targets: [FloatBuffer]
+    /// Each shard's sparse batch.
+    private let batches: [SparseBatch]
+    /// Each shard's gradient buffer, made when a plan first writes one (several shards, or other processes).
+    private var gradients: [FloatBuffer] = []
+    private let gradientPointers: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
+    /// Each shard's dL/dx parts, and each worker's gradient scratch (fused rules), grown as plans need.
+    private var parts: [FloatBuffer]
+    private var partPointers: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
+    private var scratch: [FloatBuffer] = []
+    private var scratchPointers: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
+    /// Each shard's summed loss.
+    private let losses: FloatBuffer
+    private let sync = StepSync()
+    /// The plans met so far, by the rows of the batch (a full batch, and an epoch's last, shorter one).
+    private var plans: [Int: StepPlan] = [:]
+    /// What each shard's pass leaves for other processes (its dense gradient; with a sparse first layer, that
+    /// layer's dL/dz), `regionsPerShard` per shard.
+    private var regions: [ShardRegion] = []
+    private(set) var regionsPerShard = 0
+    /// When set, every block's seconds are added here (indexed by block number), for `StepProfile`.
+    var blockSeconds: UnsafeMutablePointer<Double>?
+    /// The most workers that run: the processors (tests raise it, to see more workers share the blocks).
+    var workerLimit = DataParallelTrainer.processors
+    /// The order in which a worker takes the blocks of a task (tests change it: the bits must not change).
+    var blockOrder = BlockOrder.ownFirst
+    /// Shards of fewer rows form dL/dx from parts (`StepPlan.partsBelowRows`; tests change it: same bits).
+    var partsBelowRows = StepPlan.partsBelowRows
+
+    /// How a worker walks a task's blocks.
+    enum BlockOrder: Equatable {
+        /// Its own blocks (b mod T), then any left from the last down.
+        case ownFirst
+        /// Every block from the last down.
+        case reversed
+        /// Every block in an order drawn from this seed, another for each task and worker.
+        case shuffled(seed: UInt64)
+    }
+
+    /// Buffers for `network` and shards of up to `shardRows` rows, `shardCount` of them.
+    init(network: MLP, shardRows: Int, shardCount: Int, sparse: SparseFirstLayer?) {
+        self.shardRows = shardRows
+        self.shardCount = shardCount
+        self.sparse = sparse
+        workspaces = (0..<shardCount).map { _ in network.makeWorkspace(capacity: shardRows) }
+        inputs = sparse != nil ? [] : (0..<shardCount).map { _ in FloatBuffer(count: shardRows * network.inputSize) }
+        targets = (0..<shardCount).map { _ in FloatBuffer(count: shardRows * network.outputSize) }
+        batches = sparse.map { layer in
+            (0..<shardCount).map { _ in SparseBatch(capacity: shardRows, inputs: network.inputSize, width: layer.stride) }
+        } ?? []
+        gradientPointers = .allocate(capacity: shardCount)
+        parts = (0..<shardCount).map { _ in FloatBuffer(count: 0) }
+        partPointers = .allocate(capacity: shardCount)
+        for s in 0..<shardCount { partPointers[s] = parts[s].pointer }
+        scratchPointers = .allocate(capacity: 1)
+        losses = FloatBuffer(count: shardCount)
+    }
+
+    deinit {
+        gradientPointers.deallocate()
+        partPointers.deallocate()
+        scratchPointers.deallocate()
+    }
+
+    /// The plan for a batch of `rows` rows (made the first time, then kept).
+    func plan(rows: Int, network: MLP, update: StepPlan.Update, exchange: (any ShardExchange)?) -> StepPlan {
+        if let plan = plans[rows] { return plan }
+        let shards = (rows + shardRows - 1) / shardRows
+        precondition(shards <= shardCount, "a batch of \(rows) rows needs more than \(shardCount) shards")
+        let shardSizes = (0..<shards).map { min(shardRows, rows - $0 * shardRows) }
+        let plan = StepPlan(layers: network.layers, inputSize: network.inputSize, rows: shardSizes,
+                            computed: exchange?.shards(of: shards) ?? 0..<shards, sparse: sparse != nil,
+                            update: update, exchanged: exchange != nil, partsBelowRows: partsBelowRows)
+        if !plan.fused && update != .accumulate { makeGradients(network: network) }
+        for s in 0..<shardCount where parts[s].count < plan.partsFloats {
+            parts[s] = FloatBuffer(count: plan.partsFloats)
+            partPointers[s] = parts[s].pointer
+        }
+        plans[rows] = plan
+        return plan
+    }
+
+    /// One step's numbers, fixed while its blocks run.
+    struct Step {
+        let network: MLP
+        let indices: UnsafePointer<Int>
+        let inputs: UnsafePointer<Float>
+        let targets: UnsafePointer<Float>
+        let learningRate: Float
+        /// The optimizer's rule (`.rule` plans), or SGD's at `learningRate`.
+        let rule: UpdateRule
+        /// Where `accumulate` adds the gradient.
+        let gradient: UnsafeMutablePointer<Float>?
+    }
+
+    /// Runs `plan` on `workers` threads for the rows `indices` of `inputs` and `targets`, exchanging each shard's
+    /// results with `exchange` between the passes and the updates. Returns the summed loss, shard by shard.
+    func run(_ plan: StepPlan, _ step: Step, workers: Int, exchange: (any ShardExchange)?) -> Double {
+        if let sparse {
+            let k = step.network.inputSize
+            for s in plan.loaded {
+                let batch = batches[s], first = s * shardRows
+                for r in 0..<plan.rows[s] { batch.sources[r] = step.inputs + step.indices[first + r] * k }
+                batch.begin(rows: plan.rows[s], background: sparse.background)
+            }
+        }
+        if plan.scratchFloats > 0 && (workers > scratch.count || scratch[0].count < plan.scratchFloats) {
+            let floats = max(plan.scratchFloats, scratch.first?.count ?? 0)
+            scratch = (0..<max(workers, scratch.count)).map { _ in FloatBuffer(count: floats) }
+            scratchPointers.deallocate()
+            scratchPointers = .allocate(capacity: scratch.count)
+            for w in scratch.indices { scratchPointers[w] = scratch[w].pointer }
+        }
+        sync.reset(tasks: 0..<plan.tasks.count, blocks: 0..<plan.blockCount)
+        if let exchange {
+            run(plan, tasks: 0..<plan.exchangePoint, step, workers: workers)
+            exchangeRegions(plan, exchange, network: step.network)
+            run(plan, tasks: plan.exchangePoint..<plan.tasks.count, step, workers: workers)
+        } else {
+            run(plan, tasks: 0..<plan.tasks.count, step, workers: workers)
+        }
+        var loss = 0.0
+        for s in plan.rows.indices { loss += Double(losses.pointer[s]) }
+        return loss
+    }
+
+    private func run(_ plan: StepPlan, tasks: Range<Int>, _ step: Step, workers: Int) {
+        // `concurrentPerform` runs no more iterations at once than there are processors; more workers would only
+        // run after the others, finding their blocks taken (and the rows of W they own read by another core).
+        let threads = max(1, min(workers, workerLimit))
+        forEachWorker(threads) { worker in
+            for t in tasks {
+                let task = plan.tasks[t]
+                guard self.blockOrder == .ownFirst else {
+                    self.runBlocks(plan, t, step, worker: worker)
+                    continue
+                }
+                // Its own blocks first (a task of one block belongs to one worker in turn), in order.
+                var block = task.blocks == 1 ? (t % threads == worker ? 0 : 1) : worker
+                while block < task.blocks {
+                    self.runBlock(plan, t, block, step, worker: worker)
+                    block += threads
+                }
+                // Then any block left, from the last down (where the owners, going up, reach last).
+                block = task.blocks - 1
+                while block >= 0 {
+                    self.runBlock(plan, t, block, step, worker: worker)
+                    block -= 1
+                }
+            }
+        }
+    }
+
+    /// Walks task t's blocks in the order `blockOrder` gives (for tests: it allocates).
+    private func runBlocks(_ plan: StepPlan, _ t: Int, _ step: Step, worker: Int) {
+        var order = Array((0..<plan.tasks[t].blocks).reversed())
+        if case .shuffled(let seed) = blockOrder {
+            var generator = SplitMix64(seed: seed &+ UInt64(t) &* 1_000_003 &+ UInt64(worker))
+            generator.shuffle(&order)
+        }
+        for block in order { runBlock(plan, t, block, step, worker: worker) }
+    }
+
+    /// Runs block `block` of task `t` unless another worker has it, once the tasks it reads from are done.
+    @inline(__always)
+    private func runBlock(_ plan: StepPlan, _ t: Int, _ block: Int, _ step: Step, worker: Int) {
+        let task = plan.tasks[t]
+        guard sync.claim(task.firstBlock + block) else { return }
+        for d in task.after {
+            let dependency = plan.dependencies[d]
+            sync.wait(for: dependency, blocks: plan.tasks[dependency].blocks)
+        }
+        if let blockSeconds {
+            let clock = Stopwatch()
+            execute(plan, task, block, step, worker: worker)
+            blockSeconds[task.firstBlock + block] += clock.seconds
+        } else {
+            execute(plan, task, block, step, worker: worker)
+        }
+        sync.complete(t)
+    }
+
+    // MARK: The blocks
+
+    private func execute(_ plan: StepPlan, _ task: StepPlan.Task, _ block: Int, _ step: Step, worker: Int) {
+        let net = step.network, l = task.layer, layer = net.layers[l], s = task.shard
+        let p = net.parameterBuffer.pointer, k = layer.inputSize, n = layer.outputSize
+        let range = task.range(block)
+        switch task.kind {
+        case .load:
+            load(s, block: block, plan: plan, task: task, step)
+        case .sparseForward:
+            let h = workspaces[s].activations[0].pointer, rows = plan.rows[s]
+            sparse!.forward(h, batches[s], outputs: range)
+            if task.fold {
+                layer.activation.forward(h, rows: rows, stride: n, columns: range)
+            } else {
+                layer.activation.forward(h, rows: rows, columns: n)
+            }
+        case .forward:
+            let y = workspaces[s].activations[l].pointer, rows = plan.rows[s]
+            denseForwardBlock(y, input(l, s), p + layer.weightOffset, p + layer.biasOffset,
+                              rows: denseBlockRows(m: rows, k: k), k: k, n: n, outputs: range)
+            if task.fold { layer.activation.forward(y, rows: rows, stride: n, columns: range) }
+        case .forwardTail:
+            let y = workspaces[s].activations[l].pointer, rows = plan.rows[s]
+            denseForwardTail(y, input(l, s), p + layer.weightOffset, p + layer.biasOffset,
+                             from: denseBlockRows(m: rows, k: k), m: rows, k: k, n: n)
+            layer.activation.forward(y, rows: rows, columns: n)
+        case .loss:
+            let yhat = UnsafePointer(workspaces[s].activations[l].pointer), rows = plan.rows[s]
+            let y = UnsafePointer(targets[s].pointer)
+            losses.pointer[s] = net.loss.value(yhat, y, count: rows * n)
+            net.loss.outputDelta(workspaces[s].deltas[l].pointer, yhat, y, activation: layer.activation,
+                                 rows: rows, columns: n)
+        case .inputPart:
+            let fullRows = plan.rows[s] & ~3
+            denseBackwardInputPart(partPointers[s] + block * fullRows * k, workspaces[s].deltas[l].pointer,
+                                   p + layer.weightOffset, rows: fullRows, k: k, n: n, outputs: range)
+        case .inputSum:
+            let dx = workspaces[s].deltas[l - 1].pointer, rows = plan.rows[s]
+            denseSumParts(dx, partPointers[s], count: (n + StepPlan.blockSize - 1) / StepPlan.blockSize,
+                          rows: rows & ~3, k: k, inputs: range)
+            if task.fold {
+                net.layers[l - 1].activation.backward(dx, output: input(l, s), rows: rows, stride: k, columns: range)
+            }
+        case .input:
+            let dx = workspaces[s].deltas[l - 1].pointer, rows = plan.rows[s]
+            denseBackwardInputBlock(dx, workspaces[s].deltas[l].pointer, p + layer.weightOffset, rows: rows & ~3,
+                                    k: k, n: n, inputs: range)
+            if task.fold {
+                net.layers[l - 1].activation.backward(dx, output: input(l, s), rows: rows, stride: k, columns: range)
+            }
+        case .inputTail:
+            let dx = workspaces[s].deltas[l - 1].pointer, rows = plan.rows[s]
+            denseBackwardInputTail(dx, workspaces[s].deltas[l].pointer, p + layer.weightOffset, from: rows & ~3,
+                                   m: rows, k: k, n: n)
+            net.layers[l - 1].activation.backward(dx, output: input(l, s), rows: rows, columns: k)
+        case .weights:
+            weights(plan, task, block, range, step, worker: worker)
+        case .update:
+            let rule = step.rule, w = layer.weightOffset, b = layer.biasOffset, shards = plan.rows.count
+            applyUpdate(rule, p, range: w + range.lowerBound * k ..< w + range.upperBound * k,
+                        shards: gradientPointers, count: shards)
+            applyUpdate(rule, p, range: b + range.lowerBound ..< b + range.upperBound,
+                        shards: gradientPointers, count: shards)
+        case .sparseStep:
+            for shard in plan.rows.indices {
+                sparse!.descend(delta: workspaces[shard].deltas[0].pointer, batch: batches[shard],
+                                learningRate: step.learningRate, outputs: range)
+            }
+        }
+    }
+
+    /// Layer l's input on shard s: the shard's inputs, or the layer below's outputs.
+    private func input(_ l: Int, _ s: Int) -> UnsafePointer<Float> {
+        UnsafePointer(l == 0 ? inputs[s].pointer : workspaces[s].activations[l - 1].pointer)
+    }
+
+    /// A block of a shard's load: rows (inputs and targets), or with a sparse first layer, a block of inputs'
+    /// lists and then blocks of rows' lists (and targets).
+    private func load(_ s: Int, block: Int, plan: StepPlan, task: StepPlan.Task, _ step: Step) {
+        let k = step.network.inputSize, outputs = step.network.outputSize, rows = plan.rows[s]
+        let first = s * shardRows
+        var range = task.range(block)
+        if sparse != nil {
+            let inputBlocks = (k + StepPlan.loadInputs - 1) / StepPlan.loadInputs
+            if block < inputBlocks {
+                batches[s].loadInputs(block * StepPlan.loadInputs ..< min(k, (block + 1) * StepPlan.loadInputs))
+                return
+            }
+            let lower = (block - inputBlocks) * StepPlan.loadRows
+            range = lower ..< min(rows, lower + StepPlan.loadRows)
+            batches[s].loadRows(range)
+        } else {
+            for r in range {
+                (inputs[s].pointer + r * k).update(from: step.inputs + step.indices[first + r] * k, count: k)
+            }
+        }
+        for r in range {
+            (targets[s].pointer + r * outputs).update(from: step.targets + step.indices[first + r] * outputs,
+                                                      count: outputs)
+        }
+    }
+
+    /// A block of layer l's dW and db on a shard: added to the gradient, written to the shard's buffer, or taking
+    /// the step at once (SGD in place; another rule through this worker's scratch).
+    private func weights(_ plan: StepPlan, _ task: StepPlan.Task, _ block: Int, _ range: Range<Int>, _ step: Step,
+                         worker: Int) {
+        let net = step.network, l = task.layer, layer = net.layers[l], s = task.shard
+        let k = layer.inputSize, n = layer.outputSize, rows = plan.rows[s]
+        let dy = UnsafePointer(workspaces[s].deltas[l].pointer), x = input(l, s)
+        func form(_ dw: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>, _ write: GradientWrite,
+                  dy: UnsafePointer<Float>, outputs: Range<Int>) {
+            if rows >= 2 {
+                denseBackwardWeightsBlock(dw, db, dy, x, m: rows, k: k, n: n, write: write, outputs: outputs)
+            } else {
+                denseBackwardWeights(dw, db, dy, x, m: rows, k: k, n: n, write: write)
+            }
+        }
+        guard plan.fused else {
+            let g = gradientPointers[s]
+            form(g + layer.weightOffset, g + layer.biasOffset, .overwrite, dy: dy, outputs: range)
+            return
+        }
+        let p = net.parameterBuffer.pointer
+        switch plan.update {
+        case .accumulate:
+            let g = step.gradient!
+            form(g + layer.weightOffset, g + layer.biasOffset, .accumulate, dy: dy, outputs: range)
+        case .descend:
+            form(p + layer.weightOffset, p + layer.biasOffset, .descend(learningRate: step.learningRate), dy: dy,
+                 outputs: range)
+        case .rule:
+            // The block's dW rows and db, formed in this worker's scratch (rows of the block from 0), then the
+            // rule over the block's parameters while the scratch is in cache.
+            let dw = scratchPointers[worker], db = dw + range.count * k
+            form(dw, db, .overwrite, dy: dy + range.lowerBound, outputs: 0..<range.count)
+            let w = layer.weightOffset + range.lowerBound * k, b = layer.biasOffset + range.lowerBound
+            applyUpdate(step.rule, p, range: w ..< w + range.count * k, gradient: dw)
+            applyUpdate(step.rule, p, range: b ..< b + range.count, gradient: db)
+        }
+    }
+
+    // MARK: Across processes
+
+    /// Gradient buffers for every shard, and the regions each shard's pass leaves for other processes.
+    private func makeGradients(network: MLP) {
+        guard gradients.isEmpty else { return }
+        gradients = (0..<shardCount).map { _ in FloatBuffer(count: network.parameterCount) }
+        for s in 0..<shardCount { gradientPointers[s] = gradients[s].pointer }
+        // A sparse first layer's gradient is never formed: its dL/dz travels instead.
+        let denseStart = sparse == nil ? 0
+            : (network.layers.count > 1 ? network.layers[1].weightOffset : network.parameterCount)
+        regions = (0..<shardCount).flatMap { s -> [ShardRegion] in
+            var mine = [ShardRegion(start: gradients[s].pointer + denseStart, count: network.parameterCount - denseStart)]
+            if sparse != nil {
+                mine.append(ShardRegion(start: workspaces[s].deltas[0].pointer,
+                                        count: shardRows * network.layers[0].outputSize))
+            }
+            return mine
+        }
+        regionsPerShard = sparse == nil ? 1 : 2
+    }
+
+    private func exchangeRegions(_ plan: StepPlan, _ exchange: any ShardExchange, network: MLP) {
+        regions.withUnsafeBufferPointer { regions in
+            exchange.exchange(regions: regions.baseAddress!, perShard: regionsPerShard, losses: losses.pointer,
+                              shards: plan.rows.count)
+        }
+    }
+}
