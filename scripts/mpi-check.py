@@ -6,8 +6,9 @@
 MPI_BINARY is built with `swift build --traits MPI`, PLAIN_BINARY without. Needs Open MPI's mpirun and MNIST
 ($MLP_DATA, else ../shared/data/mnist-png). Every check prints one line; the script exits 1 if any fails:
 
-1. the same weights: a one-process run (2 threads, --dense-first-layer) and mpirun -np 2 and -np 3 (1 thread
-   each; batches of 384 are 3 shards of 128) write byte-identical model.safetensors;
+1. the same weights: a one-process run (2 threads, the default sparse first layer) and mpirun -np 2 and -np 3
+   (1 thread each; batches of 384 are 3 shards of 128) write byte-identical model.safetensors; so do a dense
+   first layer's (--dense-first-layer) one-process and -np 2 runs, and the default options' (batches of 16);
 2. a clean stop and a resume on another P: mpirun -np 2 stopped by SIGUSR1 (mpirun passes it to every rank; the
    ranks agree to stop after the same step and rank 0 writes the checkpoint and summary.json), resumed with
    -np 3, ends with the reference's model bytes;
@@ -66,19 +67,24 @@ def wait_for(path, process, seconds=120):
 work = tempfile.mkdtemp(prefix="mpi-check-")
 out = lambda name: os.path.join(work, name)
 
-# 1. The same weights for 1, 2 and 3 processes.
-reference, seconds = run([MPI_BINARY] + JOB + ["--threads", "2", "--dense-first-layer", "--output", out("one")])
-report(reference.returncode == 0, "one process, 2 threads, dense first layer", f"{seconds:.0f} s")
-if reference.returncode != 0:
-    print(reference.stderr)
-    sys.exit(1)
-for processes in (2, 3):
-    result, seconds = run(MPIRUN + ["-np", str(processes), MPI_BINARY] + JOB + ["--threads", "1", "--output",
-                                                                                out(f"np{processes}")])
-    same = result.returncode == 0 and model(out(f"np{processes}")) == model(out("one"))
-    exchange = [line for line in result.stderr.splitlines() if line.startswith("gradient exchange")]
-    report(same, f"mpirun -np {processes}: model bytes equal the one-process run's",
-           f"{seconds:.0f} s; {exchange[0] if exchange else result.stderr[-300:]}")
+# 1. The same weights for 1, 2 and 3 processes: with the sparse first layer (the default) and the dense one, and
+# the default options (batches of 16: one shard, computed by rank 0).
+DEFAULT_JOB = ["autoencoder", "--epochs", "1", "--data", DATA]
+for name, job, counts in (("sparse", JOB, (2, 3)), ("dense", JOB + ["--dense-first-layer"], (2,)),
+                          ("default", DEFAULT_JOB, (2,))):
+    reference, seconds = run([MPI_BINARY] + job + ["--threads", "2", "--output", out(f"one-{name}")])
+    report(reference.returncode == 0, f"one process, 2 threads, {name}", f"{seconds:.0f} s")
+    if reference.returncode != 0:
+        print(reference.stderr)
+        sys.exit(1)
+    for processes in counts:
+        folder = out(f"np{processes}-{name}")
+        result, seconds = run(MPIRUN + ["-np", str(processes), MPI_BINARY] + job + ["--threads", "1",
+                                                                                    "--output", folder])
+        same = result.returncode == 0 and model(folder) == model(out(f"one-{name}"))
+        exchange = [line for line in result.stderr.splitlines() if line.startswith("gradient exchange")]
+        report(same, f"mpirun -np {processes}, {name}: model bytes equal one process's",
+               f"{seconds:.0f} s; {exchange[0] if exchange else result.stderr[-300:]}")
 
 # 2. Stopped on 2 processes, resumed on 3.
 stopped = subprocess.Popen(MPIRUN + ["-np", "2", MPI_BINARY] + JOB + ["--threads", "1", "--checkpoint-every", "20",
@@ -93,7 +99,7 @@ report(stopped.returncode != 0 and interrupted, "mpirun -np 2 stopped by SIGUSR1
        f"exit {stopped.returncode}" + ("" if interrupted else f"; {summary[:200]} {errors[-300:]}"))
 resumed, seconds = run(MPIRUN + ["-np", "3", MPI_BINARY] + JOB + ["--threads", "1", "--output", out("stopped"),
                                                                    "--resume", out("stopped/checkpoint.safetensors")])
-report(resumed.returncode == 0 and model(out("stopped")) == model(out("one")),
+report(resumed.returncode == 0 and model(out("stopped")) == model(out("one-sparse")),
        "resumed on -np 3: model bytes equal the one-process run's", f"{seconds:.0f} s")
 
 # 3 and 4. A rank that dies, a rank that hangs.

@@ -3,9 +3,11 @@ import MLPKit
 
 /// A `ShardExchange` between processes, with what it cost.
 package protocol ClusterExchange: ShardExchange {
-    /// Seconds spent exchanging gradients, and the exchanges made.
+    /// Seconds spent exchanging gradients, the exchanges made, and the bytes broadcast in them (each shard's
+    /// results once, from the process that computed it).
     var seconds: Double { get }
     var exchanges: Int { get }
+    var bytes: Int { get }
     /// Leaves the cluster (at the end of the program).
     func finish()
 }

@@ -31,6 +31,7 @@ package final class MPIExchange: ClusterExchange, @unchecked Sendable {
     /// Time spent in exchanges, and their number.
     package private(set) var seconds = 0.0
     package private(set) var exchanges = 0
+    package private(set) var bytes = 0
     private var small: [Float] = []
 
     /// Joins the ranks `mpirun` started (MPI_Init_thread) and starts the watchdog; `stop` is shared with them.
@@ -65,6 +66,7 @@ package final class MPIExchange: ClusterExchange, @unchecked Sendable {
             for shard in shardBlock(rank, of: count, shards: shards) {
                 for region in regions + shard * perShard ..< regions + (shard + 1) * perShard {
                     broadcast(region.pointee.start, count: region.pointee.count, root: rank)
+                    bytes += 4 * region.pointee.count
                 }
             }
         }

@@ -77,7 +77,6 @@ struct AutoencoderCommand: TrainingCommand {
         options.checkpoints.stop = stop
         if let exchange = cluster.exchange {
             options.exchange = exchange
-            options.sparseInputs = false
             if !cluster.leads { options.output = nil }
         }
         var progress = ProgressLine()

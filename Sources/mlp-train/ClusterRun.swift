@@ -19,7 +19,7 @@ struct ClusterRun {
         quiet = (exchange?.rank ?? 0) != 0
         if let exchange, exchange.rank == 0 {
             printError("training across \(exchange.count) processes (MPI): each batch's shards split among them, "
-                       + "gradients exchanged every step; the first layer is dense")
+                       + "each shard's gradient (or, for a sparse first layer, its dL/dz) exchanged every step")
         }
         return ClusterRun(exchange: exchange)
     }
@@ -31,9 +31,10 @@ struct ClusterRun {
     func finish() {
         guard let exchange else { return }
         if leads, exchange.exchanges > 0 {
-            printError(String(format: "gradient exchange across %d processes: %.2f ms per step over %d steps "
-                              + "(%.1f s in all)", exchange.count, 1000 * exchange.seconds / Double(exchange.exchanges),
-                              exchange.exchanges, exchange.seconds))
+            let steps = Double(exchange.exchanges)
+            printError(String(format: "gradient exchange across %d processes: %.2f ms and %.2f MB per step over %d "
+                              + "steps (%.1f s in all)", exchange.count, 1000 * exchange.seconds / steps,
+                              Double(exchange.bytes) / steps / 1e6, exchange.exchanges, exchange.seconds))
         }
         exchange.finish()
     }

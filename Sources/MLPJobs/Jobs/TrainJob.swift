@@ -56,7 +56,7 @@ public enum TrainJob {
         public var training: TrainingOptions {
             TrainingOptions(epochs: epochs, learningRate: learningRate, schedule: schedule, batchSize: batchSize,
                             optimizer: optimizer, weightDecay: weightDecay, threads: threads, seed: seed ^ 0x7EA1_0000,
-                            sparseFirstLayer: exchange == nil, checkpointEvery: checkpoints.every)
+                            checkpointEvery: checkpoints.every)
         }
 
         /// Checks the options that need no data (the messages name the command-line options).
