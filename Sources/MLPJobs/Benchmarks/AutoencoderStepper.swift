@@ -28,13 +28,16 @@ final class AutoencoderStepper {
         self.order = order
     }
 
-    /// Trains one batch; returns its size.
+    /// Trains a few batches with the threads staying for all of them, as `Trainer` runs an epoch (up to 256
+    /// samples, at least one batch); returns the samples trained.
     func step() -> Int {
-        if next + batchSize > order.count { next = 0 }
-        let x = UnsafePointer(inputs.pointer)
-        trainer.step(indices: order[next ..< next + batchSize], inputs: x, targets: x, learningRate: 1e-7)
-        next += batchSize
-        return batchSize
+        let count = max(1, 256 / batchSize)
+        if next + count * batchSize > order.count { next = 0 }
+        let x = UnsafePointer(inputs.pointer), size = batchSize, start = next
+        trainer.steps(count, rows: size, batch: { k in self.order[start + k * size ..< start + (k + 1) * size] },
+                      inputs: x, targets: x, learningRate: 1e-7) { _, _ in true }
+        next += count * batchSize
+        return count * batchSize
     }
 
     /// The profile of `steps` steps on one thread, every block timed (`StepProfile`).

@@ -151,10 +151,16 @@ public final class MLP {
         let loss = x.values.withUnsafeBufferPointer { input in
             targets.values.withUnsafeBufferPointer { target in
                 backwardRows.withUnsafeBufferPointer { rows in
-                    runner.run(plan, StepRunner.Step(network: self, indices: rows.baseAddress!,
-                                                     inputs: input.baseAddress!, targets: target.baseAddress!,
-                                                     learningRate: 0, rule: .sgd(0), gradient: gradientBuffer.pointer),
-                               workers: 1, exchange: nil)
+                    var loss = 0.0
+                    runner.run(plan, steps: 1, workers: 1, exchange: nil, prepare: { _ in
+                        StepRunner.Step(network: self, indices: rows.baseAddress!, inputs: input.baseAddress!,
+                                        targets: target.baseAddress!, learningRate: 0, rule: .sgd(0),
+                                        gradient: gradientBuffer.pointer)
+                    }, finished: { _, stepLoss in
+                        loss = stepLoss
+                        return false
+                    })
+                    return loss
                 }
             }
         }

@@ -1,4 +1,9 @@
 // Runs `StepPlan`s: each shard's buffers, the code of every kind of block, and the threads that share them.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The memory of mini-batch steps and the threads that run them: buffers for each shard of up to `shardRows`
 /// rows, allocated once; the plans of the batch shapes met so far; and what each kind of block does.
@@ -40,6 +45,10 @@ final class StepRunner: @unchecked Sendable {
     /// layer's dL/dz), `regionsPerShard` per shard.
     private var regions: [ShardRegion] = []
     private(set) var regionsPerShard = 0
+    /// The step whose blocks run now (set by the leader between steps).
+    private var current: Step?
+    /// The workers of the run in progress.
+    private var workersInRun = 1
     /// When set, every block's seconds are added here (indexed by block number), for `StepProfile`.
     var blockSeconds: UnsafeMutablePointer<Double>?
     /// The most workers that run: the processors (tests raise it, to see more workers share the blocks).
@@ -115,9 +124,80 @@ final class StepRunner: @unchecked Sendable {
         let gradient: UnsafeMutablePointer<Float>?
     }
 
-    /// Runs `plan` on `workers` threads for the rows `indices` of `inputs` and `targets`, exchanging each shard's
-    /// results with `exchange` between the passes and the updates. Returns the summed loss, shard by shard.
-    func run(_ plan: StepPlan, _ step: Step, workers: Int, exchange: (any ShardExchange)?) -> Double {
+    /// Runs up to `steps` steps of `plan` on `workers` threads, in one fan-out: the threads stay for the whole run.
+    /// `prepare(k)` gives step k's numbers and `finished(k, loss)` takes its summed loss (shard by shard) as soon
+    /// as it is done, returning whether to go on; both are called on the calling thread, between steps, while no
+    /// block runs (so `finished` may read the network). Returns the steps taken. With `exchange`, each step is two
+    /// fan-outs, the shards' results exchanged between the passes and the updates.
+    @discardableResult
+    func run(_ plan: StepPlan, steps: Int, workers: Int, exchange: (any ShardExchange)?,
+             prepare: (Int) -> Step, finished: (Int, Double) -> Bool) -> Int {
+        guard steps > 0 else { return 0 }
+        let threads = max(1, min(workers, workerLimit))
+        workersInRun = threads
+        growScratch(plan, workers: threads)
+        sync.reset(tasks: plan.tasks.count, blocks: plan.blockCount)
+        begin(plan, prepare(0))
+        if let exchange {
+            var k = 0
+            while true {
+                fanOut(threads) { worker, _ in self.runTasks(plan, 0..<plan.exchangePoint, step: k, worker: worker) }
+                exchangeRegions(plan, exchange)
+                fanOut(threads) { worker, _ in
+                    self.runTasks(plan, plan.exchangePoint..<plan.tasks.count, step: k, worker: worker)
+                }
+                k += 1
+                guard finished(k - 1, loss(plan)), k < steps else { return k }
+                begin(plan, prepare(k))
+            }
+        }
+        // The leader (the iteration on the calling thread) waits for each step to end, reports it, prepares the
+        // next and releases it; the other workers wait for the release. `released` holds the step now allowed,
+        // `end` the steps the run makes plus one (0 while it goes on).
+        let released = plan.tasks.count, end = plan.tasks.count + 1
+        var taken = 0
+        fanOut(threads) { worker, leads in
+            var k = min(self.sync.count(released), steps)
+            while true {
+                if !leads {
+                    self.sync.wait(for: released, reaching: k)
+                    let last = self.sync.count(end)
+                    if last > 0 && k >= last - 1 { return }
+                }
+                self.runTasks(plan, 0..<plan.tasks.count, step: k, worker: worker)
+                guard leads else {
+                    k += 1
+                    continue
+                }
+                for t in plan.tasks.indices { self.sync.wait(for: t, reaching: (k + 1) * plan.tasks[t].blocks) }
+                k += 1
+                if finished(k - 1, self.loss(plan)) && k < steps {
+                    self.begin(plan, prepare(k))
+                    self.sync.set(released, to: k)
+                } else {
+                    taken = k
+                    self.sync.set(end, to: k + 1)
+                    self.sync.set(released, to: Int.max)
+                    return
+                }
+            }
+        }
+        return taken
+    }
+
+    /// Runs `body(worker, leads)` on `threads` workers (`concurrentPerform`); `leads` is true for one of them, the
+    /// first to run on the calling thread.
+    private func fanOut(_ threads: Int, _ body: (Int, Bool) -> Void) {
+        let caller = pthread_self()
+        sync.resetLead()
+        forEachWorker(threads) { worker in
+            body(worker, pthread_equal(pthread_self(), caller) != 0 && self.sync.takeLead())
+        }
+    }
+
+    /// Makes the step's numbers the current ones, and points the sparse batches at its rows.
+    private func begin(_ plan: StepPlan, _ step: Step) {
+        current = step
         if let sparse {
             let k = step.network.inputSize
             for s in plan.loaded {
@@ -126,72 +206,72 @@ final class StepRunner: @unchecked Sendable {
                 batch.begin(rows: plan.rows[s], background: sparse.background)
             }
         }
-        if plan.scratchFloats > 0 && (workers > scratch.count || scratch[0].count < plan.scratchFloats) {
-            let floats = max(plan.scratchFloats, scratch.first?.count ?? 0)
-            scratch = (0..<max(workers, scratch.count)).map { _ in FloatBuffer(count: floats) }
-            scratchPointers.deallocate()
-            scratchPointers = .allocate(capacity: scratch.count)
-            for w in scratch.indices { scratchPointers[w] = scratch[w].pointer }
-        }
-        sync.reset(tasks: 0..<plan.tasks.count, blocks: 0..<plan.blockCount)
-        if let exchange {
-            run(plan, tasks: 0..<plan.exchangePoint, step, workers: workers)
-            exchangeRegions(plan, exchange, network: step.network)
-            run(plan, tasks: plan.exchangePoint..<plan.tasks.count, step, workers: workers)
-        } else {
-            run(plan, tasks: 0..<plan.tasks.count, step, workers: workers)
-        }
+    }
+
+    /// The step's summed loss, shard by shard.
+    private func loss(_ plan: StepPlan) -> Double {
         var loss = 0.0
         for s in plan.rows.indices { loss += Double(losses.pointer[s]) }
         return loss
     }
 
-    private func run(_ plan: StepPlan, tasks: Range<Int>, _ step: Step, workers: Int) {
-        // `concurrentPerform` runs no more iterations at once than there are processors; more workers would only
-        // run after the others, finding their blocks taken (and the rows of W they own read by another core).
-        let threads = max(1, min(workers, workerLimit))
-        forEachWorker(threads) { worker in
-            for t in tasks {
-                let task = plan.tasks[t]
-                guard self.blockOrder == .ownFirst else {
-                    self.runBlocks(plan, t, step, worker: worker)
-                    continue
-                }
-                // Its own blocks first (a task of one block belongs to one worker in turn), in order.
-                var block = task.blocks == 1 ? (t % threads == worker ? 0 : 1) : worker
-                while block < task.blocks {
-                    self.runBlock(plan, t, block, step, worker: worker)
-                    block += threads
-                }
-                // Then any block left, from the last down (where the owners, going up, reach last).
-                block = task.blocks - 1
-                while block >= 0 {
-                    self.runBlock(plan, t, block, step, worker: worker)
-                    block -= 1
-                }
+    /// A gradient scratch per worker, as large as the plan needs.
+    private func growScratch(_ plan: StepPlan, workers: Int) {
+        guard plan.scratchFloats > 0 && (workers > scratch.count || scratch[0].count < plan.scratchFloats) else {
+            return
+        }
+        let floats = max(plan.scratchFloats, scratch.first?.count ?? 0)
+        scratch = (0..<max(workers, scratch.count)).map { _ in FloatBuffer(count: floats) }
+        scratchPointers.deallocate()
+        scratchPointers = .allocate(capacity: scratch.count)
+        for w in scratch.indices { scratchPointers[w] = scratch[w].pointer }
+    }
+
+    /// Step k's blocks of tasks `tasks` that `worker` (of the run's `threads`) gets to.
+    private func runTasks(_ plan: StepPlan, _ tasks: Range<Int>, step k: Int, worker: Int) {
+        let threads = max(1, min(workersInRun, workerLimit))
+        for t in tasks {
+            let task = plan.tasks[t]
+            guard blockOrder == .ownFirst else {
+                runBlocks(plan, t, step: k, worker: worker)
+                continue
+            }
+            // Its own blocks first (a task of one block belongs to one worker in turn), in order.
+            var block = task.blocks == 1 ? (t % threads == worker ? 0 : 1) : worker
+            while block < task.blocks {
+                runBlock(plan, t, block, step: k, worker: worker)
+                block += threads
+            }
+            // Then any block left, from the last down (where the owners, going up, reach last).
+            block = task.blocks - 1
+            while block >= 0 {
+                runBlock(plan, t, block, step: k, worker: worker)
+                block -= 1
             }
         }
     }
 
     /// Walks task t's blocks in the order `blockOrder` gives (for tests: it allocates).
-    private func runBlocks(_ plan: StepPlan, _ t: Int, _ step: Step, worker: Int) {
+    private func runBlocks(_ plan: StepPlan, _ t: Int, step k: Int, worker: Int) {
         var order = Array((0..<plan.tasks[t].blocks).reversed())
         if case .shuffled(let seed) = blockOrder {
-            var generator = SplitMix64(seed: seed &+ UInt64(t) &* 1_000_003 &+ UInt64(worker))
+            var generator = SplitMix64(seed: seed &+ UInt64(t) &* 1_000_003 &+ UInt64(worker) &+ UInt64(k))
             generator.shuffle(&order)
         }
-        for block in order { runBlock(plan, t, block, step, worker: worker) }
+        for block in order { runBlock(plan, t, block, step: k, worker: worker) }
     }
 
-    /// Runs block `block` of task `t` unless another worker has it, once the tasks it reads from are done.
+    /// Runs block `block` of task `t` for step k unless another worker has it, once the tasks it reads from are
+    /// done for step k.
     @inline(__always)
-    private func runBlock(_ plan: StepPlan, _ t: Int, _ block: Int, _ step: Step, worker: Int) {
+    private func runBlock(_ plan: StepPlan, _ t: Int, _ block: Int, step k: Int, worker: Int) {
         let task = plan.tasks[t]
-        guard sync.claim(task.firstBlock + block) else { return }
+        guard sync.claim(task.firstBlock + block, step: k) else { return }
         for d in task.after {
             let dependency = plan.dependencies[d]
-            sync.wait(for: dependency, blocks: plan.tasks[dependency].blocks)
+            sync.wait(for: dependency, reaching: (k + 1) * plan.tasks[dependency].blocks)
         }
+        let step = current!
         if let blockSeconds {
             let clock = Stopwatch()
             execute(plan, task, block, step, worker: worker)
@@ -199,7 +279,7 @@ final class StepRunner: @unchecked Sendable {
         } else {
             execute(plan, task, block, step, worker: worker)
         }
-        sync.complete(t)
+        sync.increment(t)
     }
 
     // MARK: The blocks
@@ -365,7 +445,7 @@ final class StepRunner: @unchecked Sendable {
         regionsPerShard = sparse == nil ? 1 : 2
     }
 
-    private func exchangeRegions(_ plan: StepPlan, _ exchange: any ShardExchange, network: MLP) {
+    private func exchangeRegions(_ plan: StepPlan, _ exchange: any ShardExchange) {
         regions.withUnsafeBufferPointer { regions in
             exchange.exchange(regions: regions.baseAddress!, perShard: regionsPerShard, losses: losses.pointer,
                               shards: plan.rows.count)

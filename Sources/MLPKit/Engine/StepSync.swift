@@ -1,4 +1,4 @@
-// How threads sharing a step agree: a claim bit per block, a completion count per task, and waits that spin
+// How threads sharing steps agree: a claim count per block, a completion count per task, and waits that spin
 // while spinning pays and sleep when it does not.
 #if canImport(Glibc)
 import Glibc
@@ -7,25 +7,32 @@ import Darwin
 #endif
 import Synchronization
 
-/// The shared state of one step's threads (see `StepPlan`): which blocks are taken, and how many blocks of each
-/// task are done.
+/// The shared state of the threads running steps of a plan (see `StepRunner`): which blocks are taken, and how
+/// many blocks of each task are done, over a run of steps.
 ///
-/// A thread that must wait for a task spins first, reading the task's count: when every thread has a core of its
-/// own, the wait is a few microseconds and sleeping would cost more. After `spinLimit` polls (tens of
-/// microseconds) it yields the core a few times, then sleeps on a condition variable that completions signal when
-/// someone sleeps. So when the thread it waits for has lost its core (a busy machine, or a virtual machine whose
-/// host takes a core away), a waiting thread gives its core up instead of burning it, and the step slows down
-/// gently instead of collapsing.
+/// Block b is claimed for step k by moving its claim count from k to k + 1, so the claims of the next step need
+/// no clearing; a task's count of done blocks grows through the run, so task t is done for step k once it reaches
+/// (k + 1) × its blocks. Two more counts (`slot(_:)` past the tasks') carry the steps released by the thread that
+/// leads the run, and where the run stops.
+///
+/// A thread that must wait for a count spins first, reading it: when every thread has a core of its own, the wait
+/// is a few microseconds and sleeping would cost more. After `spinLimit` polls (tens of microseconds) it yields
+/// the core a few times, then sleeps on a condition variable that increments signal when someone sleeps. So when
+/// the thread it waits for has lost its core (a busy machine, or a virtual machine whose host takes a core away),
+/// a waiting thread gives its core up instead of burning it, and the step slows down gently instead of
+/// collapsing.
 final class StepSync: @unchecked Sendable {
-    /// One bit per block: set when a thread takes the block.
-    private var claims: UnsafeMutablePointer<Atomic<UInt64>>
-    private var claimWords = 0
-    /// Blocks done per task, each on its own cache line (`countStride` Ints apart).
+    /// One count per block: the steps it has been claimed for.
+    private var claims: UnsafeMutablePointer<Atomic<Int>>
+    private var claimSlots = 0
+    /// Per task (and the extra slots): a count, each on its own cache line (`countStride` Ints apart).
     private var counts: UnsafeMutablePointer<Atomic<Int>>
     private var countSlots = 0
     private static let countStride = 8
     /// Threads asleep in `wait`.
     private let sleepers = Atomic<Int>(0)
+    /// Whether a thread leads the fan-out in progress.
+    private let lead = Atomic<Bool>(false)
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
     /// Polls before a waiting thread starts yielding.
@@ -43,7 +50,7 @@ final class StepSync: @unchecked Sendable {
     }
 
     deinit {
-        claims.deinitialize(count: claimWords)
+        claims.deinitialize(count: claimSlots)
         claims.deallocate()
         counts.deinitialize(count: countSlots)
         counts.deallocate()
@@ -53,16 +60,16 @@ final class StepSync: @unchecked Sendable {
         condition.deallocate()
     }
 
-    /// Clears the claims of blocks `blocks` and the counts of tasks `tasks` (growing the storage the first time a
-    /// plan needs more). Call before the threads start.
-    func reset(tasks: Range<Int>, blocks: Range<Int>) {
-        let words = (blocks.upperBound + 63) / 64, slots = tasks.upperBound * Self.countStride
-        if words > claimWords {
-            claims.deinitialize(count: claimWords)
+    /// Zeroes the claims of `blocks` blocks and the counts of `tasks` tasks and the extra slots (growing the
+    /// storage the first time a plan needs more). Call before the threads start.
+    func reset(tasks: Int, blocks: Int) {
+        let slots = (tasks + Self.extraSlots) * Self.countStride
+        if blocks > claimSlots {
+            claims.deinitialize(count: claimSlots)
             claims.deallocate()
-            claims = .allocate(capacity: words)
-            for w in 0..<words { (claims + w).initialize(to: Atomic(0)) }
-            claimWords = words
+            claims = .allocate(capacity: blocks)
+            for b in 0..<blocks { (claims + b).initialize(to: Atomic(0)) }
+            claimSlots = blocks
         }
         if slots > countSlots {
             counts.deinitialize(count: countSlots)
@@ -71,24 +78,48 @@ final class StepSync: @unchecked Sendable {
             for c in 0..<slots { (counts + c).initialize(to: Atomic(0)) }
             countSlots = slots
         }
-        if !blocks.isEmpty {
-            for w in blocks.lowerBound / 64 ..< words { claims[w].store(0, ordering: .relaxed) }
-        }
-        for t in tasks { counts[t * Self.countStride].store(0, ordering: .relaxed) }
+        for b in 0..<blocks { claims[b].store(0, ordering: .relaxed) }
+        for t in 0..<(tasks + Self.extraSlots) { counts[t * Self.countStride].store(0, ordering: .relaxed) }
     }
 
-    /// Takes block `block` for the calling thread; false when another thread has it.
+    /// Lets the next `takeLead` succeed (before a fan-out).
+    func resetLead() { lead.store(false, ordering: .relaxed) }
+
+    /// True for the first caller since `resetLead`.
+    func takeLead() -> Bool { !lead.exchange(true, ordering: .relaxed) }
+
+    /// Counts past the tasks' own, for the run's bookkeeping.
+    static let extraSlots = 2
+
+    /// Takes block `block` for step `step` (of the run) for the calling thread; false when another thread has it.
     @inline(__always)
-    func claim(_ block: Int) -> Bool {
-        let bit = UInt64(1) << UInt64(block & 63)
-        return claims[block >> 6].load(ordering: .relaxed) & bit == 0
-            && claims[block >> 6].bitwiseOr(bit, ordering: .relaxed).oldValue & bit == 0
+    func claim(_ block: Int, step: Int) -> Bool {
+        claims[block].load(ordering: .relaxed) == step
+            && claims[block].compareExchange(expected: step, desired: step + 1, ordering: .relaxed).exchanged
     }
 
-    /// Records that a block of task `task` is done (its writes visible to whoever then sees the count).
+    /// The count of slot `slot` (a task's index, or `tasks + i` for extra slot i).
     @inline(__always)
-    func complete(_ task: Int) {
-        counts[task * Self.countStride].add(1, ordering: .sequentiallyConsistent)
+    func count(_ slot: Int) -> Int {
+        counts[slot * Self.countStride].load(ordering: .acquiring)
+    }
+
+    /// Adds 1 to slot `slot`'s count (a task's block is done: its writes become visible to whoever then sees the
+    /// count).
+    @inline(__always)
+    func increment(_ slot: Int) {
+        counts[slot * Self.countStride].add(1, ordering: .sequentiallyConsistent)
+        wakeSleepers()
+    }
+
+    /// Sets slot `slot`'s count to `value` (publishing what was written before).
+    func set(_ slot: Int, to value: Int) {
+        counts[slot * Self.countStride].store(value, ordering: .sequentiallyConsistent)
+        wakeSleepers()
+    }
+
+    @inline(__always)
+    private func wakeSleepers() {
         if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
             pthread_mutex_lock(mutex)
             pthread_cond_broadcast(condition)
@@ -96,29 +127,23 @@ final class StepSync: @unchecked Sendable {
         }
     }
 
-    /// Whether `blocks` blocks of task `task` are done.
-    @inline(__always)
-    func isDone(_ task: Int, blocks: Int) -> Bool {
-        counts[task * Self.countStride].load(ordering: .acquiring) >= blocks
-    }
-
-    /// Returns once `blocks` blocks of task `task` are done: spinning, then yielding, then asleep.
-    func wait(for task: Int, blocks: Int) {
-        if isDone(task, blocks: blocks) { return }
+    /// Returns once slot `slot`'s count is at least `target`: spinning, then yielding, then asleep.
+    func wait(for slot: Int, reaching target: Int) {
+        if count(slot) >= target { return }
         var polls = 0
         while polls < spinLimit {
-            if isDone(task, blocks: blocks) { return }
+            if count(slot) >= target { return }
             polls += 1
         }
         for _ in 0..<Self.yields {
             sched_yield()
-            if isDone(task, blocks: blocks) { return }
+            if count(slot) >= target { return }
         }
-        // Asleep: `complete` broadcasts whenever someone sleeps; the count is read again under the lock after
-        // the sleeper is counted, so a completion cannot slip between the test and the sleep.
+        // Asleep: increments broadcast whenever someone sleeps; the count is read again under the lock after the
+        // sleeper is counted, so an increment cannot slip between the test and the sleep.
         sleepers.add(1, ordering: .sequentiallyConsistent)
         pthread_mutex_lock(mutex)
-        while counts[task * Self.countStride].load(ordering: .sequentiallyConsistent) < blocks {
+        while counts[slot * Self.countStride].load(ordering: .sequentiallyConsistent) < target {
             pthread_cond_wait(condition, mutex)
         }
         pthread_mutex_unlock(mutex)
@@ -130,12 +155,12 @@ final class StepSync: @unchecked Sendable {
     /// back and forth `rounds` times.
     static func handOverSeconds(rounds: Int = 20_000) -> Double {
         let sync = StepSync()
-        sync.reset(tasks: 0..<1, blocks: 0..<0)
+        sync.reset(tasks: 1, blocks: 0)
         let clock = Stopwatch()
         forEachWorker(2) { worker in
             for turn in stride(from: worker, to: 2 * rounds, by: 2) {
-                sync.wait(for: 0, blocks: turn)
-                sync.complete(0)
+                sync.wait(for: 0, reaching: turn)
+                sync.increment(0)
             }
         }
         return clock.seconds / Double(2 * rounds)

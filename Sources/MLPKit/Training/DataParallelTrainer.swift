@@ -35,6 +35,8 @@ package final class DataParallelTrainer {
     /// Other processes computing the other shards of each batch (MPI ranks); nil: this process computes all.
     package var exchange: (any ShardExchange)?
     private let runner: StepRunner
+    /// The current step's sample indices.
+    private let batchIndices: UnsafeMutablePointer<Int>
 
     /// A trainer for `network` with batches of `batchSize` samples on `threads` worker threads. `shardRows`
     /// overrides the automatic shard size (it must not be derived from `threads` if results are to repeat).
@@ -54,7 +56,10 @@ package final class DataParallelTrainer {
         let rows = min(batchSize, shardRows ?? Self.shardRows(batchSize: batchSize, parameters: network.parameterCount))
         runner = StepRunner(network: network, shardRows: rows, shardCount: (batchSize + rows - 1) / rows,
                             sparse: inputBackground.map { SparseFirstLayer(network: network, background: $0) })
+        batchIndices = .allocate(capacity: batchSize)
     }
+
+    deinit { batchIndices.deallocate() }
 
     /// The sparse first layer, when the inputs have a background value.
     var sparse: SparseFirstLayer? { runner.sparse }
@@ -104,12 +109,30 @@ package final class DataParallelTrainer {
     @discardableResult
     package func step(indices: ArraySlice<Int>, inputs: UnsafePointer<Float>, targets: UnsafePointer<Float>,
                       learningRate: Float) -> Double {
-        step(indices: indices, inputs: inputs, targets: targets, learningRate: learningRate, workers: threads)
+        var loss = 0.0
+        steps(1, rows: indices.count, batch: { _ in indices }, inputs: inputs, targets: targets,
+              learningRate: learningRate) { _, stepLoss in
+            loss = stepLoss
+            return true
+        }
+        return loss
+    }
+
+    /// Up to `count` steps of `rows` samples each, the threads staying for all of them (one fan-out): step k trains
+    /// on the samples `batch(k)`. After each step, `after(k, loss)` is called on the calling thread with the step's
+    /// summed loss, the network up to date and no block running, and returns whether to go on. Returns the steps
+    /// taken.
+    @discardableResult
+    package func steps(_ count: Int, rows: Int, batch: (Int) -> ArraySlice<Int>, inputs: UnsafePointer<Float>,
+                       targets: UnsafePointer<Float>, learningRate: Float,
+                       after: (Int, Double) -> Bool) -> Int {
+        steps(count, rows: rows, batch: batch, inputs: inputs, targets: targets, learningRate: learningRate,
+              workers: threads, after: after)
     }
 
     /// `steps` full-batch steps on one thread with every block timed (`batch(i)` gives step i's indices), and
     /// the profile they make (`StepProfile`).
-    package func profile(steps: Int, batch: (Int) -> ArraySlice<Int>, inputs: UnsafePointer<Float>,
+    package func profile(steps count: Int, batch: (Int) -> ArraySlice<Int>, inputs: UnsafePointer<Float>,
                          targets: UnsafePointer<Float>, learningRate: Float) -> StepProfile {
         let plan = runner.plan(rows: batchSize, network: network, update: optimizer == nil ? .descend : .rule,
                                exchange: exchange)
@@ -119,30 +142,38 @@ package final class DataParallelTrainer {
         runner.blockSeconds = seconds
         defer { runner.blockSeconds = nil }
         let clock = Stopwatch()
-        for i in 0..<steps {
-            step(indices: batch(i), inputs: inputs, targets: targets, learningRate: learningRate, workers: 1)
-        }
-        return StepProfile(plan: plan, blockSeconds: seconds, steps: steps, totalSeconds: clock.seconds)
+        steps(count, rows: batchSize, batch: batch, inputs: inputs, targets: targets, learningRate: learningRate,
+              workers: 1) { _, _ in true }
+        return StepProfile(plan: plan, blockSeconds: seconds, steps: count, totalSeconds: clock.seconds)
     }
 
     @discardableResult
-    private func step(indices: ArraySlice<Int>, inputs: UnsafePointer<Float>, targets: UnsafePointer<Float>,
-                      learningRate: Float, workers: Int) -> Double {
-        precondition(indices.count <= batchSize && !indices.isEmpty)
-        let plan = runner.plan(rows: indices.count, network: network, update: optimizer == nil ? .descend : .rule,
+    private func steps(_ count: Int, rows: Int, batch: (Int) -> ArraySlice<Int>, inputs: UnsafePointer<Float>,
+                       targets: UnsafePointer<Float>, learningRate: Float, workers: Int,
+                       after: (Int, Double) -> Bool) -> Int {
+        precondition(rows <= batchSize && rows > 0)
+        let plan = runner.plan(rows: rows, network: network, update: optimizer == nil ? .descend : .rule,
                                exchange: exchange)
+        let sparse = sparse
         sparse?.changed = true
-        let rule: UpdateRule
-        if let optimizer {
-            optimizer.beginStep()
-            rule = optimizer.rule(learningRate: learningRate)
-        } else {
-            rule = .sgd(learningRate)
-        }
-        return indices.withUnsafeBufferPointer { indices in
-            runner.run(plan, StepRunner.Step(network: network, indices: indices.baseAddress!, inputs: inputs,
-                                             targets: targets, learningRate: learningRate, rule: rule, gradient: nil),
-                       workers: workers, exchange: exchange)
-        }
+        return runner.run(plan, steps: count, workers: workers, exchange: exchange, prepare: { k in
+            // The batch's indices, copied where the blocks can read them for the whole step.
+            let indices = batch(k)
+            precondition(indices.count == rows, "every step of a run has \(rows) samples")
+            for (slot, index) in indices.enumerated() { batchIndices[slot] = index }
+            let rule: UpdateRule
+            if let optimizer {
+                optimizer.beginStep()
+                rule = optimizer.rule(learningRate: learningRate)
+            } else {
+                rule = .sgd(learningRate)
+            }
+            return StepRunner.Step(network: network, indices: batchIndices, inputs: inputs, targets: targets,
+                                   learningRate: learningRate, rule: rule, gradient: nil)
+        }, finished: { k, loss in
+            // The step moved the sparse layer's V: the network's W is stale until it is next read.
+            sparse?.changed = true
+            return after(k, loss)
+        })
     }
 }

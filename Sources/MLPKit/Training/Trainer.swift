@@ -332,25 +332,52 @@ private final class MiniBatchRoute: TrainingRoute {
                 try (oneHot ?? []).withUnsafeBufferPointer { hot in
                     let targets = rows ?? hot.baseAddress!
                     var taken = 0
-                    while state.position < total && taken < maxSteps {
-                        let lower = state.position, upper = min(total, lower + batchSize)
-                        let clock = Stopwatch()
-                        let loss = trainer.step(indices: order[lower..<upper], inputs: x.baseAddress!,
-                                                targets: targets, learningRate: rate)
-                        state.epochSeconds += clock.seconds
-                        state.epochLoss += loss
-                        state.position = upper
-                        state.steps += 1
-                        taken += 1
-                        guard loss.isFinite else { failure = "the loss became \(nonFiniteName(loss))"; return }
-                        if upper % every == 0 || upper == total {
-                            try onEvent(.progress(TrainingProgress(epoch: epoch, done: upper, total: total,
-                                                                   lossSum: state.epochLoss,
-                                                                   seconds: state.epochSeconds)))
+                    var thrown: (any Error)?
+                    // Steps of `size` samples from the current position, the threads staying for all of them; after
+                    // each, the events (on this thread, the network up to date). False when the run must end.
+                    func run(_ count: Int, size: Int) -> Bool {
+                        let start = state.position
+                        var clock = Stopwatch()
+                        var going = true
+                        trainer.steps(count, rows: size, batch: { k in order[start + k * size ..< start + (k + 1) * size] },
+                                      inputs: x.baseAddress!, targets: targets, learningRate: rate) { _, loss in
+                            state.epochSeconds += clock.seconds
+                            state.epochLoss += loss
+                            state.position += size
+                            state.steps += 1
+                            taken += 1
+                            let upper = state.position
+                            guard loss.isFinite else {
+                                failure = "the loss became \(nonFiniteName(loss))"
+                                going = false
+                                return false
+                            }
+                            do {
+                                if upper % every == 0 || upper == total {
+                                    try onEvent(.progress(TrainingProgress(epoch: epoch, done: upper, total: total,
+                                                                           lossSum: state.epochLoss,
+                                                                           seconds: state.epochSeconds)))
+                                }
+                                try onEvent(.step(TrainingStep(epoch: epoch, step: steps(in: upper), steps: batches,
+                                                               loss: loss)))
+                            } catch {
+                                thrown = error
+                                going = false
+                                return false
+                            }
+                            if stop?.isRequested == true { going = false }
+                            clock = Stopwatch()
+                            return going
                         }
-                        try onEvent(.step(TrainingStep(epoch: epoch, step: steps(in: upper), steps: batches,
-                                                       loss: loss)))
-                        if stop?.isRequested == true { return }
+                        return going
+                    }
+                    // The full batches, then the epoch's last, shorter one.
+                    let full = min((total - state.position) / batchSize, maxSteps)
+                    let going = full == 0 || run(full, size: batchSize)
+                    if let thrown { throw thrown }
+                    if going && taken < maxSteps && state.position < total {
+                        _ = run(1, size: total - state.position)
+                        if let thrown { throw thrown }
                     }
                 }
             }
