@@ -59,12 +59,14 @@ public enum Activation: Equatable, Hashable, Sendable {
 
     /// Applies `forward` to columns `columns` of a (rows × stride) block, row by row: the same bits as the whole.
     func forward(_ z: UnsafeMutablePointer<Float>, rows: Int, stride: Int, columns: Range<Int>) {
+        if columns == 0..<stride { return forward(z, rows: rows, columns: stride) }
         for r in 0..<rows { forward(z + (r &* stride &+ columns.lowerBound), rows: 1, columns: columns.count) }
     }
 
     /// Applies `backward` to columns `columns` of (rows × stride) blocks, row by row: the same bits as the whole.
     func backward(_ delta: UnsafeMutablePointer<Float>, output a: UnsafePointer<Float>, rows: Int, stride: Int,
                   columns: Range<Int>) {
+        if columns == 0..<stride { return backward(delta, output: a, rows: rows, columns: stride) }
         for r in 0..<rows {
             let offset = r &* stride &+ columns.lowerBound
             backward(delta + offset, output: a + offset, rows: 1, columns: columns.count)

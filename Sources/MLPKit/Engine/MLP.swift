@@ -147,7 +147,7 @@ public final class MLP {
         synchronize()
         // A step plan of one shard and one thread that adds the gradient instead of stepping.
         let runner = backwardRunner(rows: x.rows)
-        let plan = runner.plan(rows: x.rows, network: self, update: .accumulate, exchange: nil)
+        let plan = runner.plan(rows: x.rows, network: self, update: .accumulate, exchange: nil, shared: false)
         let loss = x.values.withUnsafeBufferPointer { input in
             targets.values.withUnsafeBufferPointer { target in
                 backwardRows.withUnsafeBufferPointer { rows in

@@ -136,7 +136,7 @@ final class StepPlan {
     /// computes `computed` (the others come from other processes when `exchanged`), a sparse first layer or not,
     /// and weights that move as `update` says.
     init(layers: [Layer], inputSize: Int, rows: [Int], computed: Range<Int>, sparse: Bool, update: Update,
-         exchanged: Bool, partsBelowRows: Int = StepPlan.partsBelowRows) {
+         exchanged: Bool, shared: Bool = true, partsBelowRows: Int = StepPlan.partsBelowRows) {
         precondition(update != .accumulate || (rows.count == 1 && !exchanged), "a gradient is added for one shard")
         precondition(!sparse || update == .descend, "the sparse first layer is SGD-only")
         self.rows = rows
@@ -147,6 +147,12 @@ final class StepPlan {
         var later: [() -> Void] = []   // with an exchange, the updates wait until every shard is in
 
         @discardableResult
+        // A lone worker takes each task whole: the kernels give the same bits for any block bounds, and whole
+        // tasks walk memory in order (and the sparse batch is listed both ways in one scan).
+        func blocks(_ count: Int, work: Int, size: Int = StepPlan.blockSize) -> Int {
+            shared ? Self.blocks(count, work: work, size: size) : 1
+        }
+
         func add(_ kind: Kind, _ layer: Int, _ shard: Int, count: Int = 1, size: Int = StepPlan.blockSize,
                  blocks: Int = 1, fold: Bool = false, after: [Int]) -> Int {
             let start = dependencies.count
@@ -163,10 +169,11 @@ final class StepPlan {
             if sparse {
                 let inputBlocks = (inputSize + Self.loadInputs - 1) / Self.loadInputs
                 ready[s] = add(.load, 0, s, count: inputSize,
-                               blocks: inputBlocks + (rows[s] + Self.loadRows - 1) / Self.loadRows, after: [])
+                               blocks: shared ? inputBlocks + (rows[s] + Self.loadRows - 1) / Self.loadRows : 1,
+                               after: [])
             } else {
                 ready[s] = add(.load, 0, s, count: rows[s], size: Self.loadRows,
-                               blocks: (rows[s] + Self.loadRows - 1) / Self.loadRows, after: [])
+                               blocks: shared ? (rows[s] + Self.loadRows - 1) / Self.loadRows : 1, after: [])
             }
         }
         // Forward.
@@ -175,12 +182,12 @@ final class StepPlan {
             for s in computed {
                 if l == 0 && sparse {
                     ready[s] = add(.sparseForward, 0, s, count: n,
-                                   blocks: elementwise ? Self.blocks(n, work: rows[s] * n * Self.sparseWork) : 1,
+                                   blocks: elementwise ? blocks(n, work: rows[s] * n * Self.sparseWork) : 1,
                                    fold: elementwise, after: [ready[s]])
                     continue
                 }
                 let blockRows = denseBlockRows(m: rows[s], k: k), fold = blockRows == rows[s] && elementwise
-                ready[s] = add(.forward, l, s, count: n, blocks: Self.blocks(n, work: blockRows * k * n), fold: fold,
+                ready[s] = add(.forward, l, s, count: n, blocks: blocks(n, work: blockRows * k * n), fold: fold,
                                after: [ready[s]])
                 if !fold { ready[s] = add(.forwardTail, l, s, after: [ready[s]]) }
             }
@@ -194,7 +201,7 @@ final class StepPlan {
             if l > 0 {
                 for s in computed {
                     let fullRows = rows[s] & ~3, fold = fullRows == rows[s] && layers[l - 1].activation.isElementwise
-                    let inputBlocks = Self.blocks(k, work: fullRows * k * n), tiles = (n + Self.blockSize - 1) / Self.blockSize
+                    let inputBlocks = blocks(k, work: fullRows * k * n), tiles = (n + Self.blockSize - 1) / Self.blockSize
                     if rows[s] < partsBelowRows && inputBlocks > 1 && tiles > 1 {
                         readers[s] = add(.inputPart, l, s, count: n, blocks: tiles, after: [ready[s]])
                         below[s] = add(.inputSum, l, s, count: k, blocks: inputBlocks, fold: fold, after: [readers[s]])
@@ -213,18 +220,18 @@ final class StepPlan {
                 var weights: [Int] = []
                 for s in computed {
                     // A fused step moves W, so it waits for this shard's readers of W (its dL/dx).
-                    let blocks = rows[s] >= 2 ? Self.blocks(n, work: rows[s] * k * n) : 1
+                    let weightBlocks = rows[s] >= 2 ? blocks(n, work: rows[s] * k * n) : 1
                     let movesW = fused && update != .accumulate && l > 0
-                    weights.append(add(.weights, l, s, count: n, blocks: blocks,
+                    weights.append(add(.weights, l, s, count: n, blocks: weightBlocks,
                                        after: movesW ? [ready[s], readers[s]] : [ready[s]]))
                     if fused && update == .rule {
-                        scratchFloats = max(scratchFloats, (blocks == 1 ? n : Self.blockSize) * (k + 1))
+                        scratchFloats = max(scratchFloats, (weightBlocks == 1 ? n : Self.blockSize) * (k + 1))
                     }
                 }
                 if !fused {
                     let after = weights + (l > 0 ? computed.map { readers[$0] } : [])
                     let work = rows.reduce(0, +) * k * n
-                    let task = { add(.update, l, -1, count: n, blocks: Self.blocks(n, work: work), after: after) }
+                    let task = { add(.update, l, -1, count: n, blocks: blocks(n, work: work), after: after) }
                     if exchanged { later.append { _ = task() } } else { _ = task() }
                 }
             } else {
@@ -234,7 +241,7 @@ final class StepPlan {
                 let task = { () -> Int in
                     if shards == 1 {
                         return add(.sparseStep, 0, -1, count: n,
-                                   blocks: Self.blocks(n, work: total * n * Self.sparseWork), after: after)
+                                   blocks: blocks(n, work: total * n * Self.sparseWork), after: after)
                     } else {
                         return add(.sparseStep, 0, -1, count: n, size: Self.sparseStepBlock,
                                    blocks: (n + Self.sparseStepBlock - 1) / Self.sparseStepBlock, after: after)

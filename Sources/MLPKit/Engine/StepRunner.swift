@@ -39,7 +39,8 @@ final class StepRunner: @unchecked Sendable {
     /// Each shard's summed loss.
     private let losses: FloatBuffer
     private let sync = StepSync()
-    /// The plans met so far, by the rows of the batch (a full batch, and an epoch's last, shorter one).
+    /// The plans met so far, by the rows of the batch (a full batch, and an epoch's last, shorter one) and
+    /// whether workers share them.
     private var plans: [Int: StepPlan] = [:]
     /// What each shard's pass leaves for other processes (its dense gradient; with a sparse first layer, that
     /// layer's dL/dz), `regionsPerShard` per shard.
@@ -93,21 +94,24 @@ final class StepRunner: @unchecked Sendable {
         scratchPointers.deallocate()
     }
 
-    /// The plan for a batch of `rows` rows (made the first time, then kept).
-    func plan(rows: Int, network: MLP, update: StepPlan.Update, exchange: (any ShardExchange)?) -> StepPlan {
-        if let plan = plans[rows] { return plan }
+    /// The plan for a batch of `rows` rows, shared among workers or for one (made the first time, then kept).
+    func plan(rows: Int, network: MLP, update: StepPlan.Update, exchange: (any ShardExchange)?,
+              shared: Bool) -> StepPlan {
+        let key = 2 * rows + (shared ? 1 : 0)
+        if let plan = plans[key] { return plan }
         let shards = (rows + shardRows - 1) / shardRows
         precondition(shards <= shardCount, "a batch of \(rows) rows needs more than \(shardCount) shards")
         let shardSizes = (0..<shards).map { min(shardRows, rows - $0 * shardRows) }
         let plan = StepPlan(layers: network.layers, inputSize: network.inputSize, rows: shardSizes,
                             computed: exchange?.shards(of: shards) ?? 0..<shards, sparse: sparse != nil,
-                            update: update, exchanged: exchange != nil, partsBelowRows: partsBelowRows)
+                            update: update, exchanged: exchange != nil, shared: shared,
+                            partsBelowRows: partsBelowRows)
         if !plan.fused && update != .accumulate { makeGradients(network: network) }
         for s in 0..<shardCount where parts[s].count < plan.partsFloats {
             parts[s] = FloatBuffer(count: plan.partsFloats)
             partPointers[s] = parts[s].pointer
         }
-        plans[rows] = plan
+        plans[key] = plan
         return plan
     }
 
@@ -367,13 +371,18 @@ final class StepRunner: @unchecked Sendable {
         var range = task.range(block)
         if sparse != nil {
             let inputBlocks = (k + StepPlan.loadInputs - 1) / StepPlan.loadInputs
-            if block < inputBlocks {
+            if task.blocks == 1 {
+                // The whole batch, listed both ways in one scan.
+                batches[s].loadAll()
+                range = 0..<rows
+            } else if block < inputBlocks {
                 batches[s].loadInputs(block * StepPlan.loadInputs ..< min(k, (block + 1) * StepPlan.loadInputs))
                 return
+            } else {
+                let lower = (block - inputBlocks) * StepPlan.loadRows
+                range = lower ..< min(rows, lower + StepPlan.loadRows)
+                batches[s].loadRows(range)
             }
-            let lower = (block - inputBlocks) * StepPlan.loadRows
-            range = lower ..< min(rows, lower + StepPlan.loadRows)
-            batches[s].loadRows(range)
         } else {
             for r in range {
                 (inputs[s].pointer + r * k).update(from: step.inputs + step.indices[first + r] * k, count: k)

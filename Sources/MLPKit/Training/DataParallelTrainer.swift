@@ -130,12 +130,12 @@ package final class DataParallelTrainer {
               workers: threads, after: after)
     }
 
-    /// `steps` full-batch steps on one thread with every block timed (`batch(i)` gives step i's indices), and
-    /// the profile they make (`StepProfile`).
+    /// `steps` full-batch steps of the plan that workers share, run on one thread with every block timed
+    /// (`batch(i)` gives step i's indices), and the profile they make (`StepProfile`).
     package func profile(steps count: Int, batch: (Int) -> ArraySlice<Int>, inputs: UnsafePointer<Float>,
                          targets: UnsafePointer<Float>, learningRate: Float) -> StepProfile {
         let plan = runner.plan(rows: batchSize, network: network, update: optimizer == nil ? .descend : .rule,
-                               exchange: exchange)
+                               exchange: exchange, shared: true)
         let seconds = UnsafeMutablePointer<Double>.allocate(capacity: plan.blockCount)
         seconds.initialize(repeating: 0, count: plan.blockCount)
         defer { seconds.deallocate() }
@@ -143,17 +143,18 @@ package final class DataParallelTrainer {
         defer { runner.blockSeconds = nil }
         let clock = Stopwatch()
         steps(count, rows: batchSize, batch: batch, inputs: inputs, targets: targets, learningRate: learningRate,
-              workers: 1) { _, _ in true }
+              workers: 1, shared: true) { _, _ in true }
         return StepProfile(plan: plan, blockSeconds: seconds, steps: count, totalSeconds: clock.seconds)
     }
 
+    /// `shared`: the plan that workers share even on one worker (nil: when more than one runs).
     @discardableResult
     private func steps(_ count: Int, rows: Int, batch: (Int) -> ArraySlice<Int>, inputs: UnsafePointer<Float>,
-                       targets: UnsafePointer<Float>, learningRate: Float, workers: Int,
+                       targets: UnsafePointer<Float>, learningRate: Float, workers: Int, shared: Bool? = nil,
                        after: (Int, Double) -> Bool) -> Int {
         precondition(rows <= batchSize && rows > 0)
         let plan = runner.plan(rows: rows, network: network, update: optimizer == nil ? .descend : .rule,
-                               exchange: exchange)
+                               exchange: exchange, shared: shared ?? (min(workers, workerLimit) > 1))
         let sparse = sparse
         sparse?.changed = true
         return runner.run(plan, steps: count, workers: workers, exchange: exchange, prepare: { k in

@@ -372,7 +372,11 @@ final class SparseBatch {
     func load(rows: Int, background: Float, source: (Int) -> UnsafePointer<Float>) {
         for r in 0..<rows { sources[r] = source(r) }
         begin(rows: rows, background: background)
-        // `loadInputs(0..<inputs)` and `loadRows(0..<rows)` in one scan.
+        loadAll()
+    }
+
+    /// `loadInputs(0..<inputs)` and `loadRows(0..<rows)` in one scan of every row (after `begin`).
+    func loadAll() {
         counts.update(repeating: 0, count: inputs)
         for r in 0..<rows { list(row: r, byInput: true) }
     }
