@@ -38,8 +38,8 @@ class Mutant:
 
 MUTANTS = [
     Mutant("claims-ignore-other-workers", "Sources/MLPKit/Engine/StepSync.swift",
-           "        return claims[block >> 6].load(ordering: .relaxed) & bit == 0\n            &&",
-           "        return true || claims[block >> 6].load(ordering: .relaxed) & bit == 0\n            &&",
+           "        claims[block].load(ordering: .relaxed) == step\n            &&",
+           "        true || claims[block].load(ordering: .relaxed) == step\n            &&",
            "DataParallelTrainerTests",
            "every worker runs every block it walks: blocks of a step run twice whenever more than one worker runs"),
     Mutant("update-skips-last-shard", "Sources/MLPKit/Kernels/UpdateKernels.swift",
@@ -165,8 +165,8 @@ MUTANTS = [
 
     # The step plan: one mutant per kind of task.
     Mutant("plan-skips-the-last-block", "Sources/MLPKit/Engine/StepRunner.swift",
-           "        guard sync.claim(task.firstBlock + block) else { return }",
-           "        guard block != task.blocks - 1 || task.blocks == 1, sync.claim(task.firstBlock + block) else { return }",
+           "        let step = current!\n",
+           "        let step = current!\n        if block == task.blocks - 1 && task.blocks > 1 { sync.increment(t); return }\n",
            "DataParallelTrainerTests|GradientCheckTests",
            "every task's last block is left undone"),
     Mutant("load-skips-a-target-row", "Sources/MLPKit/Engine/StepRunner.swift",
@@ -186,7 +186,7 @@ MUTANTS = [
     Mutant("shard-losses-drop-the-last", "Sources/MLPKit/Engine/StepRunner.swift",
            "for s in plan.rows.indices { loss += Double(losses.pointer[s]) }",
            "for s in plan.rows.indices.dropLast() { loss += Double(losses.pointer[s]) }",
-           "GradientCheckTests|TrainerTests",
+           "DataParallelTrainerTests",
            "a step's loss leaves out its last shard"),
     Mutant("plan-parts-in-the-wrong-slots", "Sources/MLPKit/Engine/StepRunner.swift",
            "denseBackwardInputPart(partPointers[s] + block * fullRows * k,",

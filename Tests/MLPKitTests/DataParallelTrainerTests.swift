@@ -123,6 +123,21 @@ import Testing
         #expect(maxDifference(net.parameters, shape.network().parameters) > 1e-3, "the step must move the weights")
     }
 
+    @Test(arguments: Shape.allCases)
+    func aStepReturnsItsBatchsSummedLoss(shape: Shape) throws {
+        // Seven shards (the last short) on 2 threads: the loss is every shard's, added up.
+        let data = smooth(shape), k = shape.inputs
+        let net = shape.network()
+        let batch = Matrix(stacking: visitingOrder().prefix(50).map { Array(data[$0 * k ..< ($0 + 1) * k]) })
+        let expected = try net.loss(batch, targets: batch)
+        let trainer = DataParallelTrainer(network: net, batchSize: 50, threads: 2, shardRows: 8)
+        let loss = data.withUnsafeBufferPointer { x in
+            trainer.step(indices: visitingOrder()[0..<50], inputs: x.baseAddress!, targets: x.baseAddress!,
+                         learningRate: 0.01)
+        }
+        #expect(abs(loss - Double(expected)) <= 1e-5 * Double(expected), "\(loss) against \(expected)")
+    }
+
     @Test func shardSizeDependsOnTheBatchAndNetworkOnly() {
         let net = AutoencoderDemo.makeNetwork(seed: 0)
         for batch in [1, 16, 256] {
