@@ -212,6 +212,12 @@ MUTANTS = [
            "            for shard in plan.rows.indices.dropLast() {\n                sparse!.descend",
            "DataParallelTrainerTests",
            "the sparse first layer's step over several shards leaves the last one out"),
+    Mutant("sharing-kept-when-slower", "Sources/MLPKit/Training/WorkerChooser.swift",
+           "sharing = shared < solo", "sharing = shared > solo",
+           "DataParallelTrainerTests",
+           "the threads keep sharing the steps when that measured slower than one thread"),
+
+    # Training across processes.
     Mutant("exchange-skipped", "Sources/MLPKit/Engine/StepRunner.swift",
            "losses: losses.pointer,\n                              shards: plan.rows.count)", "losses: losses.pointer,\n                              shards: 0)",
            "ShardExchangeTests",

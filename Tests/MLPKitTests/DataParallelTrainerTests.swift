@@ -83,8 +83,10 @@ import Testing
             : OptimizerState(optimizer: optimizer, weightDecay: weightDecay, parameters: net.parameterCount)
         let trainer = DataParallelTrainer(network: net, batchSize: batchSize, threads: threads, shardRows: shardRows,
                                           inputBackground: background, optimizer: state)
-        // As many workers as asked, past the processors: those beyond run after the others, taking what is left.
+        // As many workers as asked, past the processors: those beyond run after the others, taking what is left;
+        // every step shared, whatever the measured times.
         trainer.workerLimit = threads
+        trainer.choosesWorkers = false
         trainer.blockOrder = blockOrder
         trainer.partsBelowRows = partsBelowRows
         let order = visitingOrder()
@@ -258,6 +260,34 @@ import Testing
                               background: background, partsBelowRows: 0).parameters
             #expect(firstMismatch(parts, whole) == nil, "batch \(batch)")
         }
+    }
+
+    @Test func sharingIsKeptOnlyWhileItIsFaster() {
+        // Each probe runs shared steps, then steps on one thread (at least 3 each and 5 ms, at most 8), keeps the
+        // faster way (by its median step) for a period of seconds, which doubles on a clear win (a quarter or more).
+        let chooser = WorkerChooser()
+        /// How steps run until `seconds` of them have passed, shared steps taking `shared` seconds, others `solo`.
+        func run(seconds: Double, shared: Double, solo: Double) -> [Bool] {
+            var ways: [Bool] = [], total = 0.0
+            while total < seconds {
+                let sharing = chooser.shared, step = sharing ? shared : solo
+                ways.append(sharing)
+                total += step
+                if chooser.record(seconds: step) { #expect(chooser.shared == sharing, "the way holds until it says") }
+            }
+            return ways
+        }
+        // Slow shared steps of 1 ms: 5 shared (5 ms), then 8 on one thread (0.5 ms each; 10 would make 5 ms, but
+        // a probe stops at 8), then one thread for the period of 0.5 s.
+        let slowSharing = run(seconds: 0.4, shared: 1e-3, solo: 5e-4)
+        #expect(slowSharing.prefix(13) == ArraySlice([Bool](repeating: true, count: 5) + [Bool](repeating: false, count: 8)))
+        #expect(slowSharing.dropFirst(13).allSatisfy { !$0 })
+        #expect(chooser.period == WorkerChooser.shortest && chooser.probes == 1 && chooser.sharedWins == 0)
+        // Long steps: probes of 3 steps each way; fast shared steps win clearly, and the period doubles.
+        let fastSharing = run(seconds: 3, shared: 0.02, solo: 0.04)
+        #expect(chooser.probes >= 2 && chooser.sharedWins >= 1)
+        #expect(chooser.period >= 2 * WorkerChooser.shortest, "a clear win doubles the period")
+        #expect(fastSharing.suffix(fastSharing.count / 2).filter { $0 }.count >= fastSharing.count / 2 - 6)
     }
 
     @Test func theWideNetworksLayersAreSharedInSeveralBlocks() {

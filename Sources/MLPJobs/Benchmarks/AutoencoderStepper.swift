@@ -21,6 +21,8 @@ final class AutoencoderStepper {
             : OptimizerState(optimizer: optimizer, weightDecay: 0, parameters: net.parameterCount)
         trainer = DataParallelTrainer(network: net, batchSize: batchSize, threads: threads,
                                       inputBackground: state == nil ? background : nil, optimizer: state)
+        // The threads share every step, as asked: a benchmark times the configuration it names.
+        trainer.choosesWorkers = false
         inputs = FloatBuffer(data)
         var order = Array(0..<(data.count / net.inputSize))
         var generator = SplitMix64(seed: 3)

@@ -64,6 +64,12 @@ package final class DataParallelTrainer {
     /// The sparse first layer, when the inputs have a background value.
     var sparse: SparseFirstLayer? { runner.sparse }
 
+    /// Whether the threads share the steps only while that measures faster (`WorkerChooser`); tests turn it off to
+    /// see every step shared.
+    package var choosesWorkers = true
+    /// Whether the steps run shared or on one thread, from measured times.
+    let chooser = WorkerChooser()
+
     /// The most workers that share a step (the processors); tests raise it to see more workers give the same bits.
     package var workerLimit: Int {
         get { runner.workerLimit }
@@ -122,12 +128,31 @@ package final class DataParallelTrainer {
     /// on the samples `batch(k)`. After each step, `after(k, loss)` is called on the calling thread with the step's
     /// summed loss, the network up to date and no block running, and returns whether to go on. Returns the steps
     /// taken.
+    /// The threads share the steps only while that measures faster than one thread (`WorkerChooser`): the bits
+    /// are the same either way.
     @discardableResult
     package func steps(_ count: Int, rows: Int, batch: (Int) -> ArraySlice<Int>, inputs: UnsafePointer<Float>,
                        targets: UnsafePointer<Float>, learningRate: Float,
                        after: (Int, Double) -> Bool) -> Int {
-        steps(count, rows: rows, batch: batch, inputs: inputs, targets: targets, learningRate: learningRate,
-              workers: threads, after: after)
+        guard choosesWorkers, exchange == nil, min(threads, workerLimit) > 1 else {
+            return steps(count, rows: rows, batch: batch, inputs: inputs, targets: targets,
+                         learningRate: learningRate, workers: threads, after: after)
+        }
+        // Runs of steps, shared or not as the chooser says, each until it wants to switch or probe.
+        var taken = 0, going = true
+        while taken < count && going {
+            let offset = taken
+            var clock = Stopwatch()
+            taken += steps(count - taken, rows: rows, batch: { batch(offset + $0) }, inputs: inputs,
+                           targets: targets, learningRate: learningRate,
+                           workers: chooser.shared ? threads : 1) { k, loss in
+                let same = chooser.record(seconds: clock.seconds)
+                going = after(offset + k, loss)
+                clock = Stopwatch()
+                return going && same
+            }
+        }
+        return taken
     }
 
     /// `steps` full-batch steps of the plan that workers share, run on one thread with every block timed
