@@ -263,7 +263,7 @@ import Testing
     }
 
     @Test func sharingIsKeptOnlyWhileItIsFaster() {
-        // Each probe runs shared steps, then steps on one thread (at least 3 each and 5 ms, at most 8), keeps the
+        // Each probe runs shared steps, then steps on one thread (at least 2 each and 5 ms, at most 8), keeps the
         // faster way (by its median step) for a period of seconds, which doubles on a clear win (a quarter or more).
         let chooser = WorkerChooser()
         /// How steps run until `seconds` of them have passed, shared steps taking `shared` seconds, others `solo`.
@@ -278,13 +278,13 @@ import Testing
             return ways
         }
         // Slow shared steps of 1 ms: 5 shared (5 ms), then 8 on one thread (0.5 ms each; 10 would make 5 ms, but
-        // a probe stops at 8), then one thread for the period of 0.5 s.
-        let slowSharing = run(seconds: 0.4, shared: 1e-3, solo: 5e-4)
+        // a probe stops at 8), then one thread for the period of 1 s.
+        let slowSharing = run(seconds: 0.8, shared: 1e-3, solo: 5e-4)
         #expect(slowSharing.prefix(13) == ArraySlice([Bool](repeating: true, count: 5) + [Bool](repeating: false, count: 8)))
         #expect(slowSharing.dropFirst(13).allSatisfy { !$0 })
         #expect(chooser.period == WorkerChooser.shortest && chooser.probes == 1 && chooser.sharedWins == 0)
-        // Long steps: probes of 3 steps each way; fast shared steps win clearly, and the period doubles.
-        let fastSharing = run(seconds: 3, shared: 0.02, solo: 0.04)
+        // Long steps: probes of 2 steps each way; fast shared steps win clearly, and the period doubles.
+        let fastSharing = run(seconds: 6, shared: 0.02, solo: 0.04)
         #expect(chooser.probes >= 2 && chooser.sharedWins >= 1)
         #expect(chooser.period >= 2 * WorkerChooser.shortest, "a clear win doubles the period")
         #expect(fastSharing.suffix(fastSharing.count / 2).filter { $0 }.count >= fastSharing.count / 2 - 6)

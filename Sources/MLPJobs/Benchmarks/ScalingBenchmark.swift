@@ -53,8 +53,8 @@ public enum ScalingBenchmark {
     /// One configuration's step profiled on one thread, and the bounds it gives for more threads.
     public struct Model: Sendable {
         public let configuration: Configuration
-        /// Seconds per step: all blocks (work), the longest chain (span), one hand-over, and the whole step on
-        /// one thread as timed from outside.
+        /// Seconds per step: all blocks (work) and the longest chain (span) of the plan that threads share, profiled
+        /// on one thread; one hand-over; and one thread's step as it trains (each task whole, nothing timed inside).
         public let work: Double, span: Double, handOver: Double, step: Double
         /// Each kind of task's share of the work, in the plan's order.
         public let shares: [(kind: String, fraction: Double)]
@@ -138,8 +138,10 @@ public enum ScalingBenchmark {
             let steps = max(5, min(2_000, Int(seconds / max(clock.seconds / 5, 1e-6))))
             let profile = steps > 5 ? stepper.profile(steps: steps) : first
             let work = profile.work
+            // One thread's step as it trains: its whole tasks, no block timed.
+            let oneThread = Double(stepper.batchSize) / TrainingBenchmark.medianRate(seconds: seconds, stepper.step)
             return Model(configuration: configuration, work: work, span: profile.span(boundary: handOver),
-                         handOver: handOver, step: profile.stepSeconds,
+                         handOver: handOver, step: oneThread,
                          shares: profile.secondsByKind.map { ($0.kind, $0.seconds / work) })
         }
     }
@@ -160,7 +162,7 @@ public enum ScalingBenchmark {
     /// 4, 8, 16 and 32 threads, and where the work goes.
     public static func report(_ models: [Model]) -> String {
         let counts = [4, 8, 16, 32]
-        let table = [["model (1 thread)", "step µs", "work µs", "span µs", "hand-over µs"]
+        let table = [["model", "1-thread step µs", "work µs", "span µs", "hand-over µs"]
                      + counts.map { "bound T=\($0)" }]
             + models.map { model in
                 [model.configuration.name, String(format: "%.0f", model.step * 1e6),

@@ -12,9 +12,9 @@
 /// `longest`, while the threads win clearly (by a quarter or more), so a machine where they always win spends
 /// little time on one thread; when they lose, it goes back to `shortest`.
 final class WorkerChooser {
-    static let probeSteps = 3...8
+    static let probeSteps = 2...8
     static let probeSeconds = 0.005
-    static let shortest = 0.5, longest = 8.0
+    static let shortest = 1.0, longest = 16.0
 
     private enum Phase { case probeShared, probeSolo, run }
     private var phase = Phase.probeShared
