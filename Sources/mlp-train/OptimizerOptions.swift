@@ -5,8 +5,8 @@ import MLPKit
 struct OptimizerOptions: ParsableArguments {
     enum Rule: String, ExpressibleByArgument, CaseIterable { case sgd, momentum, adam }
 
-    @Option(help: ArgumentHelp("Update rule: sgd (the homework's; the only one with the fused fast paths), momentum "
-                               + "or adam."))
+    @Option(help: ArgumentHelp("Update rule: sgd (the homework's; the only one with the per-sample fused update "
+                               + "and the sparse first layer), momentum or adam."))
     var optimizer: Rule = .sgd
 
     @Option(help: "Momentum μ for --optimizer momentum: v = μ·v + g, θ −= η·v (default 0.9).")

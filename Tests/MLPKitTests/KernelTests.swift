@@ -284,8 +284,8 @@ private func expectClose(_ got: Buffer, _ want: Buffer, bound: Buffer, terms: In
             expectClose(dw, wantW, bound: boundW, terms: m + 1, "overwrite dw M=\(m) K=\(k) N=\(n)")
             expectClose(db, wantB, bound: boundB, terms: m + 1, "overwrite db M=\(m) K=\(k) N=\(n)")
 
-            // Descend: w −= rate·g, and bit for bit what overwrite + sumAndStep over one buffer gives (for one
-            // sample, what rank1Step gives: per-sample SGD's update).
+            // Descend: w −= rate·g, and bit for bit what overwrite + the SGD rule over that buffer gives (the step of
+            // several shards, or across processes; for one sample, what rank1Step gives: per-sample SGD's update).
             let w = a.random(n * k), b = a.random(n)
             let viaBuffer = a.copy(w), viaBufferB = a.copy(b), naiveW = a.copy(w), naiveB = a.copy(b)
             let boundDW = a.magnitudes(w), boundDB = a.magnitudes(b)
@@ -302,34 +302,11 @@ private func expectClose(_ got: Buffer, _ want: Buffer, bound: Buffer, terms: In
                     && (0..<n).allSatisfy { viaBufferB.p[$0].bitPattern == b.p[$0].bitPattern }
                 #expect(same, "descend differs from rank1Step, K=\(k) N=\(n)")
             } else {
-                var g = [dw.p, db.p]
-                g.withUnsafeMutableBufferPointer { g in
-                    sumAndStep(viaBuffer.p, UnsafePointer(g.baseAddress!), shards: 1, start: 0, count: n * k, scale: rate)
-                    sumAndStep(viaBufferB.p, UnsafePointer(g.baseAddress! + 1), shards: 1, start: 0, count: n, scale: rate)
-                }
+                applyUpdate(.sgd(rate), viaBuffer.p, range: 0..<(n * k), gradient: dw.p)
+                applyUpdate(.sgd(rate), viaBufferB.p, range: 0..<n, gradient: db.p)
                 let same = (0..<(n * k)).allSatisfy { viaBuffer.p[$0].bitPattern == w.p[$0].bitPattern }
                     && (0..<n).allSatisfy { viaBufferB.p[$0].bitPattern == b.p[$0].bitPattern }
-                #expect(same, "descend differs from overwrite + sumAndStep, M=\(m) K=\(k) N=\(n)")
-            }
-        }
-    }
-
-    @Test func sumAndStepMatchesNaiveBitForBit() {
-        let a = Arena(seed: 14)
-        for shards in 1...5 {
-            for (start, count) in [(0, 0), (0, 7), (3, 32), (5, 100), (64, 1000)] {
-                defer { a.reset() }
-                let size = start + count + 9
-                var g = (0..<shards).map { _ in a.random(size).p }
-                let p = a.random(size), want = a.copy(p)
-                g.withUnsafeMutableBufferPointer { g in
-                    let pointers = UnsafePointer(g.baseAddress!)
-                    sumAndStep(p.p, pointers, shards: shards, start: start, count: count, scale: 0.01)
-                    sumAndStepNaive(want.p, pointers, shards: shards, start: start, count: count, scale: 0.01)
-                }
-                #expect((0..<size).allSatisfy { p.p[$0].bitPattern == want.p[$0].bitPattern },
-                        "sumAndStep shards \(shards) start \(start) count \(count)")
-                #expect(p.guardsIntact)
+                #expect(same, "descend differs from overwrite + the SGD rule, M=\(m) K=\(k) N=\(n)")
             }
         }
     }

@@ -27,8 +27,7 @@ public enum AutoencoderDemo {
         /// Train the first layer on the pixels that differ from the background only (`SparseFirstLayer`) when
         /// one value fills most of the images; the same gradient descent up to float rounding, less work.
         public var sparseInputs = true
-        /// The update rule (SGD keeps the sparse first layer and the in-place single shard; the others take the
-        /// dense path).
+        /// The update rule (the sparse first layer is SGD's; the others train it dense).
         public var optimizer: Optimizer = .sgd
         /// Decoupled weight decay λ (0: none).
         public var weightDecay: Float = 0

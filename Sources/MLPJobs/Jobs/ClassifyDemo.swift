@@ -25,8 +25,8 @@ public enum ClassifyDemo {
         /// Train the first layer on the pixels that differ from the background only (`SparseFirstLayer`) when
         /// one value fills most of the inputs; the same SGD up to float rounding, several times faster.
         public var sparseInputs = true
-        /// The update rule (SGD keeps the fused per-sample update and the sparse first layer; the others take
-        /// the dense path).
+        /// The update rule (SGD keeps the fused per-sample update and the sparse first layer; the others update
+        /// every parameter after every sample).
         public var optimizer: Optimizer = .sgd
         /// Decoupled weight decay λ (0: none).
         public var weightDecay: Float = 0

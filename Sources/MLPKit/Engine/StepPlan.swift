@@ -5,9 +5,10 @@
 /// A step is a list of tasks: load a shard's rows, one layer's forward pass on a shard, the loss, one layer's
 /// dL/dx and dW on a shard, and the update of a layer's parameters from every shard's dW. Each task is cut into
 /// fixed blocks (48 outputs or inputs of a layer, a few rows of a shard) and waits for the tasks it reads from.
-/// The bounds depend on the network and the batch only, never on the number of threads, and each block is
-/// computed the same way by whichever thread runs it; so the weights are the same bits for any `--threads`, and
-/// one thread running the list in order is the serial path.
+/// The bounds of a plan that workers share depend on the network and the batch only, never on the number of
+/// threads, and each block is computed the same way by whichever thread runs it, and as it would be within the
+/// whole task; so the weights are the same bits for any `--threads`. A plan for one worker takes each task whole,
+/// in order: the serial path.
 ///
 /// ```
 ///            load   forward 0 … L−1   loss   dL/dx, dW  L−1 … 0   update L−1 … 0
@@ -107,8 +108,8 @@ final class StepPlan {
     private(set) var partsFloats = 0, scratchFloats = 0
 
     /// Outputs or inputs per block: a multiple of 24 (the kernels' widest strip), small enough that a layer of 512
-    /// splits into 11 blocks (even shares for 2 threads), large enough that a block is tens of thousands of FMAs
-    /// at batch 16.
+    /// splits into 11 blocks (near-even shares for 2 threads), large enough that a block is tens of thousands of
+    /// FMAs at batch 16 (96 measured slower on 2 threads, for the odd block's wait).
     static let blockSize = 48
     /// Below this many FMAs (rows × inputs × outputs), a layer's task is one block: sharing costs more than it
     /// saves.
@@ -134,7 +135,8 @@ final class StepPlan {
 
     /// The plan for `layers` (after `inputSize` inputs) with shards of `rows` rows, of which this process
     /// computes `computed` (the others come from other processes when `exchanged`), a sparse first layer or not,
-    /// and weights that move as `update` says.
+    /// and weights that move as `update` says; cut into blocks for workers to share (`shared`), or each task
+    /// whole for one worker.
     init(layers: [Layer], inputSize: Int, rows: [Int], computed: Range<Int>, sparse: Bool, update: Update,
          exchanged: Bool, shared: Bool = true, partsBelowRows: Int = StepPlan.partsBelowRows) {
         precondition(update != .accumulate || (rows.count == 1 && !exchanged), "a gradient is added for one shard")
@@ -146,13 +148,13 @@ final class StepPlan {
         fused = shards == 1 && !exchanged
         var later: [() -> Void] = []   // with an exchange, the updates wait until every shard is in
 
-        @discardableResult
         // A lone worker takes each task whole: the kernels give the same bits for any block bounds, and whole
         // tasks walk memory in order (and the sparse batch is listed both ways in one scan).
         func blocks(_ count: Int, work: Int, size: Int = StepPlan.blockSize) -> Int {
             shared ? Self.blocks(count, work: work, size: size) : 1
         }
 
+        @discardableResult
         func add(_ kind: Kind, _ layer: Int, _ shard: Int, count: Int = 1, size: Int = StepPlan.blockSize,
                  blocks: Int = 1, fold: Bool = false, after: [Int]) -> Int {
             let start = dependencies.count

@@ -323,17 +323,15 @@ final class StepRunner: @unchecked Sendable {
             let fullRows = plan.rows[s] & ~3
             denseBackwardInputPart(partPointers[s] + block * fullRows * k, workspaces[s].deltas[l].pointer,
                                    p + layer.weightOffset, rows: fullRows, k: k, n: n, outputs: range)
-        case .inputSum:
+        case .inputSum, .input:
             let dx = workspaces[s].deltas[l - 1].pointer, rows = plan.rows[s]
-            denseSumParts(dx, partPointers[s], count: (n + StepPlan.blockSize - 1) / StepPlan.blockSize,
-                          rows: rows & ~3, k: k, inputs: range)
-            if task.fold {
-                net.layers[l - 1].activation.backward(dx, output: input(l, s), rows: rows, stride: k, columns: range)
+            if task.kind == .inputSum {
+                denseSumParts(dx, partPointers[s], count: (n + StepPlan.blockSize - 1) / StepPlan.blockSize,
+                              rows: rows & ~3, k: k, inputs: range)
+            } else {
+                denseBackwardInputBlock(dx, workspaces[s].deltas[l].pointer, p + layer.weightOffset, rows: rows & ~3,
+                                        k: k, n: n, inputs: range)
             }
-        case .input:
-            let dx = workspaces[s].deltas[l - 1].pointer, rows = plan.rows[s]
-            denseBackwardInputBlock(dx, workspaces[s].deltas[l].pointer, p + layer.weightOffset, rows: rows & ~3,
-                                    k: k, n: n, inputs: range)
             if task.fold {
                 net.layers[l - 1].activation.backward(dx, output: input(l, s), rows: rows, stride: k, columns: range)
             }

@@ -63,21 +63,8 @@ final class StepSync: @unchecked Sendable {
     /// Zeroes the claims of `blocks` blocks and the counts of `tasks` tasks and the extra slots (growing the
     /// storage the first time a plan needs more). Call before the threads start.
     func reset(tasks: Int, blocks: Int) {
-        let slots = (tasks + Self.extraSlots) * Self.countStride
-        if blocks > claimSlots {
-            claims.deinitialize(count: claimSlots)
-            claims.deallocate()
-            claims = .allocate(capacity: blocks)
-            for b in 0..<blocks { (claims + b).initialize(to: Atomic(0)) }
-            claimSlots = blocks
-        }
-        if slots > countSlots {
-            counts.deinitialize(count: countSlots)
-            counts.deallocate()
-            counts = .allocate(capacity: slots)
-            for c in 0..<slots { (counts + c).initialize(to: Atomic(0)) }
-            countSlots = slots
-        }
+        Self.grow(&claims, slots: &claimSlots, to: blocks)
+        Self.grow(&counts, slots: &countSlots, to: (tasks + Self.extraSlots) * Self.countStride)
         for b in 0..<blocks { claims[b].store(0, ordering: .relaxed) }
         for t in 0..<(tasks + Self.extraSlots) { counts[t * Self.countStride].store(0, ordering: .relaxed) }
     }
@@ -87,6 +74,16 @@ final class StepSync: @unchecked Sendable {
 
     /// True for the first caller since `resetLead`.
     func takeLead() -> Bool { !lead.exchange(true, ordering: .relaxed) }
+
+    /// Makes `storage` (of `slots` counts) hold at least `needed`.
+    private static func grow(_ storage: inout UnsafeMutablePointer<Atomic<Int>>, slots: inout Int, to needed: Int) {
+        guard needed > slots else { return }
+        storage.deinitialize(count: slots)
+        storage.deallocate()
+        storage = .allocate(capacity: needed)
+        for i in 0..<needed { (storage + i).initialize(to: Atomic(0)) }
+        slots = needed
+    }
 
     /// Counts past the tasks' own, for the run's bookkeeping.
     static let extraSlots = 2

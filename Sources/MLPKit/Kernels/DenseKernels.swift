@@ -363,7 +363,7 @@ package enum GradientWrite: Sendable {
     /// dw = g: same bits as accumulating into zeros, but dw is never read.
     case overwrite
     /// dw −= learningRate·g: a gradient-descent step straight into the parameters (dw and db are then W and
-    /// b). Same bits as `overwrite` into a buffer followed by `sumAndStep` over that one buffer; for one sample,
+    /// b). Same bits as `overwrite` into a buffer followed by the SGD rule over it (`applyUpdate`); for one sample,
     /// the rank-1 update of per-sample SGD (`rank1Step`).
     case descend(learningRate: Float)
 

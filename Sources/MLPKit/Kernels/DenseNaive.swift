@@ -100,15 +100,3 @@ func rank1StepNaive(_ w: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<
         for i in 0..<k { w[j * k + i] += s * x[i] }
     }
 }
-
-// Naive twin of the gradient reduction in VectorKernels.swift.
-
-/// p[i] −= scale·(g₀[i] + g₁[i] + … + g_{shards−1}[i]) for i in start..<start+count, the buffers added in order.
-func sumAndStepNaive(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<UnsafeMutablePointer<Float>>,
-                     shards: Int, start: Int, count: Int, scale: Float) {
-    for i in start..<(start + count) {
-        var sum = g[0][i]
-        for s in 1..<max(shards, 1) { sum += g[s][i] }
-        p[i] -= scale * sum
-    }
-}

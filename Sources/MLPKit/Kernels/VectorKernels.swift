@@ -265,46 +265,6 @@ private func addScaledOuterProductShortRows(_ a: UnsafeMutablePointer<Float>,
     }
 }
 
-// MARK: - Gradient reduction
-
-/// p[i] −= scale·(g₀[i] + g₁[i] + … + g_{shards−1}[i]) for i in start..<start+count.   p and every gₛ are
-/// parameter-sized; g holds `shards` ≥ 1 pointers.
-///
-/// The data-parallel trainer's step. Each element's sum is formed left to right, g₀ + g₁ + …, exactly as
-/// the scalar twin does, so results do not depend on how callers split the range. The loop takes 32
-/// floats (4 vectors) at a time across all shard buffers, so it streams every buffer once, in order.
-@inline(never)
-func sumAndStep(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<UnsafeMutablePointer<Float>>,
-                shards: Int, start: Int, count: Int, scale: Float) {
-    let eta = SIMD8<Float>(repeating: scale)
-    let g0 = g[0]
-    var i = start
-    let end = start &+ count
-    while i &+ 32 <= end {
-        var a0 = load8(g0 + i), a1 = load8(g0 + (i &+ 8)), a2 = load8(g0 + (i &+ 16)), a3 = load8(g0 + (i &+ 24))
-        var s = 1
-        while s < shards {
-            let gs = g[s] + i
-            a0 += load8(gs); a1 += load8(gs + 8); a2 += load8(gs + 16); a3 += load8(gs + 24)
-            s &+= 1
-        }
-        let q = p + i
-        store8(load8(q) - eta * a0, q); store8(load8(q + 8) - eta * a1, q + 8)
-        store8(load8(q + 16) - eta * a2, q + 16); store8(load8(q + 24) - eta * a3, q + 24)
-        i &+= 32
-    }
-    while i < end {
-        var sum = g0[i]
-        var s = 1
-        while s < shards {
-            sum += g[s][i]
-            s &+= 1
-        }
-        p[i] -= scale * sum
-        i &+= 1
-    }
-}
-
 /// y[0..<count] += a · x[0..<count]: one input's row of a transposed first layer added into (or moved by) a
 /// dense row, as the sparse first layers do for each input that is not background.
 @inline(__always)

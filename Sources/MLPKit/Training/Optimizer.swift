@@ -11,8 +11,8 @@ import Darwin
 /// into blocks across threads without changing a bit. Weight decay (`TrainingOptions.weightDecay`, λ) is
 /// decoupled from the gradient, as in AdamW: θ −= η·λ·θ before the rule's own update.
 public enum Optimizer: Sendable, Equatable, CustomStringConvertible {
-    /// θ −= η·g: the homework's stochastic gradient descent. The only rule with the fused fast paths
-    /// (per-sample update inside backpropagation, sparse first layer, in-place single shard).
+    /// θ −= η·g: the homework's stochastic gradient descent. The only rule with the per-sample update inside
+    /// backpropagation (batch 1) and the sparse first layer.
     case sgd
     /// Heavy-ball momentum μ, PyTorch's convention: v = μ·v + g, then θ −= η·v; with Nesterov,
     /// θ −= η·(g + μ·v).

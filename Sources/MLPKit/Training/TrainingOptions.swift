@@ -41,7 +41,8 @@ public struct TrainingOptions: Sendable, Equatable {
         self.checkpointEvery = checkpointEvery
     }
 
-    /// Whether this run takes the fused fast paths: plain SGD, no weight decay.
+    /// Whether this run is plain SGD, without weight decay: the rule of the per-sample update inside
+    /// backpropagation and of the sparse first layer.
     public var isPlainSGD: Bool { optimizer == .sgd && weightDecay == 0 }
 
     /// Checks every setting; the one place where these rules live. Messages name the command-line options.
