@@ -13,14 +13,17 @@ struct BenchCommand: ParsableCommand {
 
     /// Which tables to measure.
     enum Suite: String, ExpressibleByArgument, CaseIterable {
-        case all, kernels, training, autoencoder, scaling
+        case all, kernels, training, autoencoder, scaling, shapes
     }
 
     @Option(help: "Seconds to time each kernel or training configuration.")
     var seconds: Double = 0.3
 
-    @Option(help: ArgumentHelp("What to measure: all, kernels, training, autoencoder (its training speed only) or "
-                               + "scaling.", discussion: "scaling: the autoencoder at batches 16, 256, 384 and 1024 "
+    @Option(help: ArgumentHelp("What to measure: all, kernels, training, autoencoder (its training speed only), "
+                               + "scaling or shapes.", discussion: "shapes: forward, dL/dx and dW of square layers of "
+                               + "64 to 2048 units at batches 16, 128 and 1024 as GFLOP/s and % of one thread's FMA "
+                               + "peak (measured in the same run), then whole Adam steps of three networks for "
+                               + "`train` on 1 and 2 threads; it is not part of all. scaling: the autoencoder at batches 16, 256, 384 and 1024 "
                                + "(SGD) and 16 (Adam, momentum) on 1, 2, all and 4 × all threads (in alternating "
                                + "chunks, so the speed-ups are paired), as samples/s and as a fraction of the FMA peak "
                                + "of as many threads, measured in the same run; on MNIST (sparse first layer for SGD) "
@@ -46,6 +49,13 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        if suite == .shapes {
+            let peaks = Dictionary(uniqueKeysWithValues: [1, 2].map { ($0, FMAPeak.measure(threads: $0).total) })
+            print(String(format: "FMA peak: %.0f GFLOP/s on 1 thread, %.0f on 2", peaks[1]!, peaks[2]!))
+            print(KernelBenchmark.report(KernelBenchmark.shapes(seconds: seconds), peak: peaks[1]))
+            print(ShapesBenchmark.report(try ShapesBenchmark.run(seconds: seconds, threads: [1, 2], peaks: peaks)))
+            return
+        }
         let digits = suite == .kernels ? nil : try digits()
         if suite != .kernels, digits == nil {
             printError("No MNIST folder (--data or $MLP_DATA): the autoencoder is timed on random inputs only.")

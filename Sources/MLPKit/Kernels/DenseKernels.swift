@@ -23,9 +23,10 @@
 /// SIMD vector go sample by sample to `matVec`, which has a path for them.
 @inline(never)
 func denseForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
-                  _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>, m: Int, k: Int, n: Int) {
+                  _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>, m: Int, k: Int, n: Int,
+                  wide: Bool = VectorWidth.isWide) {
     let fullRows = denseBlockRows(m: m, k: k)
-    denseForwardBlock(y, x, w, b, rows: fullRows, k: k, n: n, outputs: 0..<n)
+    denseForwardBlock(y, x, w, b, rows: fullRows, k: k, n: n, outputs: 0..<n, wide: wide)
     denseForwardTail(y, x, w, b, from: fullRows, m: m, k: k, n: n)
 }
 
@@ -36,12 +37,17 @@ func denseBlockRows(m: Int, k: Int) -> Int { k < 8 ? 0 : m & ~3 }
 
 /// y[0..<rows, outputs] = x[0..<rows]·w[outputs]ᵀ + b[outputs], rows a multiple of 4: the blocked part of
 /// `denseForward`. Each output is formed the same way whatever `outputs` is, as long as its bounds are
-/// multiples of 3 (or N), so disjoint ranges can run on different threads and give the same bits.
+/// multiples of 3 (or N), so disjoint ranges can run on different threads and give the same bits. `wide` runs it
+/// with 16-lane vectors (WideKernels.swift), same bits.
 @inline(never)
 func denseForwardBlock(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                        _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>, rows: Int, k: Int, n: Int,
-                       outputs: Range<Int>) {
+                       outputs: Range<Int>, wide: Bool = VectorWidth.isWide) {
     guard rows > 0 else { return }
+    if wide {
+        denseForwardBlockWide(y, x, w, b, rows: rows, k: k, n: n, outputs: outputs)
+        return
+    }
     var j = outputs.lowerBound
     while j &+ 3 <= outputs.upperBound {
         var r = 0
@@ -156,10 +162,10 @@ private func forward4x1(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Flo
 /// the rows of W it owns (`denseBackwardInputPart`), and add them up in order (`denseSumParts`) with these bits.
 @inline(never)
 func denseBackwardInput(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
-                        _ w: UnsafePointer<Float>, m: Int, k: Int, n: Int) {
+                        _ w: UnsafePointer<Float>, m: Int, k: Int, n: Int, wide: Bool = VectorWidth.isWide) {
     // Samples taken in blocks of 4; the rest (all of them when M == 1) go one at a time to vecMat.
     let fullRows = m & ~3
-    denseBackwardInputBlock(dx, dy, w, rows: fullRows, k: k, n: n, inputs: 0..<k)
+    denseBackwardInputBlock(dx, dy, w, rows: fullRows, k: k, n: n, inputs: 0..<k, wide: wide)
     denseBackwardInputTail(dx, dy, w, from: fullRows, m: m, k: k, n: n)
 }
 
@@ -168,13 +174,14 @@ func denseBackwardInput(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<F
 /// multiples of 24 (or K), so disjoint ranges can run on different threads and give the same bits.
 @inline(never)
 func denseBackwardInputBlock(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
-                             _ w: UnsafePointer<Float>, rows fullRows: Int, k: Int, n: Int, inputs: Range<Int>) {
+                             _ w: UnsafePointer<Float>, rows fullRows: Int, k: Int, n: Int, inputs: Range<Int>,
+                             wide: Bool = VectorWidth.isWide) {
     guard fullRows > 0 else { return }
     var j = 0
     repeat {
         // The first tile overwrites dx (even when N is 0), later ones add to it.
         backwardInputTileSum(dx, dy, w, rows: fullRows, k: k, n: n, inputs: inputs,
-                             outputs: j ..< min(n, j &+ backwardInputTile), add: j > 0)
+                             outputs: j ..< min(n, j &+ backwardInputTile), add: j > 0, wide: wide)
         j &+= backwardInputTile
     } while j < n
 }
@@ -224,11 +231,15 @@ func denseSumParts(_ dx: UnsafeMutablePointer<Float>, _ parts: UnsafePointer<Flo
 }
 
 /// dx[0..<rows, inputs] (+)= dy[0..<rows, outputs]·w[outputs, inputs]: one tile's part, formed from zero, then
-/// written or (with `add`) added to dx.
+/// written or (with `add`) added to dx. `wide` runs it with 16-lane vectors (WideKernels.swift), same bits.
 @inline(__always)
-private func backwardInputTileSum(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
-                                  _ w: UnsafePointer<Float>, rows fullRows: Int, k: Int, n: Int, inputs: Range<Int>,
-                                  outputs: Range<Int>, add: Bool) {
+func backwardInputTileSum(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
+                          _ w: UnsafePointer<Float>, rows fullRows: Int, k: Int, n: Int, inputs: Range<Int>,
+                          outputs: Range<Int>, add: Bool, wide: Bool = VectorWidth.isWide) {
+    if wide {
+        backwardInputTileSumWide(dx, dy, w, rows: fullRows, k: k, n: n, inputs: inputs, outputs: outputs, add: add)
+        return
+    }
     let count = outputs.count
     let dyTile = dy + outputs.lowerBound, wTile = w + outputs.lowerBound &* k
     var i = inputs.lowerBound
@@ -407,7 +418,7 @@ private func put1(_ a: Float, _ p: UnsafeMutablePointer<Float>, _ write: Gradien
 @inline(never)
 package func denseBackwardWeights(_ dw: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>,
                           _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, m: Int, k: Int, n: Int,
-                          write: GradientWrite = .accumulate) {
+                          write: GradientWrite = .accumulate, wide: Bool = VectorWidth.isWide) {
     if m == 1 {
         // One sample: a rank-1 update, with the step folded into its scale when descending.
         switch write {
@@ -429,20 +440,46 @@ package func denseBackwardWeights(_ dw: UnsafeMutablePointer<Float>, _ db: Unsaf
         }
         return
     }
-    denseBackwardWeightsBlock(dw, db, dy, x, m: m, k: k, n: n, write: write, outputs: 0..<n)
+    denseBackwardWeightsBlock(dw, db, dy, x, m: m, k: k, n: n, write: write, outputs: 0..<n, wide: wide)
 }
 
 /// Rows `outputs` of `denseBackwardWeights` for M ≥ 2 (dW's rows and db's entries). Each element is formed the
 /// same way whatever `outputs` is, as long as its bounds are multiples of 8 (or N), so disjoint ranges can run
 /// on different threads and give the same bits.
+///
+/// `wide` runs it with 16-lane vectors (WideKernels.swift), same bits; without `bias`, db is left alone.
 @inline(never)
 func denseBackwardWeightsBlock(_ dw: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>,
                                _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, m: Int, k: Int, n: Int,
-                               write: GradientWrite, outputs: Range<Int>) {
+                               write: GradientWrite, outputs: Range<Int>, wide: Bool = VectorWidth.isWide,
+                               bias: Bool = true) {
+    if wide {
+        denseBackwardWeightsBlockWide(dw, db, dy, x, m: m, k: k, n: n, write: write, outputs: outputs)
+        return
+    }
+    let rows4 = outputs.lowerBound &+ (outputs.count & ~3)
+    denseBackwardWeightsColumns(dw, dy, x, m: m, k: k, n: n, write: write, outputs: outputs.lowerBound ..< rows4,
+                                columns: 0)
+    var j = rows4
+    while j < outputs.upperBound {
+        backwardWeightsRow(dw + j &* k, dy + j, x, write: write, m: m, k: k, n: n)
+        j &+= 1
+    }
+    if bias {
+        backwardBias(db + outputs.lowerBound, dy + outputs.lowerBound, write: write, m: m,
+                     columns: outputs.count, stride: n)
+    }
+}
+
+/// dW's rows `outputs` (a multiple of 4 of them), columns `columns..<k` (`columns` a multiple of 8), 4 rows at a
+/// time: strips of 24, then of 8, then the last K % 8 columns one at a time.
+func denseBackwardWeightsColumns(_ dw: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
+                                 _ x: UnsafePointer<Float>, m: Int, k: Int, n: Int, write: GradientWrite,
+                                 outputs: Range<Int>, columns start: Int) {
     var j = outputs.lowerBound
     while j &+ 4 <= outputs.upperBound {
         let dwRows = dw + j &* k
-        var i = 0
+        var i = start
         while i &+ 24 <= k {
             backwardWeights4x24(dwRows + i, dy + j, x + i, write: write, m: m, k: k, n: n)
             i &+= 24
@@ -453,18 +490,12 @@ func denseBackwardWeightsBlock(_ dw: UnsafeMutablePointer<Float>, _ db: UnsafeMu
         }
         j &+= 4
     }
-    while j < outputs.upperBound {
-        backwardWeightsRow(dw + j &* k, dy + j, x, write: write, m: m, k: k, n: n)
-        j &+= 1
-    }
-    backwardBias(db + outputs.lowerBound, dy + outputs.lowerBound, write: write, m: m,
-                 columns: outputs.count, stride: n)
 }
 
 /// db (+)= Σ_rows dy, as `write` says: a column sum of dy, added row by row (rows in order) so the reads
 /// are contiguous, 8 columns at a time.
 @inline(never)
-private func backwardBias(_ db: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, write: GradientWrite,
+func backwardBias(_ db: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, write: GradientWrite,
                           m: Int, columns: Int, stride n: Int) {
     var c = 0
     while c &+ 8 <= columns {

@@ -46,14 +46,36 @@ public enum KernelBenchmark {
         return results
     }
 
-    /// Formats results as an aligned plain-text table, one kernel and shape per line.
-    public static func report(_ results: [Result]) -> String {
-        let header = ["kernel", "shape", "GFLOP/s", "naive GFLOP/s", "speed-up"]
+    /// Times forward, dL/dx and dW of square layers of 64, 256, 1024 and 2048 units at batches of 16, 128 and
+    /// 1024 (36 measurements of about `seconds` each; the naive twins are not timed, they would take minutes).
+    /// Where this CPU takes 16-lane vectors (`VectorWidth`), each is timed with 8 lanes too, named `…, 8 lanes`.
+    public static func shapes(seconds: Double = 0.3) -> [Result] {
+        var results: [Result] = []
+        for units in [64, 256, 1024, 2048] {
+            for batch in [16, 128, 1024] {
+                for kernel in [Kernel.forward, .backwardInput, .backwardWeights] {
+                    results.append(measure(kernel, m: batch, k: units, n: units, seconds: seconds, naive: false))
+                    if VectorWidth.isWide {
+                        results.append(measure(kernel, m: batch, k: units, n: units, seconds: seconds, naive: false,
+                                               wide: false))
+                    }
+                }
+            }
+        }
+        return results
+    }
+
+    /// Formats results as an aligned plain-text table, one kernel and shape per line; with `peak` (GFLOP/s of
+    /// one thread, `FMAPeak`), each speed also as a percentage of it.
+    public static func report(_ results: [Result], peak: Double? = nil) -> String {
+        let header = ["kernel", "shape", "GFLOP/s"] + (peak == nil ? [] : ["% of FMA peak"])
+            + ["naive GFLOP/s", "speed-up"]
         let rows: [[String]] = results.map { result in
             let naive = result.naiveGflops
-            return [result.name, result.shape, fixed(result.gflops, 1),
-                    naive.map { fixed($0, 2) } ?? "-",
-                    naive.map { $0 > 0 ? fixed(result.gflops / $0, 1) + "x" : "-" } ?? "-"]
+            return [result.name, result.shape, fixed(result.gflops, 1)]
+                + (peak.map { [fixed(100 * result.gflops / $0, 0) + "%"] } ?? [])
+                + [naive.map { fixed($0, 2) } ?? "-",
+                   naive.map { $0 > 0 ? fixed(result.gflops / $0, 1) + "x" : "-" } ?? "-"]
         }
         let table = [header] + rows
         let widths = (0..<header.count).map { column in table.map { $0[column].count }.max() ?? 0 }
@@ -102,27 +124,29 @@ public enum KernelBenchmark {
     }
 
     /// Times one kernel and its naive twin on one shape.
-    private static func measure(_ kernel: Kernel, m: Int, k: Int, n: Int, seconds: Double) -> Result {
+    private static func measure(_ kernel: Kernel, m: Int, k: Int, n: Int, seconds: Double,
+                                naive timesNaive: Bool = true, wide: Bool = VectorWidth.isWide) -> Result {
         let buffers = Buffers(m: m, k: k, n: n)
         let flops = 2 * Double(m) * Double(k) * Double(n)
         let fast = bestSecondsPerCall(budget: seconds) { reps in
-            for _ in 0..<reps { callSIMD(kernel, buffers, m: m, k: k, n: n) }
+            for _ in 0..<reps { callSIMD(kernel, buffers, m: m, k: k, n: n, wide: wide) }
         }
-        let naive = bestSecondsPerCall(budget: seconds / 4) { reps in
+        let naive = !timesNaive ? nil : bestSecondsPerCall(budget: seconds / 4) { reps in
             for _ in 0..<reps { callNaive(kernel, buffers, m: m, k: k, n: n) }
         }
         let shape = m == 1 ? "K=\(k) N=\(n)" : "M=\(m) K=\(k) N=\(n)"
-        return Result(name: kernel.rawValue, shape: shape, gflops: flops / fast / 1e9,
-                      naiveGflops: flops / naive / 1e9)
+        let name = kernel.rawValue + (wide == VectorWidth.isWide ? "" : wide ? ", 16 lanes" : ", 8 lanes")
+        return Result(name: name, shape: shape, gflops: flops / fast / 1e9,
+                      naiveGflops: naive.map { flops / $0 / 1e9 })
     }
 
     /// Calls the SIMD kernel once. Not inlined, so the optimiser cannot merge the repeated calls.
     @inline(never)
-    private static func callSIMD(_ kernel: Kernel, _ p: Buffers, m: Int, k: Int, n: Int) {
+    private static func callSIMD(_ kernel: Kernel, _ p: Buffers, m: Int, k: Int, n: Int, wide: Bool) {
         switch kernel {
-        case .forward: denseForward(p.y, p.x, p.w, p.b, m: m, k: k, n: n)
-        case .backwardInput: denseBackwardInput(p.dx, p.dy, p.w, m: m, k: k, n: n)
-        case .backwardWeights: denseBackwardWeights(p.dw, p.db, p.dy, p.x, m: m, k: k, n: n)
+        case .forward: denseForward(p.y, p.x, p.w, p.b, m: m, k: k, n: n, wide: wide)
+        case .backwardInput: denseBackwardInput(p.dx, p.dy, p.w, m: m, k: k, n: n, wide: wide)
+        case .backwardWeights: denseBackwardWeights(p.dw, p.db, p.dy, p.x, m: m, k: k, n: n, wide: wide)
         case .matVec: matVec(p.y, p.w, p.x, p.b, k: k, n: n)
         case .vecMat: vecMat(p.dx, p.dy, p.w, k: k, n: n)
         case .rank1Update: rank1Update(p.dw, p.db, p.dy, p.x, k: k, n: n)

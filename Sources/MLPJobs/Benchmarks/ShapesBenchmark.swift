@@ -1,0 +1,105 @@
+// Timing whole training steps of networks off the homework's shapes, as a fraction of the FMA peak.
+import MLPKit
+
+/// Whole mini-batch training steps of the networks users bring to `mlp-train train`: 784 inputs, wide or narrow
+/// layers, 10 classes, Adam (learning rate 1e-3) on the summed softmax cross-entropy, random inputs in [0, 1]
+/// with random one-hot targets. Their FLOPs are counted as 6 per weight per sample (forward 2, dL/dx 2, dW 2).
+public enum ShapesBenchmark {
+    /// One network's speed on some threads.
+    public struct Result: Sendable {
+        /// The layers, as `--layers` writes them.
+        public let layers: String
+        /// Samples per step.
+        public let batch: Int
+        /// Threads that shared each step.
+        public let threads: Int
+        /// Median speed over the timed chunks, in samples per second.
+        public let samplesPerSecond: Double
+        /// The same speed in GFLOP/s (6 FLOPs per weight per sample).
+        public let gflops: Double
+        /// The FMA peak of as many threads, measured in the same run (GFLOP/s).
+        public let peak: Double
+    }
+
+    /// The networks timed, with their batch sizes.
+    public static let networks: [(layers: String, batch: Int)] = [
+        ("1024:relu,1024:relu,10:softmax", 256),
+        ("256:relu,128:relu,10:softmax", 128),
+        ("128:relu,10:softmax", 32),
+    ]
+
+    /// Times each network on each of `threads`, about `seconds` each; `peaks[t]` is the FMA peak of t threads.
+    public static func run(seconds: Double, threads: [Int], peaks: [Int: Double]) throws -> [Result] {
+        var results: [Result] = []
+        for (layers, batch) in networks {
+            for t in threads {
+                let stepper = try Stepper(layers: layers, batch: batch, threads: t)
+                let rate = TrainingBenchmark.medianRate(seconds: seconds, stepper.step)
+                results.append(Result(layers: layers, batch: batch, threads: t, samplesPerSecond: rate,
+                                      gflops: rate * stepper.flopsPerSample / 1e9, peak: peaks[t] ?? .nan))
+            }
+        }
+        return results
+    }
+
+    /// Formats results as an aligned plain-text table.
+    public static func report(_ results: [Result]) -> String {
+        let table = [["layers (784 inputs)", "batch", "threads", "samples/s", "GFLOP/s", "% of FMA peak"]]
+            + results.map { r in
+                [r.layers, String(r.batch), String(r.threads), String(Int(r.samplesPerSecond.rounded())),
+                 String(Int(r.gflops.rounded())), r.peak.isFinite ? String(Int((100 * r.gflops / r.peak).rounded())) + "%" : "-"]
+            }
+        let widths = (0..<6).map { column in table.map { $0[column].count }.max() ?? 0 }
+        return table.map { cells in
+            cells.indices.map { column in
+                let pad = String(repeating: " ", count: widths[column] - cells[column].count)
+                return column == 0 ? cells[column] + pad : pad + cells[column]
+            }.joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
+    }
+
+    /// One network and its trainer, stepping through 4,096 random samples in a fixed shuffled order.
+    private final class Stepper {
+        let batch: Int
+        let flopsPerSample: Double
+        private let trainer: DataParallelTrainer
+        private let inputs: FloatBuffer, targets: FloatBuffer
+        private let order: [Int]
+        private var next = 0
+
+        init(layers: String, batch: Int, threads: Int) throws {
+            let net = MLP(inputSize: 784, loss: .softmaxCrossEntropy, seed: 1)
+            for entry in try LayerSpec(parsing: layers).entries {
+                net.addLayer(entry.units, activation: entry.activation)
+            }
+            let count = 4096, classes = net.outputSize
+            inputs = FloatBuffer(TrainingBenchmark.uniform(count * 784, seed: 2))
+            var oneHot = [Float](repeating: 0, count: count * classes)
+            var generator = SplitMix64(seed: 4)
+            for s in 0..<count { oneHot[s * classes + Int(generator.next() % UInt64(classes))] = 1 }
+            targets = FloatBuffer(oneHot)
+            var order = Array(0..<count)
+            generator.shuffle(&order)
+            self.order = order
+            self.batch = batch
+            flopsPerSample = 6 * Double(net.parameterCount - net.layers.reduce(0) { $0 + $1.outputSize })
+            let adam = OptimizerState(optimizer: .defaultAdam, weightDecay: 0,
+                                      parameters: net.parameterCount)
+            trainer = DataParallelTrainer(network: net, batchSize: batch, threads: threads, inputBackground: nil,
+                                          optimizer: adam)
+            trainer.choosesWorkers = false   // time the configuration named
+        }
+
+        /// Trains up to 2,048 samples in one run of steps; returns the samples trained.
+        func step() -> Int {
+            let count = max(1, 2048 / batch)
+            if next + count * batch > order.count { next = 0 }
+            let start = next, size = batch
+            _ = trainer.steps(count, rows: size, batch: { k in self.order[start + k * size ..< start + (k + 1) * size] },
+                          inputs: UnsafePointer(inputs.pointer), targets: UnsafePointer(targets.pointer),
+                          learningRate: 1e-3) { _, _ in true }
+            next += count * batch
+            return count * batch
+        }
+    }
+}
