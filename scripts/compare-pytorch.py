@@ -7,8 +7,8 @@ squared loss, the same batch, learning rate and update rule, on the training dig
                                [--configurations sgd:16,adam:16,momentum:16,sgd:256] [--threads 1,2]
 
 Needs numpy and PyTorch (Debian: `apt-get install python3-torch`; with `libopenblas0-pthread` installed, as
-here, PyTorch's BLAS is OpenBLAS instead of the reference BLAS, which is 10x slower). Run it with the Python that
-has them (Debian's: /usr/bin/python3).
+here, PyTorch's BLAS is OpenBLAS instead of the reference BLAS, which is 10x slower; scripts/openblas_core.py then
+makes sure OpenBLAS runs its fastest kernels). Run it with the Python that has them (Debian's: /usr/bin/python3).
 
 For each round and each configuration and thread count it times PyTorch for --seconds of steps (after a warm-up)
 and ours for one epoch (`mlp-train autoencoder --epochs 1`, its samples/s figure: training steps only), one after
@@ -27,6 +27,9 @@ import sys
 import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import openblas_core  # noqa: E402  (it sets OPENBLAS_CORETYPE, which must come before torch is imported)
+BLAS_CHOICE = openblas_core.choose()
 try:
     import numpy as np
     import torch
@@ -119,7 +122,8 @@ def main():
     configurations = [(c.split(":")[0], int(c.split(":")[1])) for c in args.configurations.split(",")]
     thread_counts = [int(t) for t in args.threads.split(",")]
     blas = os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")   # Debian's BLAS alternative
-    print(f"PyTorch {torch.__version__}, BLAS {blas}; {len(digits)} digits; {args.rounds} rounds", flush=True)
+    print(f"PyTorch {torch.__version__}, BLAS {blas}; {BLAS_CHOICE}; {len(digits)} digits; {args.rounds} rounds",
+          flush=True)
     results = {}
     for round_ in range(args.rounds):
         for rule, batch in configurations:

@@ -48,81 +48,194 @@ private func pair8(_ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>) -> SIMD
 
 // MARK: - Forward
 
-/// `denseForwardBlock` with 16-lane vectors: same arguments, same bits. Outputs go 12 at a time (the rest, fewer
-/// than 12, to the 8-lane kernel: each output is formed the same way whatever its neighbours).
+/// Inputs per pass of forward4x12 over its tile (32 vectors of 8): the tile's 12 rows of W, 12 kB, stay in L1
+/// while every 4 samples stream past them, and the accumulators go to memory between passes (exactly: each
+/// lane's chain of FMAs goes on from where it stopped).
+let forwardDepth = 256
+
+/// `denseForwardBlock` with 16-lane vectors: same arguments, same bits. x is first packed in pairs of samples
+/// (8 inputs of sample 2p, then the same 8 of sample 2p + 1), so one load fills both halves of a register. Then
+/// outputs go 12 at a time, in passes of `forwardDepth` inputs over every 4 samples (the rest of the outputs,
+/// fewer than 12, go to the 8-lane kernel: each output is formed the same way whatever its neighbours).
 @inline(never)
 func denseForwardBlockWide(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                            _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>, rows: Int, k: Int, n: Int,
                            outputs: Range<Int>) {
     guard rows > 0 else { return }
+    let vectors = k / 8, groups = rows / 4
     var j = outputs.lowerBound
-    while j &+ 12 <= outputs.upperBound {
-        var r = 0
-        while r < rows {
-            forward4x12(y + (r &* n &+ j), x + r &* k, w + j &* k, b + j, k: k, n: n)
-            r &+= 4
+    if j &+ 12 <= outputs.upperBound {
+        // Scratch: x in pairs (rows × 8·vectors floats), then 24 accumulators of 16 lanes per group of 4 samples.
+        let depth = forwardDepth / 8
+        let packed = ThreadScratch.floats(rows &* vectors &* 8 &+ groups &* 384 &+ depth &* 96)
+        let partials = packed + rows &* vectors &* 8, tile = partials + groups &* 384
+        packPairs(packed, x, rows: rows, k: k, vectors: vectors)
+        while j &+ 12 <= outputs.upperBound {
+            var start = 0
+            while start < vectors {
+                let count = min(depth, vectors &- start), resume = start > 0
+                // Packing W's tile pays once it serves 8 groups of samples or more (measured: at 4, batch 16,
+                // it cost 10%).
+                let packs = groups >= 8, first = w + (j &* k &+ start &* 8)
+                if packs { packTile(tile, first, count: count, k: k) }
+                var g = 0
+                while g < groups {
+                    let pairs = packed + (g &* 2 &* vectors &+ start) &* 16
+                    if packs {
+                        forward4x12(partials + g &* 384, pairs, pairs + vectors &* 16, tile, count: count,
+                                    resume: resume)
+                    } else {
+                        forward4x12(partials + g &* 384, pairs, pairs + vectors &* 16, first, count: count,
+                                    resume: resume, k: k)
+                    }
+                    g &+= 1
+                }
+                start &+= depth
+            }
+            var g = 0
+            while g < groups {
+                finishForward4x12(y + (g &* 4 &* n &+ j), x + g &* 4 &* k, w + j &* k, b + j,
+                                  partials + g &* 384, from: vectors &* 8, k: k, n: n)
+                g &+= 1
+            }
+            j &+= 12
         }
-        j &+= 12
     }
     denseForwardBlock(y, x, w, b, rows: rows, k: k, n: n, outputs: j ..< outputs.upperBound, wide: false)
 }
 
-/// y[0..<4, 0..<12] = x[0..<4,:]·w[0..<12,:]ᵀ + b[0..<12], with forward4x3's bits: p0c holds output c's 8
-/// partial sums for row 0 (low half) and row 1 (high half), p1c those for rows 2 and 3. Per 8 inputs, 2 loads of
-/// x (one per half) and 12 broadcast loads of W feed 24 FMAs.
+/// Packs x's first `vectors`·8 inputs of each pair of samples: for pair p and vector v, 16 floats at
+/// (p·vectors + v)·16: x[2p, 8v..<8v+8], then x[2p+1, 8v..<8v+8].
 @inline(never)
-private func forward4x12(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
-                         _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>, k: Int, n: Int) {
-    let x0 = x, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k
-    // p0_c: rows 0 and 1, output c; p1_c: rows 2 and 3.
+private func packPairs(_ packed: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, k: Int,
+                       vectors: Int) {
+    var p = 0
+    while p &* 2 < rows {
+        let first = x + p &* 2 &* k, second = first + k
+        var out = packed + p &* vectors &* 16
+        var v = 0
+        while v < vectors {
+            store16(pair8(first + v &* 8, second + v &* 8), out)
+            out += 16
+            v &+= 1
+        }
+        p &+= 1
+    }
+}
+
+/// Packs `count` vectors of 8 inputs of 12 rows of W (rows K apart from w) so that one pass reads them in order:
+/// for vector v and row c, 8 floats at (v·12 + c)·8.
+@inline(never)
+private func packTile(_ tile: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>, count: Int, k: Int) {
+    var out = tile
+    var v = 0
+    while v < count {
+        var row = w + v &* 8
+        var c = 0
+        while c < 12 {
+            store8(load8(row), out)
+            out += 8
+            row += k
+            c &+= 1
+        }
+        v &+= 1
+    }
+}
+
+/// One pass of `count` vectors of 8 inputs over a tile of 4 samples × 12 outputs, forward4x3's chains: the
+/// accumulators (24 of 16 lanes, at `partials`) start from zero or, with `resume`, from what the last pass
+/// stored, and are stored back. pairs01 and pairs23 are the packed pairs of samples (0, 1) and (2, 3) from the
+/// pass's first vector; tile is the pass's 12 rows of W as `packTile` lays them out.
+@inline(never)
+private func forward4x12(_ partials: UnsafeMutablePointer<Float>, _ pairs01: UnsafePointer<Float>,
+                         _ pairs23: UnsafePointer<Float>, _ tile: UnsafePointer<Float>, count: Int, resume: Bool) {
+    forward4x12Body(partials, pairs01, pairs23, tile, count: count, resume: resume, row: 8, vector: 96)
+}
+
+/// forward4x12 reading W in place: w is the first output's row from the pass's first input, rows K apart.
+@inline(never)
+private func forward4x12(_ partials: UnsafeMutablePointer<Float>, _ pairs01: UnsafePointer<Float>,
+                         _ pairs23: UnsafePointer<Float>, _ w: UnsafePointer<Float>, count: Int, resume: Bool,
+                         k: Int) {
+    forward4x12Body(partials, pairs01, pairs23, w, count: count, resume: resume, row: k, vector: 8)
+}
+
+/// The pass itself, W's 8 floats for output c and vector v at w + c·row + v·vector (inlined into each caller, so
+/// the packed one's offsets are constants).
+@inline(__always)
+private func forward4x12Body(_ partials: UnsafeMutablePointer<Float>, _ pairs01: UnsafePointer<Float>,
+                             _ pairs23: UnsafePointer<Float>, _ w: UnsafePointer<Float>, count: Int, resume: Bool,
+                             row: Int, vector: Int) {
+    // p0c: samples 0 and 1, output c; p1c: samples 2 and 3.
     var p00 = SIMD16<Float>(), p01 = SIMD16<Float>(), p02 = SIMD16<Float>(), p03 = SIMD16<Float>()
     var p04 = SIMD16<Float>(), p05 = SIMD16<Float>(), p06 = SIMD16<Float>(), p07 = SIMD16<Float>()
     var p08 = SIMD16<Float>(), p09 = SIMD16<Float>(), p010 = SIMD16<Float>(), p011 = SIMD16<Float>()
     var p10 = SIMD16<Float>(), p11 = SIMD16<Float>(), p12 = SIMD16<Float>(), p13 = SIMD16<Float>()
     var p14 = SIMD16<Float>(), p15 = SIMD16<Float>(), p16 = SIMD16<Float>(), p17 = SIMD16<Float>()
     var p18 = SIMD16<Float>(), p19 = SIMD16<Float>(), p110 = SIMD16<Float>(), p111 = SIMD16<Float>()
-    var i = 0
-    while i &+ 8 <= k {
-        let u0 = pair8(x0 + i, x1 + i), u1 = pair8(x2 + i, x3 + i)
-        var v = twice8(w + i)
-        p00 = p00.addingProduct(u0, v); p10 = p10.addingProduct(u1, v)
-        v = twice8(w + (k &+ i))
-        p01 = p01.addingProduct(u0, v); p11 = p11.addingProduct(u1, v)
-        v = twice8(w + (2 &* k &+ i))
-        p02 = p02.addingProduct(u0, v); p12 = p12.addingProduct(u1, v)
-        v = twice8(w + (3 &* k &+ i))
-        p03 = p03.addingProduct(u0, v); p13 = p13.addingProduct(u1, v)
-        v = twice8(w + (4 &* k &+ i))
-        p04 = p04.addingProduct(u0, v); p14 = p14.addingProduct(u1, v)
-        v = twice8(w + (5 &* k &+ i))
-        p05 = p05.addingProduct(u0, v); p15 = p15.addingProduct(u1, v)
-        v = twice8(w + (6 &* k &+ i))
-        p06 = p06.addingProduct(u0, v); p16 = p16.addingProduct(u1, v)
-        v = twice8(w + (7 &* k &+ i))
-        p07 = p07.addingProduct(u0, v); p17 = p17.addingProduct(u1, v)
-        v = twice8(w + (8 &* k &+ i))
-        p08 = p08.addingProduct(u0, v); p18 = p18.addingProduct(u1, v)
-        v = twice8(w + (9 &* k &+ i))
-        p09 = p09.addingProduct(u0, v); p19 = p19.addingProduct(u1, v)
-        v = twice8(w + (10 &* k &+ i))
-        p010 = p010.addingProduct(u0, v); p110 = p110.addingProduct(u1, v)
-        v = twice8(w + (11 &* k &+ i))
-        p011 = p011.addingProduct(u0, v); p111 = p111.addingProduct(u1, v)
-        i &+= 8
+    if resume {
+        p00 = load16(partials); p01 = load16(partials + 16); p02 = load16(partials + 32)
+        p03 = load16(partials + 48); p04 = load16(partials + 64); p05 = load16(partials + 80)
+        p06 = load16(partials + 96); p07 = load16(partials + 112); p08 = load16(partials + 128)
+        p09 = load16(partials + 144); p010 = load16(partials + 160); p011 = load16(partials + 176)
+        p10 = load16(partials + 192); p11 = load16(partials + 208); p12 = load16(partials + 224)
+        p13 = load16(partials + 240); p14 = load16(partials + 256); p15 = load16(partials + 272)
+        p16 = load16(partials + 288); p17 = load16(partials + 304); p18 = load16(partials + 320)
+        p19 = load16(partials + 336); p110 = load16(partials + 352); p111 = load16(partials + 368)
     }
-    let tail = i
-    finishForward(y, x, w, b[0], p00, p10, from: tail, k: k, n: n)
-    finishForward(y + 1, x, w + k, b[1], p01, p11, from: tail, k: k, n: n)
-    finishForward(y + 2, x, w + 2 &* k, b[2], p02, p12, from: tail, k: k, n: n)
-    finishForward(y + 3, x, w + 3 &* k, b[3], p03, p13, from: tail, k: k, n: n)
-    finishForward(y + 4, x, w + 4 &* k, b[4], p04, p14, from: tail, k: k, n: n)
-    finishForward(y + 5, x, w + 5 &* k, b[5], p05, p15, from: tail, k: k, n: n)
-    finishForward(y + 6, x, w + 6 &* k, b[6], p06, p16, from: tail, k: k, n: n)
-    finishForward(y + 7, x, w + 7 &* k, b[7], p07, p17, from: tail, k: k, n: n)
-    finishForward(y + 8, x, w + 8 &* k, b[8], p08, p18, from: tail, k: k, n: n)
-    finishForward(y + 9, x, w + 9 &* k, b[9], p09, p19, from: tail, k: k, n: n)
-    finishForward(y + 10, x, w + 10 &* k, b[10], p010, p110, from: tail, k: k, n: n)
-    finishForward(y + 11, x, w + 11 &* k, b[11], p011, p111, from: tail, k: k, n: n)
+    var u0p = pairs01, u1p = pairs23, wp = w
+    var v = 0
+    while v < count {
+        let u0 = load16(u0p), u1 = load16(u1p)
+        var c = twice8(wp)
+        p00 = p00.addingProduct(u0, c); p10 = p10.addingProduct(u1, c)
+        c = twice8(wp + 1 &* row)
+        p01 = p01.addingProduct(u0, c); p11 = p11.addingProduct(u1, c)
+        c = twice8(wp + 2 &* row)
+        p02 = p02.addingProduct(u0, c); p12 = p12.addingProduct(u1, c)
+        c = twice8(wp + 3 &* row)
+        p03 = p03.addingProduct(u0, c); p13 = p13.addingProduct(u1, c)
+        c = twice8(wp + 4 &* row)
+        p04 = p04.addingProduct(u0, c); p14 = p14.addingProduct(u1, c)
+        c = twice8(wp + 5 &* row)
+        p05 = p05.addingProduct(u0, c); p15 = p15.addingProduct(u1, c)
+        c = twice8(wp + 6 &* row)
+        p06 = p06.addingProduct(u0, c); p16 = p16.addingProduct(u1, c)
+        c = twice8(wp + 7 &* row)
+        p07 = p07.addingProduct(u0, c); p17 = p17.addingProduct(u1, c)
+        c = twice8(wp + 8 &* row)
+        p08 = p08.addingProduct(u0, c); p18 = p18.addingProduct(u1, c)
+        c = twice8(wp + 9 &* row)
+        p09 = p09.addingProduct(u0, c); p19 = p19.addingProduct(u1, c)
+        c = twice8(wp + 10 &* row)
+        p010 = p010.addingProduct(u0, c); p110 = p110.addingProduct(u1, c)
+        c = twice8(wp + 11 &* row)
+        p011 = p011.addingProduct(u0, c); p111 = p111.addingProduct(u1, c)
+        u0p += 16; u1p += 16; wp += vector
+        v &+= 1
+    }
+    store16(p00, partials); store16(p01, partials + 16); store16(p02, partials + 32)
+    store16(p03, partials + 48); store16(p04, partials + 64); store16(p05, partials + 80)
+    store16(p06, partials + 96); store16(p07, partials + 112); store16(p08, partials + 128)
+    store16(p09, partials + 144); store16(p010, partials + 160); store16(p011, partials + 176)
+    store16(p10, partials + 192); store16(p11, partials + 208); store16(p12, partials + 224)
+    store16(p13, partials + 240); store16(p14, partials + 256); store16(p15, partials + 272)
+    store16(p16, partials + 288); store16(p17, partials + 304); store16(p18, partials + 320)
+    store16(p19, partials + 336); store16(p110, partials + 352); store16(p111, partials + 368)
+}
+
+/// The end of a 4 × 12 tile: each output's sums finished from the accumulators at `partials` (output c's pairs at
+/// c·16 and 192 + c·16). y, x, w and b point at the tile's first sample and output.
+@inline(never)
+private func finishForward4x12(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                               _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                               _ partials: UnsafePointer<Float>, from tail: Int, k: Int, n: Int) {
+    var c = 0
+    while c < 12 {
+        finishForward(y + c, x, w + c &* k, b[c], load16(partials + c &* 16), load16(partials + (192 &+ c &* 16)),
+                      from: tail, k: k, n: n)
+        c &+= 1
+    }
 }
 
 /// One output column of forward4x12, finished in forward4x3's order: each half's horizontal sum, the scalar
