@@ -53,55 +53,78 @@ private func pair8(_ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>) -> SIMD
 /// lane's chain of FMAs goes on from where it stopped).
 let forwardDepth = 256
 
+/// Samples per block of the forward pass: each block's packed inputs (128 × K floats) stay in L2 while every tile
+/// of W passes over them.
+let forwardRows = 128
+
 /// `denseForwardBlock` with 16-lane vectors: same arguments, same bits. x is first packed in pairs of samples
-/// (8 inputs of sample 2p, then the same 8 of sample 2p + 1), so one load fills both halves of a register. Then
-/// outputs go 12 at a time, in passes of `forwardDepth` inputs over every 4 samples (the rest of the outputs,
-/// fewer than 12, go to the 8-lane kernel: each output is formed the same way whatever its neighbours).
+/// (8 inputs of sample 2p, then the same 8 of sample 2p + 1), so one load fills both halves of a register, in
+/// blocks of `forwardRows` samples. Then outputs go 12 at a time, in passes of `forwardDepth` inputs over every 4
+/// samples (the rest of the outputs, fewer than 12, go to the 8-lane kernel: each output is formed the same way
+/// whatever its neighbours).
 @inline(never)
 func denseForwardBlockWide(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                            _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>, rows: Int, k: Int, n: Int,
                            outputs: Range<Int>) {
     guard rows > 0 else { return }
-    let vectors = k / 8, groups = rows / 4
-    var j = outputs.lowerBound
-    if j &+ 12 <= outputs.upperBound {
-        // Scratch: x in pairs (rows × 8·vectors floats), then 24 accumulators of 16 lanes per group of 4 samples.
-        let depth = forwardDepth / 8
-        let packed = ThreadScratch.floats(rows &* vectors &* 8 &+ groups &* 384 &+ depth &* 96)
-        let partials = packed + rows &* vectors &* 8, tile = partials + groups &* 384
-        packPairs(packed, x, rows: rows, k: k, vectors: vectors)
-        while j &+ 12 <= outputs.upperBound {
-            var start = 0
-            while start < vectors {
-                let count = min(depth, vectors &- start), resume = start > 0
-                // Packing W's tile pays once it serves 8 groups of samples or more (measured: at 4, batch 16,
-                // it cost 10%).
-                let packs = groups >= 8, first = w + (j &* k &+ start &* 8)
-                if packs { packTile(tile, first, count: count, k: k) }
-                var g = 0
-                while g < groups {
-                    let pairs = packed + (g &* 2 &* vectors &+ start) &* 16
-                    if packs {
-                        forward4x12(partials + g &* 384, pairs, pairs + vectors &* 16, tile, count: count,
-                                    resume: resume)
-                    } else {
-                        forward4x12(partials + g &* 384, pairs, pairs + vectors &* 16, first, count: count,
-                                    resume: resume, k: k)
-                    }
-                    g &+= 1
-                }
-                start &+= depth
-            }
-            var g = 0
-            while g < groups {
-                finishForward4x12(y + (g &* 4 &* n &+ j), x + g &* 4 &* k, w + j &* k, b + j,
-                                  partials + g &* 384, from: vectors &* 8, k: k, n: n)
-                g &+= 1
-            }
-            j &+= 12
+    let vectors = k / 8, wideEnd = outputs.lowerBound &+ outputs.count / 12 &* 12
+    if wideEnd > outputs.lowerBound {
+        // Scratch: x in pairs (block rows × 8·vectors floats), 24 accumulators of 16 lanes per group of 4 samples,
+        // and W's tile.
+        let depth = forwardDepth / 8, blockRows = min(rows, forwardRows)
+        let packed = ThreadScratch.floats(blockRows &* vectors &* 8 &+ blockRows / 4 &* 384 &+ depth &* 96)
+        let partials = packed + blockRows &* vectors &* 8, tile = partials + blockRows / 4 &* 384
+        var first = 0
+        while first < rows {
+            let count = min(forwardRows, rows &- first)
+            packPairs(packed, x + first &* k, rows: count, k: k, vectors: vectors)
+            forwardBlockRows(y + first &* n, x + first &* k, w, b, packed: packed, partials: partials, tile: tile,
+                             groups: count / 4, k: k, n: n, outputs: outputs.lowerBound ..< wideEnd)
+            first &+= forwardRows
         }
     }
+    let j = wideEnd
     denseForwardBlock(y, x, w, b, rows: rows, k: k, n: n, outputs: j ..< outputs.upperBound, wide: false)
+}
+
+/// Outputs `outputs` (a multiple of 12 of them) of `groups` groups of 4 samples whose pairs are packed: 12 outputs
+/// at a time, in passes of `forwardDepth` inputs over every group, then each group's sums finished.
+@inline(never)
+private func forwardBlockRows(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                              _ b: UnsafePointer<Float>, packed: UnsafePointer<Float>,
+                              partials: UnsafeMutablePointer<Float>, tile: UnsafeMutablePointer<Float>, groups: Int,
+                              k: Int, n: Int, outputs: Range<Int>) {
+    let vectors = k / 8, depth = forwardDepth / 8
+    // Packing W's tile pays once it serves 8 groups of samples or more (measured: at 4, batch 16, it cost 10%).
+    let packs = groups >= 8
+    var j = outputs.lowerBound
+    while j < outputs.upperBound {
+        var start = 0
+        while start < vectors {
+            let count = min(depth, vectors &- start), resume = start > 0
+            let wTile = w + (j &* k &+ start &* 8)
+            if packs { packTile(tile, wTile, count: count, k: k) }
+            var g = 0
+            while g < groups {
+                let pairs = packed + (g &* 2 &* vectors &+ start) &* 16
+                if packs {
+                    forward4x12(partials + g &* 384, pairs, pairs + vectors &* 16, tile, count: count, resume: resume)
+                } else {
+                    forward4x12(partials + g &* 384, pairs, pairs + vectors &* 16, wTile, count: count,
+                                resume: resume, k: k)
+                }
+                g &+= 1
+            }
+            start &+= depth
+        }
+        var g = 0
+        while g < groups {
+            finishForward4x12(y + (g &* 4 &* n &+ j), x + g &* 4 &* k, w + j &* k, b + j, partials + g &* 384,
+                              from: vectors &* 8, k: k, n: n)
+            g &+= 1
+        }
+        j &+= 12
+    }
 }
 
 /// Packs x's first `vectors`·8 inputs of each pair of samples: for pair p and vector v, 16 floats at
