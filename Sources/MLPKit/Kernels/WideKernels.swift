@@ -375,23 +375,46 @@ private func finish3(_ a0: inout SIMD16<Float>, _ a1: inout SIMD16<Float>, _ a2:
 func denseBackwardWeightsBlockWide(_ dw: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>,
                                    _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, m: Int, k: Int, n: Int,
                                    write: GradientWrite, outputs: Range<Int>) {
-    let strips = k / 48 &* 48
-    var j = outputs.lowerBound
-    if strips > 0 {
-        while j &+ 8 <= outputs.upperBound {
-            var i = 0
-            while i < strips {
-                backwardWeights8x48(dw + (j &* k &+ i), dy + j, x + i, write: write, m: m, k: k, n: n)
-                i &+= 48
+    let strips = k / 48, rows8 = outputs.lowerBound &+ (outputs.count & ~7)
+    if strips > 0, rows8 > outputs.lowerBound {
+        if m >= packedWeightRows {
+            // x by strips of 48 columns and dy by groups of 8 columns, each contiguous: read in order, they no
+            // longer collide in the cache's sets (rows of 1024 floats map to the same few) and prefetch well.
+            let groups = (rows8 &- outputs.lowerBound) / 8
+            let xs = ThreadScratch.floats(m &* 48 &* (strips &+ groups / 6 &+ 1))
+            let ds = xs + m &* 48 &* strips
+            packColumns(xs, x, m: m, stride: k, width: 48, count: strips)
+            packColumns(ds, dy + outputs.lowerBound, m: m, stride: n, width: 8, count: groups)
+            var g = 0
+            while g < groups {
+                let j = outputs.lowerBound &+ g &* 8
+                var s = 0
+                while s < strips {
+                    backwardWeights8x48(dw + (j &* k &+ s &* 48), ds + g &* m &* 8, xs + s &* m &* 48, write: write,
+                                        m: m, k: k)
+                    s &+= 1
+                }
+                g &+= 1
             }
-            if strips < k {
-                // The columns after the strips, through the 8-lane kernel's column tails, rows 4 at a time.
-                denseBackwardWeightsColumns(dw, dy, x, m: m, k: k, n: n, write: write, outputs: j ..< j &+ 8,
-                                            columns: strips)
+        } else {
+            var j = outputs.lowerBound
+            while j < rows8 {
+                var s = 0
+                while s < strips {
+                    backwardWeights8x48(dw + (j &* k &+ s &* 48), dy + j, x + s &* 48, write: write, m: m, k: k,
+                                        n: n)
+                    s &+= 1
+                }
+                j &+= 8
             }
-            j &+= 8
+        }
+        if strips &* 48 < k {
+            // The columns after the strips, through the 8-lane kernel's column tails, rows 4 at a time.
+            denseBackwardWeightsColumns(dw, dy, x, m: m, k: k, n: n, write: write, outputs: outputs.lowerBound ..< rows8,
+                                        columns: strips &* 48)
         }
     }
+    let j = strips > 0 ? rows8 : outputs.lowerBound
     // Rows left (and db for the whole range) through the 8-lane kernel.
     denseBackwardWeightsBlock(dw, db, dy, x, m: m, k: k, n: n, write: write, outputs: j ..< outputs.upperBound,
                               wide: false, bias: false)
@@ -399,11 +422,51 @@ func denseBackwardWeightsBlockWide(_ dw: UnsafeMutablePointer<Float>, _ db: Unsa
                  columns: outputs.count, stride: n)
 }
 
+/// Batches from which dW packs its operands (below, the packing costs more than it saves: measured at 16).
+let packedWeightRows = 32
+
+/// Copies `count` blocks of `width` columns of m rows (`stride` apart) so each block's rows lie together:
+/// block c, row r at (c·m + r)·width.
+@inline(never)
+private func packColumns(_ out: UnsafeMutablePointer<Float>, _ from: UnsafePointer<Float>, m: Int, stride: Int,
+                         width: Int, count: Int) {
+    var c = 0
+    while c < count {
+        var r = 0
+        while r < m {
+            let source = from + (r &* stride &+ c &* width), target = out + (c &* m &+ r) &* width
+            var i = 0
+            while i < width {
+                store8(load8(source + i), target + i)
+                i &+= 8
+            }
+            r &+= 1
+        }
+        c &+= 1
+    }
+}
+
 /// dw[0..<8, 0..<48] (+)= dy[:, 0..<8]ᵀ·x[:, 0..<48], written as `write` says: backwardWeights4x24's chains, 8
-/// rows by 48 columns (24 accumulators; 3 loads of x and 8 broadcasts of dy feed 24 FMAs).
+/// rows by 48 columns (24 accumulators; 3 loads of x and 8 broadcasts of dy feed 24 FMAs). dw's rows are K
+/// apart; dy and x packed by `packColumns` (rows 8 and 48 floats apart).
+@inline(never)
+private func backwardWeights8x48(_ dw: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
+                                 _ x: UnsafePointer<Float>, write: GradientWrite, m: Int, k: Int) {
+    backwardWeights8x48Body(dw, dy, x, write: write, m: m, k: k, dyStride: 8, xStride: 48)
+}
+
+/// backwardWeights8x48 on dy and x in place (rows N and K apart).
 @inline(never)
 private func backwardWeights8x48(_ dw: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
                                  _ x: UnsafePointer<Float>, write: GradientWrite, m: Int, k: Int, n: Int) {
+    backwardWeights8x48Body(dw, dy, x, write: write, m: m, k: k, dyStride: n, xStride: k)
+}
+
+/// The tile itself (inlined into each caller, so the packed one's strides are constants).
+@inline(__always)
+private func backwardWeights8x48Body(_ dw: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
+                                     _ x: UnsafePointer<Float>, write: GradientWrite, m: Int, k: Int,
+                                     dyStride: Int, xStride: Int) {
     var a00 = SIMD16<Float>(), a01 = SIMD16<Float>(), a02 = SIMD16<Float>()
     var a10 = SIMD16<Float>(), a11 = SIMD16<Float>(), a12 = SIMD16<Float>()
     var a20 = SIMD16<Float>(), a21 = SIMD16<Float>(), a22 = SIMD16<Float>()
@@ -438,8 +501,8 @@ private func backwardWeights8x48(_ dw: UnsafeMutablePointer<Float>, _ dy: Unsafe
         a60 = a60.addingProduct(s, u0); a61 = a61.addingProduct(s, u1); a62 = a62.addingProduct(s, u2)
         s = splat16(d[7])
         a70 = a70.addingProduct(s, u0); a71 = a71.addingProduct(s, u1); a72 = a72.addingProduct(s, u2)
-        xr += k
-        d += n
+        xr += xStride
+        d += dyStride
         r &+= 1
     }
     put3(a00, a01, a02, dw, write); put3(a10, a11, a12, dw + k, write)
