@@ -12,8 +12,10 @@
 //   output: x's rows fill its halves, and the 8 weights go to both halves (one broadcast load), so each half's
 //   chain is the 8-lane kernel's.
 //
-// Register tiles fill 24 of the 32 registers with accumulators. Every function is `@inline(never)`, for the
-// reason given in DenseKernels.swift.
+// Register tiles fill 24 of the 32 registers with accumulators. From batches of 32, operands are first copied
+// into a thread's scratch (`ThreadScratch`) in the order the tiles read them: W's rows of 1024 floats, or x's, map
+// to the same few cache sets, so in place a tile's strip does not stay in L1 between uses. Packing moves values,
+// never changes them. Every function is `@inline(never)`, for the reason given in DenseKernels.swift.
 
 /// Loads 16 floats from a possibly unaligned address.
 @inline(__always)
@@ -289,11 +291,21 @@ func backwardInputTileSumWide(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePoi
     let count = outputs.count
     let dyTile = dy + outputs.lowerBound, wTile = w + outputs.lowerBound &* k
     let rows8 = fullRows & ~7
+    // A strip of W's tile (count rows K apart) copied together once it serves 4 groups of samples or more: rows
+    // of 1024 floats map to the same few cache sets, and the strip would not stay in L1 between the groups.
+    let strip: UnsafeMutablePointer<Float>? = rows8 >= packedInputRows ? ThreadScratch.floats(count &* 48) : nil
     var i = inputs.lowerBound
     while i &+ 48 <= inputs.upperBound {
+        if let strip { packColumns(strip, wTile + i, m: count, stride: k, width: 48, count: 1) }
         var r = 0
         while r < rows8 {
-            backwardInput8x48(dx + (r &* k &+ i), dyTile + r &* n, wTile + i, count: count, add: add, k: k, n: n)
+            if let strip {
+                backwardInput8x48(dx + (r &* k &+ i), dyTile + r &* n, strip, count: count, add: add, k: k, n: n,
+                                  wStride: 48)
+            } else {
+                backwardInput8x48(dx + (r &* k &+ i), dyTile + r &* n, wTile + i, count: count, add: add, k: k, n: n,
+                                  wStride: k)
+            }
             r &+= 8
         }
         i &+= 48
@@ -312,9 +324,10 @@ func backwardInputTileSumWide(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePoi
 
 /// dx[0..<8, 0..<48] (+)= dy[0..<8, 0..<count]·w[0..<count, 0..<48]: backwardInput4x24's chains, 8 samples by
 /// 48 inputs (24 accumulators; 3 loads of W and 8 broadcasts of dy feed 24 FMAs).
+/// W's rows are `wStride` apart (K in place, 48 in a packed strip).
 @inline(never)
 private func backwardInput8x48(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
-                               _ w: UnsafePointer<Float>, count: Int, add: Bool, k: Int, n: Int) {
+                               _ w: UnsafePointer<Float>, count: Int, add: Bool, k: Int, n: Int, wStride: Int) {
     var a00 = SIMD16<Float>(), a01 = SIMD16<Float>(), a02 = SIMD16<Float>()
     var a10 = SIMD16<Float>(), a11 = SIMD16<Float>(), a12 = SIMD16<Float>()
     var a20 = SIMD16<Float>(), a21 = SIMD16<Float>(), a22 = SIMD16<Float>()
@@ -343,7 +356,7 @@ private func backwardInput8x48(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePo
         a60 = a60.addingProduct(s, v0); a61 = a61.addingProduct(s, v1); a62 = a62.addingProduct(s, v2)
         s = splat16(d[7 &* n])
         a70 = a70.addingProduct(s, v0); a71 = a71.addingProduct(s, v1); a72 = a72.addingProduct(s, v2)
-        row += k
+        row += wStride
         d += 1
         j &+= 1
     }
@@ -421,6 +434,9 @@ func denseBackwardWeightsBlockWide(_ dw: UnsafeMutablePointer<Float>, _ db: Unsa
     backwardBias(db + outputs.lowerBound, dy + outputs.lowerBound, write: write, m: m,
                  columns: outputs.count, stride: n)
 }
+
+/// Batches from which dL/dx packs its strips of W (measured, M=128: 2-5 points of the FMA peak more packed).
+let packedInputRows = 32
 
 /// Batches from which dW packs its operands (below, the packing costs more than it saves: measured at 16).
 let packedWeightRows = 32
