@@ -180,8 +180,8 @@ public enum ScalingBenchmark {
             + "Where the work goes:\n" + shares.joined(separator: "\n") + "\n"
     }
 
-    /// Left-aligned first column, right-aligned others.
-    private static func aligned(_ table: [[String]]) -> String {
+    /// Left-aligned first column, right-aligned others (also the shapes benchmark's tables).
+    static func aligned(_ table: [[String]]) -> String {
         let widths = (0..<table[0].count).map { column in table.map { $0[column].count }.max() ?? 0 }
         return table.map { cells in
             cells.indices.map { column in

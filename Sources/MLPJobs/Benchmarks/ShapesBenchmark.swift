@@ -50,15 +50,10 @@ public enum ShapesBenchmark {
         let table = [["layers (784 inputs)", "batch", "threads", "samples/s", "GFLOP/s", "% of FMA peak"]]
             + results.map { r in
                 [r.layers, String(r.batch), String(r.threads), String(Int(r.samplesPerSecond.rounded())),
-                 String(Int(r.gflops.rounded())), r.peak.isFinite ? String(Int((100 * r.gflops / r.peak).rounded())) + "%" : "-"]
+                 String(Int(r.gflops.rounded())),
+                 r.peak.isFinite ? String(Int((100 * r.gflops / r.peak).rounded())) + "%" : "-"]
             }
-        let widths = (0..<6).map { column in table.map { $0[column].count }.max() ?? 0 }
-        return table.map { cells in
-            cells.indices.map { column in
-                let pad = String(repeating: " ", count: widths[column] - cells[column].count)
-                return column == 0 ? cells[column] + pad : pad + cells[column]
-            }.joined(separator: "  ")
-        }.joined(separator: "\n") + "\n"
+        return ScalingBenchmark.aligned(table)
     }
 
     /// One network and its trainer, stepping through 4,096 random samples in a fixed shuffled order.
