@@ -16,28 +16,11 @@ struct AutoencoderCommand: TrainingCommand {
             metrics.csv, model.safetensors, summary.json and frame-0001.png … into --output.
             """)
 
-    @Option(help: "Passes over the 60,000 training images.")
-    var epochs: Int = 3
-
-    @Option(help: "Samples per gradient step (gradients are summed over the batch).")
-    var batchSize: Int = 16
-
-    @Option(help: "Step size of the first epoch.")
-    var learningRate: Float = 1e-4
-
-    @Option(help: "Learning-rate schedule: halving (after each epoch), constant or cosine.")
-    var schedule: LearningRateSchedule = .halving
-
-    @Option(help: "Seed for the initial weights, the shuffling and the digits shown.")
-    var seed: UInt64 = 0
+    @OptionGroup var run: TrainingArguments<AutoencoderDemo.Options>
 
     @Option(help: "Also write a frame every K batches, to watch training as an animation.")
     var framesEvery: Int?
 
-    @OptionGroup var optimizing: OptimizerOptions
-    @OptionGroup var firstLayer: FirstLayerOptions
-
-    @OptionGroup var threading: ThreadOptions
     @OptionGroup var dataOptions: DataOptions
 
     @Option(help: "Folder for the metrics, model, summary and frames.")
@@ -45,25 +28,15 @@ struct AutoencoderCommand: TrainingCommand {
 
     @OptionGroup var animation: GIFOptions
 
-    @OptionGroup var checkpointing: CheckpointingOptions
-
     /// The job's options from the command line.
     var options: AutoencoderDemo.Options {
         var options = AutoencoderDemo.Options()
-        options.epochs = epochs
-        options.batchSize = batchSize
-        options.learningRate = learningRate
-        options.schedule = schedule
-        options.seed = seed
-        options.threads = threading.threads
+        options.training = run.training
         options.framesEvery = framesEvery
         options.output = output
-        options.sparseInputs = firstLayer.sparseInputs
-        options.optimizer = optimizing.rule
-        options.weightDecay = optimizing.weightDecay
         options.gif = animation.gif
         if let delay = animation.gifDelay { options.gifDelay = delay }
-        options.checkpoints = checkpointing.options()
+        options.checkpoints = run.checkpointing.options()
         return options
     }
 
@@ -81,7 +54,7 @@ struct AutoencoderCommand: TrainingCommand {
         }
         var progress = ProgressLine()
         let runClock = Stopwatch()
-        let epochs = self.epochs
+        let epochs = run.epochs
         let summary = try AutoencoderDemo.run(options, data: digits) { event in
             switch event {
             case let .progress(epoch, done, total, runningLoss, samplesPerSecond):
@@ -99,7 +72,7 @@ struct AutoencoderCommand: TrainingCommand {
         guard cluster.leads else { return }
         print(String(format: "test loss %.2f after %d epochs (per image, sum of squares); %.0f samples/s on %d "
                      + "thread(s), %d shard(s) of %d per batch, %@ first layer; wrote %@", summary.finalTestLoss, epochs,
-                     summary.samplesPerSecond, threading.threads, summary.shardsPerBatch, summary.shardRows,
+                     summary.samplesPerSecond, run.threading.threads, summary.shardsPerBatch, summary.shardRows,
                      summary.sparseFirstLayer ? "sparse" : "dense", output))
     }
 }

@@ -21,42 +21,19 @@ struct ClassifyCommand: TrainingCommand {
     @Option(help: "Which network to train: a, b or both.")
     var network: NetworkChoice = .both
 
-    @Option(help: "Passes over the 60,000 training images.")
-    var epochs: Int = 100
-
-    @Option(help: "Step size η of the first epoch.")
-    var learningRate: Float = 0.003
-
-    @Option(help: "Learning-rate schedule: constant, cosine (decays to 0 at the last epoch) or halving.")
-    var schedule: LearningRateSchedule = .cosine
-
-    @Option(help: "Seed for the initial weights and the shuffling.")
-    var seed: UInt64 = 0
-
-    @OptionGroup var optimizing: OptimizerOptions
-    @OptionGroup var firstLayer: FirstLayerOptions
-    @OptionGroup var threading: ThreadOptions
+    @OptionGroup var run: TrainingArguments<ClassifyDemo.Options>
     @OptionGroup var dataOptions: DataOptions
 
     @Option(help: "Folder for the metrics, models, figures and report.")
     var output: String = "Output/classify"
 
-    @OptionGroup var checkpointing: CheckpointingOptions
-
     /// The job's options from the command line.
     var options: ClassifyDemo.Options {
         var options = ClassifyDemo.Options()
         options.networks = network == .both ? [.a, .b] : [DigitNetwork(rawValue: network.rawValue)!]
-        options.epochs = epochs
-        options.learningRate = learningRate
-        options.schedule = schedule
-        options.seed = seed
-        options.threads = threading.threads
+        options.training = run.training
         options.output = output
-        options.sparseInputs = firstLayer.sparseInputs
-        options.optimizer = optimizing.rule
-        options.weightDecay = optimizing.weightDecay
-        options.checkpoints = checkpointing.options()
+        options.checkpoints = run.checkpointing.options()
         return options
     }
 
@@ -69,7 +46,7 @@ struct ClassifyCommand: TrainingCommand {
         var progress = ProgressLine()
         var networkClock = Stopwatch()
         var currentNetwork: DigitNetwork?
-        let epochs = self.epochs
+        let epochs = run.epochs
         let summary = try ClassifyDemo.run(options, data: digits) { event in
             switch event {
             case let .progress(network, epoch, done, total, runningLoss, samplesPerSecond):
@@ -97,5 +74,3 @@ struct ClassifyCommand: TrainingCommand {
         print("wrote \(output)/report.md, metrics.csv, summary.json, curves.png, models and confusion matrices")
     }
 }
-
-extension LearningRateSchedule: ExpressibleByArgument {}

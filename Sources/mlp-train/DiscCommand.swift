@@ -12,14 +12,7 @@ struct DiscCommand: TrainingCommand {
         abstract: "Separate points inside the unit circle from those outside (2 → 100 → 2 → 1, per-sample SGD).",
         discussion: "Writes metrics.csv, summary.json and frame-0001.png … (one per epoch) into --output.")
 
-    @Option(help: "Passes over the 1000 training points.")
-    var epochs: Int = 100
-
-    @Option(help: "SGD step size.")
-    var learningRate: Float = 0.001
-
-    @Option(help: "Seed for the points, the initial weights and the shuffling.")
-    var seed: UInt64 = 0
+    @OptionGroup var run: TrainingArguments<DiscDemo.Options>
 
     @Option(help: "Folder for metrics.csv, summary.json and the frames.")
     var output: String = "Output/disc"
@@ -29,19 +22,15 @@ struct DiscCommand: TrainingCommand {
     @Flag(help: "Skip drawing the per-epoch PNG frames.")
     var noFrames = false
 
-    @OptionGroup var checkpointing: CheckpointingOptions
-
     /// The job's options from the command line.
     var options: DiscDemo.Options {
         var options = DiscDemo.Options()
-        options.epochs = epochs
-        options.learningRate = learningRate
-        options.seed = seed
+        options.training = run.training
         options.output = output
         options.frames = !noFrames
         options.gif = animation.gif
         if let delay = animation.gifDelay { options.gifDelay = delay }
-        options.checkpoints = checkpointing.options()
+        options.checkpoints = run.checkpointing.options()
         return options
     }
 
@@ -51,11 +40,11 @@ struct DiscCommand: TrainingCommand {
         var options = self.options
         options.checkpoints.stop = stop
         let summary = try DiscDemo.run(options) { epoch in
-            printError(String(format: "epoch %3d/%d  loss %9.3f  accuracy %6.2f%%", epoch.epoch, epochs,
+            printError(String(format: "epoch %3d/%d  loss %9.3f  accuracy %6.2f%%", epoch.epoch, run.epochs,
                               epoch.loss, 100 * epoch.accuracy))
         }
         print(String(format: "final accuracy %.2f%% after %d epochs (first 99%%: %@, first 100%%: %@); "
-                     + "%.0f samples/s of per-sample SGD; wrote %@", 100 * summary.finalAccuracy, epochs,
+                     + "%.0f samples/s of per-sample SGD; wrote %@", 100 * summary.finalAccuracy, run.epochs,
                      summary.firstEpochAt99Percent.map { "epoch \($0)" } ?? "never",
                      summary.firstEpochAt100Percent.map { "epoch \($0)" } ?? "never",
                      summary.samplesPerSecond, output))

@@ -1,4 +1,4 @@
-// `--dense-first-layer`: the switch between the sparse and the dense first layer, shared by classify and autoencoder.
+// `--dense-first-layer`: the switch between the sparse and the dense first layer, shared by the training commands.
 import ArgumentParser
 
 struct FirstLayerOptions: ParsableArguments {
@@ -6,7 +6,4 @@ struct FirstLayerOptions: ParsableArguments {
                              + "from the background only, when one value fills most of the images (the same "
                              + "training up to float rounding); summary.json records which was used."))
     var denseFirstLayer = false
-
-    /// Whether to use the sparse first layer where the data allow it.
-    var sparseInputs: Bool { !denseFirstLayer }
 }

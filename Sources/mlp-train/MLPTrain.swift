@@ -29,7 +29,17 @@ struct MLPTrain: ParsableCommand {
         } else {
             arguments = leading + arguments
         }
-        main(arguments)
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch let error as MLPError {
+            exit(withError: error.inCommandLineTerms)
+        } catch let diverged as TrainingDiverged {
+            exit(withError: MLPError(diverged.summary + " Nothing was saved from this step on; try a lower "
+                                     + "--learning-rate, such as \(diverged.suggestedLearningRate)."))
+        } catch {
+            exit(withError: error)
+        }
     }
 }
 

@@ -1,5 +1,6 @@
-// `--optimizer` and its constants, shared by classify and autoencoder.
+// `--optimizer` and its constants, shared by the training commands.
 import ArgumentParser
+import MLPJobs
 import MLPKit
 
 struct OptimizerOptions: ParsableArguments {
@@ -44,7 +45,15 @@ struct OptimizerOptions: ParsableArguments {
     }
 }
 
-/// Runs a library check and reports its error as a usage error (exit 64), as ArgumentParser's own checks are.
+/// Runs a library check and reports its error as a usage error (exit 64), as ArgumentParser's own checks are,
+/// naming the option where the library names a field.
 func usage(_ check: () throws -> Void) throws {
-    do { try check() } catch let error as MLPError { throw ValidationError(error.message) }
+    do { try check() } catch let error as MLPError { throw ValidationError(error.inCommandLineTerms.message) }
+}
+
+extension MLPError {
+    /// The error with the setting at fault named by its option (`--learning-rate`) rather than its field.
+    var inCommandLineTerms: MLPError {
+        field.map { MLPError(optionName(forField: $0) + " " + problem) } ?? self
+    }
 }

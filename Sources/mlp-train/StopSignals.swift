@@ -55,17 +55,10 @@ struct CheckpointingOptions: ParsableArguments {
                                + "per-sample SGD); it is always written after every epoch.", valueName: "N"))
     var checkpointEvery: Int?
 
-    func validate() throws {
-        if let checkpointEvery, checkpointEvery <= 0 {
-            throw ValidationError("--checkpoint-every must be a positive number of steps, got \(checkpointEvery)")
-        }
-    }
-
     /// The job's settings (the stop request is added when the job runs: `installStopSignals`).
     func options() -> CheckpointOptions {
         var options = CheckpointOptions()
         options.resume = resume
-        options.every = checkpointEvery
         options.commandLine = CommandLine.arguments
         return options
     }

@@ -47,22 +47,7 @@ struct TrainCommand: TrainingCommand {
     @Option(help: "cross-entropy, logistic, squared or absolute (default: from the target).")
     var loss: LossChoice?
 
-    @OptionGroup var optimizing: OptimizerOptions
-
-    @Option(help: "Step size η of the first epoch (losses are summed over a batch, not averaged).")
-    var learningRate: Float = 0.01
-
-    @Option(help: "Learning-rate schedule: constant, cosine or halving.")
-    var schedule: LearningRateSchedule = .constant
-
-    @Option(help: "Samples per step; 1 is per-sample SGD, the fused fast path.")
-    var batchSize: Int = 1
-
-    @Option(help: "Passes over the training data (early stopping may end sooner).")
-    var epochs: Int = 20
-
-    @Option(help: "Seed for the initial weights, the shuffling and the validation split.")
-    var seed: UInt64 = 0
+    @OptionGroup var run: TrainingArguments<TrainJob.Options>
 
     @Flag(help: "Standardize the features (z-scores from the training data, stored in the model).")
     var standardize = false
@@ -71,12 +56,8 @@ struct TrainCommand: TrainingCommand {
                                valueName: "patience"))
     var earlyStopping: Int?
 
-    @OptionGroup var threading: ThreadOptions
-
     @Option(help: "Folder for the metrics, model, summary and figures.")
     var output: String = "Output/train"
-
-    @OptionGroup var checkpointing: CheckpointingOptions
 
     enum TaskChoice: String, ExpressibleByArgument, CaseIterable { case auto, classification, regression }
 
@@ -102,18 +83,11 @@ struct TrainCommand: TrainingCommand {
         options.task = TargetEncoding.Task(rawValue: task.rawValue)!
         options.layers = try layers.map(LayerSpec.init(parsing:))
         options.loss = loss?.loss
-        options.optimizer = optimizing.rule
-        options.weightDecay = optimizing.weightDecay
-        options.learningRate = learningRate
-        options.schedule = schedule
-        options.batchSize = batchSize
-        options.epochs = epochs
-        options.threads = threading.threads
-        options.seed = seed
+        options.training = run.training
         options.standardize = standardize
         options.earlyStopping = earlyStopping
         options.output = output
-        options.checkpoints = checkpointing.options()
+        options.checkpoints = run.checkpointing.options()
         return options
     }
 
@@ -130,7 +104,7 @@ struct TrainCommand: TrainingCommand {
         }
         var progress = ProgressLine()
         let clock = Stopwatch()
-        let epochs = self.epochs
+        let epochs = run.epochs
         let summary = try TrainJob.run(options) { event in
             switch event {
             case .plan(let text):

@@ -59,6 +59,16 @@ func runTool(_ arguments: [String], environment: [String: String] = [:],
         #expect(threads.err.contains("--threads must be between 1 and 1024, got 0"))
         let unknown = try runTool(["classify", "--network", "c"])
         #expect(unknown.status == 64)
+        // MLPKit names the field (learningRate, beta1); the command line names the option.
+        let rate = try runTool(["classify", "--learning-rate=-1"])
+        #expect(rate.status == 64)
+        #expect(rate.err.contains("Error: --learning-rate must be a positive number, got -1.0"), "\(rate.err)")
+        let beta = try runTool(["train", "--data", "x.csv", "--optimizer", "adam", "--beta1", "1"])
+        #expect(beta.err.contains("Error: --beta1 must be in [0, 1), got 1.0"), "\(beta.err)")
+        // Every training command takes the shared training options.
+        let batch = try runTool(["disc", "--batch-size", "0"])
+        #expect(batch.status == 64)
+        #expect(batch.err.contains("Error: --batch-size must be positive, got 0"), "\(batch.err)")
     }
 
     @Test func missingDataIsAClearError() throws {

@@ -60,7 +60,7 @@ import Testing
     @Test func badOptionsAreClearErrors() {
         var options = DiscDemo.Options()
         options.epochs = 0
-        #expect(throws: MLPError("--epochs must be positive, got 0")) { try DiscDemo.run(options) }
+        #expect(throws: MLPError(field: "epochs", "must be positive, got 0")) { try DiscDemo.run(options) }
         options = DiscDemo.Options()
         options.output = "/proc/version/disc"
         #expect(throws: MLPError.self) { try DiscDemo.run(options) }

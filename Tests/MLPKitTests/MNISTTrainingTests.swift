@@ -81,7 +81,7 @@ struct MosaicReference: Decodable {
         options.threads = 2
         options.output = nil
         let sparse = try ClassifyDemo.run(options, data: mnist)
-        options.sparseInputs = false
+        options.sparseFirstLayer = false
         let dense = try ClassifyDemo.run(options, data: mnist)
         #expect(sparse.sparseFirstLayer && !dense.sparseFirstLayer)
         let (a, b) = (sparse.networks[0].finalTestAccuracy, dense.networks[0].finalTestAccuracy)
@@ -144,7 +144,7 @@ struct MosaicReference: Decodable {
         let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: path)).losses
         var options = AutoencoderDemo.Options()
         options.threads = 2
-        let trainer = try Trainer(network: AutoencoderDemo.makeNetwork(seed: 0), options: options.training)
+        let trainer = try Trainer(network: AutoencoderDemo.makeNetwork(seed: 0), options: options.trainerOptions)
         var losses: [Double] = []
         do {
             try trainer.fit(mnist.train.autoencoding) { event in

@@ -228,10 +228,10 @@ import Testing
     @Test func badOptionsAndDataAreClearErrors() throws {
         var options = TrainingOptions()
         options.batchSize = 0
-        #expect(throws: MLPError("--batch-size must be positive, got 0")) { try options.validate() }
+        #expect(throws: MLPError(field: "batchSize", "must be positive, got 0")) { try options.validate() }
         options = TrainingOptions()
         options.optimizer = .adam(beta1: 1, beta2: 0.999, epsilon: 1e-8)
-        #expect(throws: MLPError("--beta1 must be in [0, 1), got 1.0")) { try options.validate() }
+        #expect(throws: MLPError(field: "beta1", "must be in [0, 1), got 1.0")) { try options.validate() }
         let trainer = try Trainer(network: linearNetwork(), options: TrainingOptions())
         let wrong = try TrainingSet(inputs: [1, 2, 3], inputSize: 3, targets: .values([1], size: 1))
         #expect(throws: MLPError("the network takes 2 inputs per sample; the data have 3")) { try trainer.fit(wrong) }

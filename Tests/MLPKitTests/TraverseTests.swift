@@ -181,7 +181,7 @@ import Testing
         }
         #expect(throws: MLPError("--grid must be between 1 and 64, got 0")) { try run { $0.grid = 0 } }
         #expect(throws: MLPError("--grid must be between 1 and 64, got 65")) { try run { $0.grid = 65 } }
-        #expect(throws: MLPError("--threads must be between 1 and 1024, got 0")) { try run { $0.threads = 0 } }
+        #expect(throws: MLPError(field: "threads", "must be between 1 and 1024, got 0")) { try run { $0.threads = 0 } }
         #expect(folder.contents().isEmpty)
     }
 }

@@ -7,44 +7,24 @@ import MLPKit
 /// Trains the homework's autoencoder on MNIST.
 public enum AutoencoderDemo {
     /// What to run and where to write it.
-    public struct Options: Sendable {
-        /// Passes over the training images.
-        public var epochs = 3
-        /// Samples per gradient step (gradients are summed over the batch).
-        public var batchSize = 16
-        /// The first epoch's step size.
-        public var learningRate: Float = 1e-4
-        /// How the step size changes: halving after each epoch, as the homework does.
-        public var schedule: LearningRateSchedule = .halving
-        /// Fixes the initial weights, the shuffling and the digits shown.
-        public var seed: UInt64 = 0
-        /// Worker threads for the shards of each batch and for evaluation.
-        public var threads = 1
+    public struct Options: TrainingJobOptions, Sendable {
+        /// The training's settings: 3 epochs of batches of 16 at η = 1e-4, halving after each epoch, SGD; the seed
+        /// fixes the initial weights, the shuffling and the digits shown.
+        public var training = TrainingOptions(epochs: 3, learningRate: 1e-4, schedule: .halving, batchSize: 16)
         /// Also draw a frame every this many batches (nil: one frame per epoch only).
         public var framesEvery: Int?
         /// Folder for everything written; nil writes nothing.
         public var output: String? = "Output/autoencoder"
-        /// Train the first layer on the pixels that differ from the background only (`SparseFirstLayer`) when
-        /// one value fills most of the images; the same gradient descent up to float rounding, less work.
-        public var sparseInputs = true
-        /// The update rule (the sparse first layer is SGD's; the others train it dense).
-        public var optimizer: Optimizer = .sgd
-        /// Decoupled weight decay λ (0: none).
-        public var weightDecay: Float = 0
         /// Also write the frames as `animation.gif`, each shown for `gifDelay` hundredths of a second.
         public var gif = false
         public var gifDelay = 20
-        /// Resuming, extra checkpoints and stops (checkpoints go to `output`).
+        /// Resuming and stopping (checkpoints go to `output`).
         public var checkpoints = CheckpointOptions()
         /// Other processes computing the other shards of each batch (`mpirun`); nil: this process trains alone.
         package var exchange: (any ShardExchange)?
 
-        /// The training loop's settings for these options.
-        public var training: TrainingOptions {
-            TrainingOptions(epochs: epochs, learningRate: learningRate, schedule: schedule, batchSize: batchSize,
-                            optimizer: optimizer, weightDecay: weightDecay, threads: threads, seed: seed ^ 0xAE5EED,
-                            sparseFirstLayer: sparseInputs, checkpointEvery: checkpoints.every)
-        }
+        /// Mixed into the seed for the shuffling.
+        public static let shuffleSalt: UInt64 = 0xAE5EED
 
         /// Checks every option (the messages name the command-line options).
         public func validate() throws {
@@ -131,11 +111,11 @@ public enum AutoencoderDemo {
 
         let train = data.train.autoencoding
         let checkpoints = JobCheckpoints(job: "autoencoder", folder: options.output, training: options.training,
-                                         seed: options.seed, data: train, options: options.checkpoints)
+                                         data: train, options: options.checkpoints)
         let resumed = try checkpoints.resumed(epochs: options.epochs)
         let net = try resumed?.makeNetwork(path: options.checkpoints.resume!) ?? makeNetwork(seed: options.seed)
         net.notes["input_background"] = DigitModel.backgroundNote(of: data.train)
-        let trainer = try Trainer(network: net, options: options.training)
+        let trainer = try Trainer(network: net, options: options.trainerOptions)
         trainer.exchange = options.exchange
         let plan = trainer.plan(for: train)
         let evaluator = Evaluator(network: net, threads: options.threads)

@@ -7,38 +7,19 @@ import MLPKit
 /// Trains and compares the homework's MNIST classifiers (see `DigitNetwork`).
 public enum ClassifyDemo {
     /// What to run and where to write it.
-    public struct Options: Sendable {
+    public struct Options: TrainingJobOptions, Sendable {
         /// Which networks, in order.
         public var networks: [DigitNetwork] = [.a, .b]
-        /// Passes over the training images.
-        public var epochs = 100
-        /// The first epoch's SGD step size.
-        public var learningRate: Float = 0.003
-        /// How the step size changes over the epochs.
-        public var schedule: LearningRateSchedule = .cosine
-        /// Fixes the initial weights and the shuffling.
-        public var seed: UInt64 = 0
-        /// Worker threads for evaluation (the SGD steps are sequential by nature).
-        public var threads = 1
+        /// The training's settings: 100 epochs of per-sample SGD from η = 0.003 with a cosine decay; the seed fixes
+        /// the initial weights and the shuffling; threads score the epochs (the SGD steps are sequential by nature).
+        public var training = TrainingOptions(epochs: 100, learningRate: 0.003, schedule: .cosine)
         /// Folder for everything written; nil writes nothing.
         public var output: String? = "Output/classify"
-        /// Train the first layer on the pixels that differ from the background only (`SparseFirstLayer`) when
-        /// one value fills most of the inputs; the same SGD up to float rounding, several times faster.
-        public var sparseInputs = true
-        /// The update rule (SGD keeps the fused per-sample update and the sparse first layer; the others update
-        /// every parameter after every sample).
-        public var optimizer: Optimizer = .sgd
-        /// Decoupled weight decay λ (0: none).
-        public var weightDecay: Float = 0
-        /// Resuming, extra checkpoints and stops (checkpoints go to `output`).
+        /// Resuming and stopping (checkpoints go to `output`).
         public var checkpoints = CheckpointOptions()
 
-        /// The training loop's settings for these options.
-        public var training: TrainingOptions {
-            TrainingOptions(epochs: epochs, learningRate: learningRate, schedule: schedule, optimizer: optimizer,
-                            weightDecay: weightDecay, threads: threads, seed: seed ^ 0xC1A5_5EED,
-                            sparseFirstLayer: sparseInputs, checkpointEvery: checkpoints.every)
-        }
+        /// Mixed into the seed for the shuffling.
+        public static let shuffleSalt: UInt64 = 0xC1A5_5EED
 
         /// Checks every option (the messages name the command-line options).
         public func validate() throws {
@@ -116,7 +97,7 @@ public enum ClassifyDemo {
 
         let train = data.train.classification
         let checkpoints = JobCheckpoints(
-            job: "classify", folder: options.output, training: options.training, seed: options.seed, data: train,
+            job: "classify", folder: options.output, training: options.training, data: train,
             extra: ["--network": options.networks.map(\.rawValue).joined(separator: ",")], options: options.checkpoints)
         let resumed = try checkpoints.resumed(epochs: options.epochs)
         var records: [EpochRecord] = []
@@ -133,12 +114,12 @@ public enum ClassifyDemo {
         if let folder = options.output { try writeMetrics(records, to: folder + "/metrics.csv") }
         // The same for every network (it follows from the options and the data), also when all are resumed done.
         let sparseFirstLayer = try Trainer(network: options.networks[0].make(seed: options.seed),
-                                           options: options.training).plan(for: train).sparseFirstLayer
+                                           options: options.trainerOptions).plan(for: train).sparseFirstLayer
         for network in options.networks where !summaries.contains(where: { $0.network == network }) {
             let checkpoint = network == resumedNetwork ? resumed : nil
             let net = try checkpoint?.makeNetwork(path: options.checkpoints.resume!) ?? network.make(seed: options.seed)
             net.notes["input_background"] = DigitModel.backgroundNote(of: data.train)
-            let trainer = try Trainer(network: net, options: options.training)
+            let trainer = try Trainer(network: net, options: options.trainerOptions)
             let evaluator = Evaluator(network: net, threads: options.threads)
             var lastTest: Evaluation?
             var trainingSeconds = try checkpoint.map {

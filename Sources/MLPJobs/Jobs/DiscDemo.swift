@@ -9,13 +9,10 @@ import Foundation
 /// per-sample SGD. Writes `metrics.csv`, `summary.json` and one PNG frame per epoch.
 public enum DiscDemo {
     /// What to run and where to write it.
-    public struct Options: Sendable {
-        /// Passes over the training points.
-        public var epochs = 100
-        /// SGD step size.
-        public var learningRate: Float = 0.001
-        /// Fixes the points, the initial weights and the shuffling.
-        public var seed: UInt64 = 0
+    public struct Options: TrainingJobOptions, Sendable {
+        /// The training's settings: 100 epochs of per-sample SGD at η = 0.001; the seed fixes the points, the
+        /// initial weights and the shuffling.
+        public var training = TrainingOptions(epochs: 100, learningRate: 0.001)
         /// Number of training points.
         public var samples = 1000
         /// Folder for metrics, summary and frames; nil writes nothing.
@@ -25,17 +22,14 @@ public enum DiscDemo {
         /// Also write the frames as `animation.gif`, each shown for `gifDelay` hundredths of a second.
         public var gif = false
         public var gifDelay = 10
-        /// Resuming, extra checkpoints and stops (checkpoints go to `output`).
+        /// Resuming and stopping (checkpoints go to `output`).
         public var checkpoints = CheckpointOptions()
 
         /// The homework's settings.
         public init() {}
 
-        /// The training loop's settings for these options: per-sample SGD at a constant rate.
-        public var training: TrainingOptions {
-            TrainingOptions(epochs: epochs, learningRate: learningRate, seed: seed ^ 0x5EED,
-                            checkpointEvery: checkpoints.every)
-        }
+        /// Mixed into the seed for the shuffling.
+        public static let shuffleSalt: UInt64 = 0x5EED
 
         /// Checks every option (the messages name the command-line options).
         public func validate() throws {
@@ -107,10 +101,10 @@ public enum DiscDemo {
         let (inputs, labels) = makeData(count: options.samples, seed: options.seed)
         let data = try TrainingSet(inputs: inputs, inputSize: 2, targets: .values(labels, size: 1))
         let checkpoints = JobCheckpoints(job: "disc", folder: options.output, training: options.training,
-                                         seed: options.seed, data: data, options: options.checkpoints)
+                                         data: data, options: options.checkpoints)
         let resumed = try checkpoints.resumed(epochs: options.epochs)
         let net = try resumed?.makeNetwork(path: options.checkpoints.resume!) ?? makeNetwork(seed: options.seed)
-        let trainer = try Trainer(network: net, options: options.training)
+        let trainer = try Trainer(network: net, options: options.trainerOptions)
 
         let points = Matrix(rows: options.samples, columns: 2, values: inputs)
         var history: [Epoch] = []

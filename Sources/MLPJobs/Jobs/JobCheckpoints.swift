@@ -2,21 +2,18 @@
 import Foundation
 import MLPKit
 
-/// How a training job saves and resumes its run (`--resume`, `--checkpoint-every`, and stops asked for by
-/// SIGINT or SIGTERM).
+/// How a training job resumes its run (`--resume`) and stops when asked (SIGINT or SIGTERM); how often it
+/// saves is the training's `checkpointEvery`.
 public struct CheckpointOptions: Sendable {
     /// Continue from this checkpoint instead of starting afresh (nil: start afresh).
     public var resume: String?
-    /// Also write a checkpoint every this many steps (mini-batches, or samples for per-sample SGD); nil: after
-    /// every epoch only.
-    public var every: Int?
     /// Checked after every step: once requested, the job writes a checkpoint and `summary.json` marked
     /// interrupted, and throws `JobInterrupted`.
     public var stop: StopRequest?
     /// The command that started the run, for the resume command an interrupted run prints.
     public var commandLine: [String] = []
 
-    /// Start afresh, checkpoint after every epoch, no stop request.
+    /// Start afresh, with no stop request.
     public init() {}
 }
 
@@ -63,13 +60,19 @@ struct JobCheckpoints {
     let run: [String: String]
     let options: CheckpointOptions
 
-    /// `training`'s shaping values with the job's own: its name, its user-facing seed, the data.
-    init(job: String, folder: String?, training: TrainingOptions, seed: UInt64, data: TrainingSet,
+    /// `training`'s shaping values (its seed is the job's), named by command-line option as checkpoints have
+    /// always named them, with the job's own: its name, the data.
+    init(job: String, folder: String?, training: TrainingOptions, data: TrainingSet,
          extra: [String: String] = [:], options: CheckpointOptions) {
-        var run = training.shapingValues
-        run["shuffle seed"] = nil
+        var run: [String: String] = [:]
+        for (field, value) in training.shapingValues {
+            if field == "sparseFirstLayer" {
+                run["--dense-first-layer"] = value == "yes" ? "no" : "yes"
+            } else {
+                run[optionName(forField: field)] = value
+            }
+        }
         run["job"] = job
-        run["--seed"] = String(seed)
         run["data"] = data.fingerprint
         run.merge(extra) { _, new in new }
         self.job = job

@@ -9,7 +9,7 @@ import MLPKit
 /// `curves.png`, and `confusion.png` (classes) or `scatter.png` (numbers).
 public enum TrainJob {
     /// What to train on, how, and where to write it.
-    public struct Options: Sendable {
+    public struct Options: TrainingJobOptions, Sendable {
         /// The training data (`LabeledData.load`).
         public var data: String
         /// A test set in the same format, scored every epoch.
@@ -24,27 +24,16 @@ public enum TrainJob {
         public var layers: LayerSpec?
         /// The loss; nil: the target's natural loss (cross-entropy, logistic or squared).
         public var loss: Loss?
-        /// The update rule and decoupled weight decay.
-        public var optimizer: Optimizer = .sgd
-        public var weightDecay: Float = 0
-        /// The first epoch's step size, and how it changes.
-        public var learningRate: Float = 0.01
-        public var schedule: LearningRateSchedule = .constant
-        /// Samples per step (1: per-sample SGD, the fused fast path).
-        public var batchSize = 1
-        /// Passes over the training data (at most: early stopping may end sooner).
-        public var epochs = 20
-        /// Worker threads for mini-batch shards and scoring.
-        public var threads = 1
-        /// Fixes the initial weights, the shuffling and the validation split.
-        public var seed: UInt64 = 0
+        /// The training's settings: 20 epochs (at most: early stopping may end sooner) of per-sample SGD at
+        /// η = 0.01; the seed fixes the initial weights, the shuffling and the validation split.
+        public var training = TrainingOptions(epochs: 20, learningRate: 0.01)
         /// Standardize the features with z-scores from the training data (stored in the model).
         public var standardize = false
         /// Stop after this many epochs without a better held-out loss, keeping the best model.
         public var earlyStopping: Int?
         /// Folder for everything written; nil writes nothing.
         public var output: String? = "Output/train"
-        /// Resuming, extra checkpoints and stops.
+        /// Resuming and stopping.
         public var checkpoints = CheckpointOptions()
         /// Other processes computing the other shards of each batch (`mpirun`); nil: this process trains alone.
         package var exchange: (any ShardExchange)?
@@ -52,12 +41,8 @@ public enum TrainJob {
         /// Training on `data` with the defaults.
         public init(data: String) { self.data = data }
 
-        /// The training loop's settings.
-        public var training: TrainingOptions {
-            TrainingOptions(epochs: epochs, learningRate: learningRate, schedule: schedule, batchSize: batchSize,
-                            optimizer: optimizer, weightDecay: weightDecay, threads: threads, seed: seed ^ 0x7EA1_0000,
-                            checkpointEvery: checkpoints.every)
-        }
+        /// Mixed into the seed for the shuffling.
+        public static let shuffleSalt: UInt64 = 0x7EA1_0000
 
         /// Checks the options that need no data (the messages name the command-line options).
         public func validate() throws {
@@ -217,7 +202,7 @@ public enum TrainJob {
         let loadSeconds = loading.seconds
         let model = setup.model, net = model.network
         if let folder = options.output { try AtomicFile.createFolder(folder) }
-        let plan = try Trainer(network: net, options: options.training).plan(for: setup.train)
+        let plan = try Trainer(network: net, options: options.trainerOptions).plan(for: setup.train)
         let read = String(format: "%.2f", loadSeconds)
         events(.plan("\(setup.rawTrain.source) (read in \(read) s): \(setup.train.count) training samples of "
                      + "\(setup.train.inputSize) features; target \(model.encoding.summary)"
@@ -227,7 +212,7 @@ public enum TrainJob {
                      + (plan.perSample ? "per-sample SGD" : "batches of \(options.batchSize), \(options.optimizer.name)")))
 
         let checkpoints = JobCheckpoints(
-            job: "train", folder: options.output, training: options.training, seed: options.seed, data: setup.train,
+            job: "train", folder: options.output, training: options.training, data: setup.train,
             extra: ["--layers": setup.spec.description, "--loss": net.loss.rawValue,
                     "--standardize": options.standardize ? "yes" : "no",
                     "target": (try? JobCheckpoints.encode(model.encoding)) ?? ""],
@@ -251,7 +236,7 @@ public enum TrainJob {
         }
         do {
             if !stopping.shouldStop {
-                let trainer = try Trainer(network: net, options: options.training)
+                let trainer = try Trainer(network: net, options: options.trainerOptions)
                 trainer.exchange = options.exchange
                 try checkpoints.fit(trainer, setup.train, from: resumed, records: jobRecords) { event in
                     switch event {

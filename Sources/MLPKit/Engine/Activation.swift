@@ -20,7 +20,7 @@ public enum Activation: Equatable, Hashable, Sendable {
     /// eᶻⁱ / Σⱼ eᶻʲ over each row; allowed on the last layer only.
     case softmax
 
-    /// Leaky ReLU with the homework's slope, 0.01.
+    /// Leaky ReLU with slope 0.01 below zero.
     public static var leakyReLU: Activation { .leakyReLU(slope: 0.01) }
 
     /// The name used in model files and on the command line (`leaky_relu`, or `leaky_relu:0.2` for another slope).

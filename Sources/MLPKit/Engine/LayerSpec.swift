@@ -32,11 +32,11 @@ public struct LayerSpec: Equatable, Sendable, CustomStringConvertible {
     public init(parsing text: String) throws {
         let pieces = text.split(separator: ",", omittingEmptySubsequences: false)
             .map { $0.trimmingSpaces }
-        guard !text.trimmingSpaces.isEmpty else { throw MLPError("--layers is empty; write e.g. 64:relu,10:softmax") }
+        guard !text.trimmingSpaces.isEmpty else { throw MLPError(field: "layers", "is empty; write e.g. 64:relu,10:softmax") }
         var entries: [Entry] = []
         for (index, piece) in pieces.enumerated() {
             func fail(_ problem: String) -> MLPError {
-                MLPError("--layers entry \(index + 1) \"\(piece)\": \(problem) (write units:activation[@name], "
+                MLPError(field: "layers", "entry \(index + 1) \"\(piece)\": \(problem) (write units:activation[@name], "
                          + "e.g. 64:relu or 2:logistic@latent)")
             }
             var body = Substring(piece)

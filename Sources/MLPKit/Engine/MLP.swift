@@ -1,4 +1,4 @@
-// The multilayer perceptron: layers over one flat parameter buffer, and the homework's API on top.
+// The multilayer perceptron: layers over one flat parameter buffer, with addLayer, forward, backward, zeroGrad, step.
 
 /// A multilayer perceptron built layer by layer, trained by backpropagation and SGD.
 ///
@@ -42,8 +42,8 @@ public final class MLP {
         generator = SplitMix64(seed: seed)
     }
 
-    /// Appends a dense layer of `size` outputs. Weights and biases start as `randn × 0.1` (the homework's
-    /// initialisation), drawn from the network's seeded generator.
+    /// Appends a dense layer of `size` outputs. Weights and biases start as `randn × 0.1`, drawn from the
+    /// network's seeded generator.
     public func addLayer(_ size: Int, activation: Activation, name: String? = nil) {
         precondition(size > 0, "addLayer: size must be positive, got \(size)")
         let layer = Layer(name: name, inputSize: layers.last?.outputSize ?? inputSize, outputSize: size,

@@ -11,7 +11,7 @@ public struct TrainingCheckpoint: Sendable {
     public var model: SafeTensors
     /// Where the run stands.
     public var state: TrainingState
-    /// The settings that shape the weights, by option name (`TrainingOptions.shapingValues` plus the job's).
+    /// The settings that shape the weights, by name (`TrainingOptions.shapingValues` plus the caller's own).
     public var run: [String: String]
     /// The job's records (metrics so far, finished parts), free-form.
     public var job: [String: String]
@@ -61,7 +61,7 @@ public struct TrainingCheckpoint: Sendable {
         guard differences.isEmpty else {
             throw MLPError("cannot resume from \(path): it was made by a different run:\n"
                            + differences.joined(separator: "\n")
-                           + "\nRun with the checkpoint's settings, or start afresh without --resume.")
+                           + "\nRun with the checkpoint's settings, or start afresh instead of resuming.")
         }
     }
 

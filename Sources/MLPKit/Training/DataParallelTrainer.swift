@@ -6,7 +6,7 @@ import Glibc
 import Darwin
 #endif
 
-/// Trains a network by mini-batch gradient descent as the homework defines it: gradients SUMMED (not averaged)
+/// Trains a network by mini-batch gradient descent with gradients SUMMED (not averaged)
 /// over the batch, one step per batch.
 ///
 /// Each batch is cut into shards of `shardRows` rows. The shard size depends only on the batch size and the

@@ -7,12 +7,12 @@ import Darwin
 
 /// A learning rate per epoch, from a base rate.
 public enum LearningRateSchedule: String, Sendable, CaseIterable, Codable {
-    /// The base rate every epoch (the homework's recipe).
+    /// The base rate every epoch.
     case constant
     /// Half a cosine from the base rate down towards zero at the last epoch: large steps early, and a last
     /// epoch that settles instead of wobbling.
     case cosine
-    /// The base rate halved after each epoch (the homework's autoencoder recipe).
+    /// The base rate halved after each epoch.
     case halving
 
     /// Whether the rates depend on the number of epochs (so a run cannot be extended without changing them).

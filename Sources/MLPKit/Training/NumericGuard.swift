@@ -13,9 +13,16 @@ public struct TrainingDiverged: Error, CustomStringConvertible, Sendable {
     /// What went wrong: "the loss became NaN", "a parameter became infinite", …
     public let problem: String
 
+    /// Where and how: "training diverged at epoch 1, step 7 of 1000, learning rate 1e+09: the loss became NaN."
+    public var summary: String {
+        "training diverged at epoch \(epoch), step \(step) of \(steps), learning rate \(learningRate): \(problem)."
+    }
+
+    /// A learning rate worth trying instead: a tenth of this one.
+    public var suggestedLearningRate: Float { learningRate / 10 }
+
     public var description: String {
-        "training diverged at epoch \(epoch), step \(step) of \(steps), learning rate \(learningRate): \(problem). "
-            + "Nothing was saved from this step on; try a lower --learning-rate, such as \(learningRate / 10)."
+        summary + " Nothing was saved from this step on; try a lower learning rate, such as \(suggestedLearningRate)."
     }
 }
 

@@ -11,7 +11,7 @@ import Darwin
 /// into blocks across threads without changing a bit. Weight decay (`TrainingOptions.weightDecay`, λ) is
 /// decoupled from the gradient, as in AdamW: θ −= η·λ·θ before the rule's own update.
 public enum Optimizer: Sendable, Equatable, CustomStringConvertible {
-    /// θ −= η·g: the homework's stochastic gradient descent. The only rule with the per-sample update inside
+    /// θ −= η·g: plain stochastic gradient descent. The only rule with the per-sample update inside
     /// backpropagation (batch 1) and the sparse first layer.
     case sgd
     /// Heavy-ball momentum μ, PyTorch's convention: v = μ·v + g, then θ −= η·v; with Nesterov,
@@ -54,17 +54,17 @@ public enum Optimizer: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Checks the rule's constants; the messages name the command-line options.
+    /// Checks the rule's constants; errors name the constant (`MLPError.field`).
     func validate() throws {
         switch self {
         case .sgd:
             break
         case .momentum(let mu, _):
-            guard mu.isFinite, (0..<1).contains(mu) else { throw MLPError("--momentum must be in [0, 1), got \(mu)") }
+            guard mu.isFinite, (0..<1).contains(mu) else { throw MLPError(field: "momentum", "must be in [0, 1), got \(mu)") }
         case .adam(let beta1, let beta2, let epsilon):
-            guard beta1.isFinite, (0..<1).contains(beta1) else { throw MLPError("--beta1 must be in [0, 1), got \(beta1)") }
-            guard beta2.isFinite, (0..<1).contains(beta2) else { throw MLPError("--beta2 must be in [0, 1), got \(beta2)") }
-            guard epsilon.isFinite, epsilon > 0 else { throw MLPError("Adam's epsilon must be positive, got \(epsilon)") }
+            guard beta1.isFinite, (0..<1).contains(beta1) else { throw MLPError(field: "beta1", "must be in [0, 1), got \(beta1)") }
+            guard beta2.isFinite, (0..<1).contains(beta2) else { throw MLPError(field: "beta2", "must be in [0, 1), got \(beta2)") }
+            guard epsilon.isFinite, epsilon > 0 else { throw MLPError(field: "epsilon", "must be positive, got \(epsilon)") }
         }
     }
 }

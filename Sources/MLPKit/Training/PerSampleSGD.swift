@@ -1,4 +1,4 @@
-// Per-sample SGD with the update fused into backpropagation: the homework's training loop, at kernel speed.
+// Per-sample SGD with the update fused into backpropagation: the classic training loop, at kernel speed.
 
 extension MLP {
     /// One SGD step on one sample: forward, then for each layer from the top, dL/dx is computed with the

@@ -69,8 +69,8 @@ public final class Trainer {
         let plan = plan(for: data)
         if let exchange {
             guard !plan.perSample else {
-                throw MLPError("per-sample SGD does not split across processes (each sample's step needs the one "
-                               + "before); give --batch-size, or run without mpirun")
+                throw MLPError(field: "batchSize", "must be above 1 to train across processes: per-sample SGD does not "
+                               + "split (each sample's step needs the one before)")
             }
             exchange.broadcast(network.parameterBuffer.pointer, count: network.parameterCount)
         }
@@ -309,8 +309,8 @@ private final class MiniBatchRoute: TrainingRoute {
 
     func restore(_ state: TrainingState, batchSize: Int) throws {
         guard state.position % batchSize == 0 else {
-            throw MLPError("the saved position (sample \(state.position)) is not at a batch boundary for "
-                           + "--batch-size \(batchSize)")
+            throw MLPError("the saved position (sample \(state.position)) is not at a batch boundary for a batch "
+                           + "size of \(batchSize)")
         }
         let fresh = state.optimizerSteps == 0 && state.optimizerFirst.isEmpty && state.optimizerSecond.isEmpty
         if let optimizer = trainer.optimizer, !fresh {

@@ -1,6 +1,6 @@
 // How a training run goes: epochs, learning rate and schedule, batch size, optimizer, threads, seed.
 
-/// The settings of a `Trainer` run. The defaults are the homework's per-sample SGD.
+/// The settings of a `Trainer` run. The defaults are per-sample SGD.
 public struct TrainingOptions: Sendable, Equatable {
     /// Passes over the training samples.
     public var epochs = 1
@@ -45,37 +45,37 @@ public struct TrainingOptions: Sendable, Equatable {
     /// backpropagation and of the sparse first layer.
     public var isPlainSGD: Bool { optimizer == .sgd && weightDecay == 0 }
 
-    /// Checks every setting; the one place where these rules live. Messages name the command-line options.
+    /// Checks every setting; the one place where these rules live. Errors name the field (`MLPError.field`).
     public func validate() throws {
-        guard epochs > 0 else { throw MLPError("--epochs must be positive, got \(epochs)") }
+        guard epochs > 0 else { throw MLPError(field: "epochs", "must be positive, got \(epochs)") }
         guard learningRate.isFinite, learningRate > 0 else {
-            throw MLPError("--learning-rate must be a positive number, got \(learningRate)")
+            throw MLPError(field: "learningRate", "must be a positive number, got \(learningRate)")
         }
-        guard batchSize > 0 else { throw MLPError("--batch-size must be positive, got \(batchSize)") }
+        guard batchSize > 0 else { throw MLPError(field: "batchSize", "must be positive, got \(batchSize)") }
         try Self.validate(threads: threads)
         guard weightDecay.isFinite, weightDecay >= 0 else {
-            throw MLPError("--weight-decay must be zero or positive, got \(weightDecay)")
+            throw MLPError(field: "weightDecay", "must be zero or positive, got \(weightDecay)")
         }
         try optimizer.validate()
         if let checkpointEvery, checkpointEvery <= 0 {
-            throw MLPError("--checkpoint-every must be a positive number of steps, got \(checkpointEvery)")
+            throw MLPError(field: "checkpointEvery", "must be a positive number of steps, got \(checkpointEvery)")
         }
     }
 
-    /// The settings that shape the trained weights, by command-line option, as text: a run can only be resumed
-    /// with the same values. Threads and checkpoints never change the weights and are left out; so are the epochs
-    /// unless the schedule depends on them (a run may be continued to more epochs otherwise).
+    /// The settings that shape the trained weights, by field name, as text: a run can only be resumed with the
+    /// same values. Threads and checkpoints never change the weights and are left out; so are the epochs unless
+    /// the schedule depends on them (a run may be continued to more epochs otherwise). `seed` is the shuffling's.
     public var shapingValues: [String: String] {
-        var values = ["--learning-rate": "\(learningRate)", "--schedule": schedule.rawValue,
-                      "--batch-size": "\(batchSize)", "--optimizer": optimizer.description,
-                      "--weight-decay": "\(weightDecay)", "shuffle seed": "\(seed)",
-                      "--dense-first-layer": sparseFirstLayer ? "no" : "yes"]
-        if schedule.dependsOnEpochCount { values["--epochs"] = "\(epochs)" }
+        var values = ["learningRate": "\(learningRate)", "schedule": schedule.rawValue,
+                      "batchSize": "\(batchSize)", "optimizer": optimizer.description,
+                      "weightDecay": "\(weightDecay)", "seed": "\(seed)",
+                      "sparseFirstLayer": sparseFirstLayer ? "yes" : "no"]
+        if schedule.dependsOnEpochCount { values["epochs"] = "\(epochs)" }
         return values
     }
 
     /// Checks a thread count (also for the jobs that do not train).
     public static func validate(threads: Int) throws {
-        guard (1...1024).contains(threads) else { throw MLPError("--threads must be between 1 and 1024, got \(threads)") }
+        guard (1...1024).contains(threads) else { throw MLPError(field: "threads", "must be between 1 and 1024, got \(threads)") }
     }
 }

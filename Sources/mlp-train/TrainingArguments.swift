@@ -1,0 +1,60 @@
+// The options every training command shares, said once: epochs, batch, learning rate and schedule, seed,
+// optimizer, first layer, threads, checkpoints; their defaults are each job's own.
+import ArgumentParser
+import MLPJobs
+import MLPKit
+
+/// A training job whose `TrainingOptions` defaults the command line shows.
+protocol TrainingDefaults {
+    /// The job's training settings before any option.
+    static var defaultTraining: TrainingOptions { get }
+}
+
+/// The training options of a command whose job's defaults are `Job`'s.
+struct TrainingArguments<Job: TrainingDefaults>: ParsableArguments {
+    @Option(help: "Passes over the training data.")
+    var epochs: Int = Job.defaultTraining.epochs
+
+    @Option(help: "Samples per step (gradients are summed over the batch, not averaged); 1 is per-sample SGD.")
+    var batchSize: Int = Job.defaultTraining.batchSize
+
+    @Option(help: "Step size η of the first epoch.")
+    var learningRate: Float = Job.defaultTraining.learningRate
+
+    @Option(help: "Learning-rate schedule: constant, cosine (down to 0 at the last epoch) or halving (each epoch).")
+    var schedule: LearningRateSchedule = Job.defaultTraining.schedule
+
+    @Option(help: "Seed for the initial weights, the shuffling and whatever else the job draws.")
+    var seed: UInt64 = Job.defaultTraining.seed
+
+    @OptionGroup var optimizing: OptimizerOptions
+    @OptionGroup var firstLayer: FirstLayerOptions
+    @OptionGroup var threading: ThreadOptions
+    @OptionGroup var checkpointing: CheckpointingOptions
+
+    /// The training settings the options give.
+    var training: TrainingOptions {
+        TrainingOptions(epochs: epochs, learningRate: learningRate, schedule: schedule, batchSize: batchSize,
+                        optimizer: optimizing.rule, weightDecay: optimizing.weightDecay, threads: threading.threads,
+                        seed: seed, sparseFirstLayer: !firstLayer.denseFirstLayer,
+                        checkpointEvery: checkpointing.checkpointEvery)
+    }
+}
+
+extension LearningRateSchedule: ExpressibleByArgument {}
+
+extension DiscDemo.Options: TrainingDefaults {
+    static var defaultTraining: TrainingOptions { Self().training }
+}
+
+extension ClassifyDemo.Options: TrainingDefaults {
+    static var defaultTraining: TrainingOptions { Self().training }
+}
+
+extension AutoencoderDemo.Options: TrainingDefaults {
+    static var defaultTraining: TrainingOptions { Self().training }
+}
+
+extension TrainJob.Options: TrainingDefaults {
+    static var defaultTraining: TrainingOptions { Self(data: "").training }
+}
