@@ -171,10 +171,10 @@ extension Dataset {
 
 extension Evaluator {
     /// Classifier figures over a labelled image set (see `evaluate(_: TrainingSet)`).
-    public func evaluate(_ data: Dataset) -> Evaluation { evaluate(data.classification) }
+    public func evaluate(_ data: Dataset) throws -> Evaluation { try evaluate(data.classification) }
 
     /// Mean reconstruction loss per image, Σ (ŷ − x)² with the image as target (for autoencoders).
-    public func reconstructionLoss(_ data: Dataset) -> Double { meanLoss(data.autoencoding) }
+    public func reconstructionLoss(_ data: Dataset) throws -> Double { try meanLoss(data.autoencoding) }
 }
 
 extension MNIST {

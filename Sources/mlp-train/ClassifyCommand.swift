@@ -9,7 +9,7 @@ import MLPKit
 struct ClassifyCommand: TrainingCommand {
     static let configuration = CommandConfiguration(
         commandName: "classify",
-        abstract: "Train and compare the homework's digit classifiers A and B on MNIST (per-sample SGD).",
+        abstract: "Train and compare the homework's digit classifiers A and B on MNIST (per-sample SGD by default).",
         discussion: """
             A = 784 → 20 (leaky ReLU) → 10 (softmax); B = 784 → 40 (ReLU) → 20 (leaky ReLU) → 10 (softmax). \
             Writes metrics.csv, summary.json, network-a/b.safetensors, curves.png, confusion-a/b.png and \
@@ -66,9 +66,9 @@ struct ClassifyCommand: TrainingCommand {
         }
         for n in summary.networks {
             print(String(format: "network %@: test %.2f%% (best %.2f%% at epoch %d), train %.2f%%, "
-                         + "%.0f samples/s of per-sample %@", n.network.title, 100 * n.finalTestAccuracy,
+                         + "%.0f samples/s of %@", n.network.title, 100 * n.finalTestAccuracy,
                          100 * n.bestTestAccuracy, n.bestEpoch, 100 * n.finalTrainAccuracy, n.samplesPerSecond,
-                         summary.optimizer))
+                         stepping(summary.optimizer, batchSize: summary.batchSize)))
         }
         print("first layer: \(summary.sparseFirstLayer ? "sparse (non-background pixels only)" : "dense")")
         print("wrote \(output)/report.md, metrics.csv, summary.json, curves.png, models and confusion matrices")

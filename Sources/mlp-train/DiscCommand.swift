@@ -9,7 +9,7 @@ import MLPKit
 struct DiscCommand: TrainingCommand {
     static let configuration = CommandConfiguration(
         commandName: "disc",
-        abstract: "Separate points inside the unit circle from those outside (2 → 100 → 2 → 1, per-sample SGD).",
+        abstract: "Separate points inside the unit circle from those outside (2 → 100 → 2 → 1, per-sample SGD by default).",
         discussion: "Writes metrics.csv, summary.json and frame-0001.png … (one per epoch) into --output.")
 
     @OptionGroup var run: TrainingArguments<DiscDemo.Options>
@@ -44,9 +44,9 @@ struct DiscCommand: TrainingCommand {
                               epoch.loss, 100 * epoch.accuracy))
         }
         print(String(format: "final accuracy %.2f%% after %d epochs (first 99%%: %@, first 100%%: %@); "
-                     + "%.0f samples/s of per-sample SGD; wrote %@", 100 * summary.finalAccuracy, run.epochs,
+                     + "%.0f samples/s of %@; wrote %@", 100 * summary.finalAccuracy, run.epochs,
                      summary.firstEpochAt99Percent.map { "epoch \($0)" } ?? "never",
                      summary.firstEpochAt100Percent.map { "epoch \($0)" } ?? "never",
-                     summary.samplesPerSecond, output))
+                     summary.samplesPerSecond, stepping(summary.optimizer, batchSize: summary.batchSize), output))
     }
 }

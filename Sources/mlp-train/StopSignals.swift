@@ -64,7 +64,13 @@ struct CheckpointingOptions: ParsableArguments {
     }
 }
 
-/// A command that trains (`disc`, `classify`, `autoencoder`): SIGINT or SIGTERM stops it cleanly.
+/// How the steps went, for result lines: "per-sample sgd", or "adam, batches of 16".
+func stepping(_ optimizer: String, batchSize: Int) -> String {
+    batchSize == 1 ? "per-sample \(optimizer)" : "\(optimizer), batches of \(batchSize)"
+}
+
+/// A command that trains (`disc`, `classify`, `autoencoder`, `train`): SIGINT or SIGTERM stops it cleanly.
+
 protocol TrainingCommand: ParsableCommand {
     /// Trains, stopping after the current step once `stop` is requested (the job then throws `JobInterrupted`);
     /// `cluster` holds the other processes under `mpirun` (for the commands that train across processes).
@@ -80,8 +86,8 @@ extension TrainingCommand {
 
     func run() throws {
         if !Self.trainsAcrossProcesses, let launch = ClusterLaunch.detect(), launch.size > 1 {
-            throw MLPError("`\(Self.configuration.commandName ?? "this command")` trains by per-sample SGD, which "
-                           + "does not split across processes (each sample's step needs the one before); run it "
+            throw MLPError("`\(Self.configuration.commandName ?? "this command")` does not split across processes (by "
+                           + "default it trains by per-sample SGD, whose steps each need the one before); run it "
                            + "without mpirun: its threads share the work. `autoencoder` and `train` with "
                            + "--batch-size train across processes.")
         }

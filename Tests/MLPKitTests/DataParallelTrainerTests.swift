@@ -291,11 +291,18 @@ import Testing
     }
 
     @Test func theWideNetworksLayersAreSharedInSeveralBlocks() {
-        // So that the tests above share layers among workers: 300 → 110 at batch 16 is three blocks of outputs and
-        // seven of inputs, with enough work to share.
-        #expect((110 + StepPlan.blockSize - 1) / StepPlan.blockSize == 3)
-        #expect((300 + StepPlan.blockSize - 1) / StepPlan.blockSize == 7)
-        #expect(16 * 300 * 110 >= StepPlan.minimumWork)
+        // So that the tests above share layers among workers: the plan at batch 16 cuts 300 → 110 into three
+        // blocks of outputs and 110 → 300 into seven, forward and for dW, and 110 → 300's dL/dx into three.
+        let net = Shape.wide.network()
+        let plan = StepPlan(layers: net.layers, inputSize: net.inputSize, rows: [16], computed: 0..<1, sparse: false,
+                            update: .descend, exchanged: false)
+        func blocks(_ kind: StepPlan.Kind, layer: Int) -> Int? {
+            plan.tasks.first { $0.kind == kind && $0.layer == layer }?.blocks
+        }
+        #expect(blocks(.forward, layer: 0) == 3)
+        #expect(blocks(.forward, layer: 3) == 7)
+        #expect(blocks(.weights, layer: 3) == 7)
+        #expect(blocks(.input, layer: 3) == 3 || blocks(.inputSum, layer: 3) == 3)
     }
 
     @Test(arguments: Shape.allCases)

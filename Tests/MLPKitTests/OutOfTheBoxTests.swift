@@ -93,7 +93,7 @@ import Testing
         let mnist = try sharedMNIST.get()
         let net = try MLP(contentsOf: model.path)
         #expect(net.notes["input_background"] == "1")
-        let evaluation = Evaluator(network: net, threads: 2).evaluate(mnist.test)
+        let evaluation = try Evaluator(network: net, threads: 2).evaluate(mnist.test)
         let folder = try TemporaryFolder()
         var files: [String] = [], expected: [Int] = []
         for i in stride(from: 0, to: 10_000, by: 1_250) {

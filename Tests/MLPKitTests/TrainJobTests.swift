@@ -230,7 +230,7 @@ private func options(_ data: String, _ folder: TemporaryFolder, output: String =
         // The model file holds the best epoch's weights: scoring it again gives that epoch's validation loss.
         let setup = try TrainJob.prepare(options)
         let model = try TabularModel(contentsOf: folder.path + "/out/model.safetensors")
-        let again = TrainScore.measure(Evaluator(network: model.network, threads: 1), setup.validation!,
+        let again = try TrainScore.measure(Evaluator(network: model.network, threads: 1), setup.validation!,
                                        encoding: model.encoding).score
         #expect(again.loss == summary.validationLoss)
     }

@@ -48,6 +48,7 @@ import Testing
     }
 
     func expectClose(_ actual: [Float], _ expected: [Double], _ comment: Comment) {
+        #expect(actual.count == expected.count, "\(comment): \(actual.count) values against \(expected.count)")
         for (a, e) in zip(actual, expected) {
             #expect(abs(Double(a) - e) <= 1e-6 * max(1, abs(e)), "\(comment): \(actual) against \(expected)")
         }
@@ -236,6 +237,20 @@ import Testing
         let wrong = try TrainingSet(inputs: [1, 2, 3], inputSize: 3, targets: .values([1], size: 1))
         #expect(throws: MLPError("the network takes 2 inputs per sample; the data have 3")) { try trainer.fit(wrong) }
         #expect(throws: MLPError.self) { try TrainingSet(inputs: [1, 2, 3], inputSize: 2, targets: .inputs) }
+        // Scoring the wrong data is an error, not a trap.
+        let evaluator = Evaluator(network: linearNetwork(), threads: 1)
+        let values = try TrainingSet(inputs: [1, 2], inputSize: 2, targets: .values([1], size: 1))
+        let classes = try TrainingSet(inputs: [1, 2], inputSize: 2, targets: .classes([0]))
+        #expect(throws: MLPError.self) { try evaluator.evaluate(values) }
+        #expect(throws: MLPError.self) { try evaluator.meanLoss(classes) }
+        #expect(throws: MLPError("the network takes 2 inputs per sample; the data have 3")) {
+            try evaluator.meanLoss(wrong)
+        }
+        #expect(throws: MLPError("the network takes 2 inputs per sample; the data have 3")) {
+            try evaluator.outputsAndLoss(wrong)
+        }
+        let output = 0.5 * 1 - 0.25 * 2 + 0.125     // the network's one output for (1, 2)
+        #expect(abs(try evaluator.meanLoss(values) - (output - 1) * (output - 1)) < 1e-6)
     }
 }
 
@@ -265,7 +280,7 @@ import Testing
         let evaluator = Evaluator(network: net, threads: 2)
         try Trainer(network: net, options: options).fit(train) { event in
             if case .epoch(let report) = event {
-                accuracy = evaluator.evaluate(train).accuracy
+                accuracy = try evaluator.evaluate(train).accuracy
                 #expect(report.meanLoss.isFinite)
             }
         }

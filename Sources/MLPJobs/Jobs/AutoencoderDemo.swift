@@ -169,8 +169,8 @@ public enum AutoencoderDemo {
                 }
             case .epoch(let report):
                 trainingSeconds += report.seconds
-                let trainLoss = evaluator.reconstructionLoss(data.train)
-                let testLoss = evaluator.reconstructionLoss(data.test)
+                let trainLoss = try evaluator.reconstructionLoss(data.train)
+                let testLoss = try evaluator.reconstructionLoss(data.test)
                 try writeFrame(String(format: "autoencoder - epoch %d/%d - test loss %.2f", report.epoch,
                                       options.epochs, testLoss))
                 let record = EpochRecord(epoch: report.epoch, learningRate: report.learningRate, trainLoss: trainLoss,

@@ -76,6 +76,8 @@ public enum ClassifyDemo {
         public let epochs: Int
         public let learningRate: Float
         public let schedule: LearningRateSchedule
+        /// Samples per step (1: per-sample SGD).
+        public let batchSize: Int
         public let seed: UInt64
         public let trainImages: Int
         public let testImages: Int
@@ -140,8 +142,8 @@ public enum ClassifyDemo {
                     break
                 case .epoch(let report):
                     trainingSeconds += report.seconds
-                    let train = evaluator.evaluate(data.train)
-                    let test = evaluator.evaluate(data.test)
+                    let train = try evaluator.evaluate(data.train)
+                    let test = try evaluator.evaluate(data.test)
                     lastTest = test
                     let record = EpochRecord(
                         network: network, epoch: report.epoch, learningRate: report.learningRate,
@@ -164,12 +166,12 @@ public enum ClassifyDemo {
                 finalTestLoss: mine.last!.testLoss, bestTestAccuracy: best.testAccuracy, bestEpoch: best.epoch,
                 samplesPerSecond: Double(data.train.count * options.epochs) / trainingSeconds,
                 trainingSeconds: trainingSeconds))
-            let predictions = (lastTest ?? evaluator.evaluate(data.test)).predictions
+            let predictions = try (lastTest ?? evaluator.evaluate(data.test)).predictions
             confusions.append(confusionMatrix(predictions: predictions, labels: data.test.labels))
         }
 
         let summary = Summary(epochs: options.epochs, learningRate: options.learningRate, schedule: options.schedule,
-                              seed: options.seed, trainImages: data.train.count, testImages: data.test.count,
+                              batchSize: options.batchSize, seed: options.seed, trainImages: data.train.count, testImages: data.test.count,
                               optimizer: options.optimizer.name, sparseFirstLayer: sparseFirstLayer,
                               networks: summaries)
         if let folder = options.output {

@@ -56,6 +56,9 @@ public enum DiscDemo {
         public var status = "complete"
         public let epochs: Int
         public let learningRate: Float
+        /// Samples per step (1: per-sample SGD) and the update rule.
+        public let batchSize: Int
+        public let optimizer: String
         public let seed: UInt64
         public let samples: Int
         public let finalLoss: Double
@@ -155,7 +158,8 @@ public enum DiscDemo {
         if let animation, let folder = options.output { try animation.finish(to: folder + "/animation.gif") }
 
         let summary = Summary(
-            epochs: options.epochs, learningRate: options.learningRate, seed: options.seed,
+            epochs: options.epochs, learningRate: options.learningRate, batchSize: options.batchSize,
+            optimizer: options.optimizer.name, seed: options.seed,
             samples: options.samples, finalLoss: history.last!.loss, finalAccuracy: history.last!.accuracy,
             firstEpochAt99Percent: history.first { $0.accuracy >= 0.99 }?.epoch,
             firstEpochAt100Percent: history.first { $0.accuracy >= 1 }?.epoch,

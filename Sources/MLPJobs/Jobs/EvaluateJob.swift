@@ -51,7 +51,7 @@ public enum EvaluateJob {
             throw MLPError("the test labels go beyond the model's \(classes) classes")
         }
 
-        let evaluation = Evaluator(network: net, threads: threads).evaluate(test)
+        let evaluation = try Evaluator(network: net, threads: threads).evaluate(test)
         let confusion = ClassifyDemo.confusionMatrix(predictions: evaluation.predictions, labels: test.labels,
                                                      classes: classes)
         let accuracies = (0..<classes).map { c in

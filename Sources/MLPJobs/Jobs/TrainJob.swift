@@ -249,8 +249,8 @@ public enum TrainJob {
                         if stopping.shouldStop { throw EarlyStopping.Stop() }
                     case .epoch(let report):
                         trainingSeconds += report.seconds
-                        let validation = setup.validation.map { TrainScore.measure(evaluator, $0, encoding: model.encoding).score }
-                        let test = setup.test.map { TrainScore.measure(evaluator, $0, encoding: model.encoding).score }
+                        let validation = try setup.validation.map { try TrainScore.measure(evaluator, $0, encoding: model.encoding).score }
+                        let test = try setup.test.map { try TrainScore.measure(evaluator, $0, encoding: model.encoding).score }
                         let record = EpochRecord(epoch: report.epoch, learningRate: report.learningRate,
                                                  trainLoss: report.meanLoss, validation: validation, test: test,
                                                  seconds: epochClock.lap(), samplesPerSecond: report.samplesPerSecond)
@@ -272,7 +272,7 @@ public enum TrainJob {
         if stopping.patience != nil, let modelPath, kept.epoch != records.last?.epoch {
             net.parameters = try MLP(contentsOf: modelPath).parameters   // the figures show the model kept
         }
-        let (_, outputs) = TrainScore.measure(evaluator, figuresSet, encoding: model.encoding)
+        let (_, outputs) = try TrainScore.measure(evaluator, figuresSet, encoding: model.encoding)
         let summary = Summary(
             task: model.encoding.summary, classes: model.encoding.classNames,
             targets: setup.rawTrain.targetNames, features: setup.train.inputSize, architecture: net.architecture,

@@ -16,8 +16,8 @@ public struct TrainScore: Sendable, Codable, Equatable {
 
     /// Scores `evaluator`'s network on `data`, whose targets follow `encoding`; also returns the outputs.
     static func measure(_ evaluator: Evaluator, _ data: TrainingSet, encoding: TargetEncoding)
-        -> (score: TrainScore, outputs: [Float]) {
-        let (outputs, loss) = evaluator.outputsAndLoss(data)
+        throws -> (score: TrainScore, outputs: [Float]) {
+        let (outputs, loss) = try evaluator.outputsAndLoss(data)
         let width = encoding.outputs
         switch (encoding, data.targets) {
         case (.classes, .classes(let labels)):

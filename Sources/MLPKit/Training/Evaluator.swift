@@ -33,11 +33,12 @@ public final class Evaluator {
     }
 
     /// Classifier figures over `data` (class targets): mean cross-entropy against the labels, accuracy,
-    /// predictions.
-    public func evaluate(_ data: TrainingSet) -> Evaluation {
+    /// predictions. Throws when the data do not fit the network or have no class targets.
+    public func evaluate(_ data: TrainingSet) throws -> Evaluation {
         guard case .classes(let classes) = data.targets else {
-            preconditionFailure("evaluate(_:) scores classifiers: the data need class targets")
+            throw MLPError("accuracy needs class targets; these data have value targets (score them by their loss)")
         }
+        try data.check(against: network)
         let outputs = network.outputSize
         var predictions = [UInt8](repeating: 0, count: data.count)
         let loss = predictions.withUnsafeMutableBufferPointer { predicted in
@@ -62,11 +63,16 @@ public final class Evaluator {
     }
 
     /// Mean loss per sample of the network's own loss against value targets (for an autoencoder, whose
-    /// targets are its inputs: Σ (ŷ − x)² with the squared loss).
-    public func meanLoss(_ data: TrainingSet) -> Double {
+    /// targets are its inputs: Σ (ŷ − x)² with the squared loss). Throws when the data do not fit the network or
+    /// have class targets (score those with `evaluate(_:)`).
+    public func meanLoss(_ data: TrainingSet) throws -> Double {
+        if case .classes = data.targets {
+            throw MLPError("the mean loss here needs value targets; these data have classes (score them with evaluate)")
+        }
+        try data.check(against: network)
         let size = network.outputSize
         let total = data.withTargetRows { targets -> Double in
-            guard let targets else { preconditionFailure("meanLoss(_:) needs value targets; use evaluate(_:)") }
+            guard let targets else { return 0 }
             return sumOverChunks(data) { first, rows, y in
                 Double(network.loss.value(y, targets + first * size, count: rows * size))
             }
@@ -75,8 +81,9 @@ public final class Evaluator {
     }
 
     /// Every sample's outputs (count × outputSize, sample after sample) and the mean per-sample value of the
-    /// network's own loss, class targets counting as one-hot rows.
-    public func outputsAndLoss(_ data: TrainingSet) -> (outputs: [Float], meanLoss: Double) {
+    /// network's own loss, class targets counting as one-hot rows. Throws when the data do not fit the network.
+    public func outputsAndLoss(_ data: TrainingSet) throws -> (outputs: [Float], meanLoss: Double) {
+        try data.check(against: network)
         let size = network.outputSize
         var outputs = [Float](repeating: 0, count: data.count * size)
         let total = outputs.withUnsafeMutableBufferPointer { out in
@@ -102,8 +109,7 @@ public final class Evaluator {
     /// the chunk scores, added in chunk order.
     private func sumOverChunks(_ data: TrainingSet,
                                _ score: (_ first: Int, _ rows: Int, _ outputs: UnsafePointer<Float>) -> Double) -> Double {
-        let count = data.count, inputs = network.inputSize
-        precondition(data.inputSize == inputs, "the data set's rows do not fit the network's input")
+        let count = data.count
         let chunks = (count + chunkSize - 1) / chunkSize
         guard chunks > 0 else { return 0 }
         network.synchronize()
