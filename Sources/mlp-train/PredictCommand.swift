@@ -37,12 +37,16 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
-        if TabularModel.isTabular(try SafeTensors.read(model)) { return try predictTabular() }
-        let predictions = try PredictJob.run(model: model, images: images, output: output)
+        switch try PredictJob.run(model: model, inputs: images, output: output) {
+        case .digits(let predictions): try show(predictions)
+        case .table(let report): try show(report)
+        }
+    }
+
+    /// A digit model's predictions: the digit and its top three, or the code and the reconstruction's file.
+    func show(_ predictions: [PredictJob.Prediction]) throws {
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(predictions), as: UTF8.self))
+            print(try JSONFile.text(predictions))
             return
         }
         for p in predictions {
@@ -56,13 +60,10 @@ struct PredictCommand: ParsableCommand {
         }
     }
 
-    /// A `train` model on CSV rows or images: one line per row, then the score when the truth was given.
-    func predictTabular() throws {
-        let report = try TabularPredictJob.run(model: model, inputs: images)
+    /// A `train` model's predictions: one line per row, then the score when the truth was given.
+    func show(_ report: TabularPredictJob.Report) throws {
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(try JSONFile.text(report))
             return
         }
         for p in report.predictions {

@@ -112,6 +112,7 @@ import Testing
         }
         let predictions = try PredictJob.run(model: model.path, images: files)
         #expect(predictions.map { $0.predicted } == expected)
+        #expect(try PredictJob.run(model: model.path, inputs: files) == .digits(predictions))
         #expect(predictions.map(\.inverted) == files.map { $0.hasSuffix("inverted.png") })
         #expect(predictions.allSatisfy { ($0.top ?? []).count == 3 && $0.top![0].digit == $0.predicted })
     }

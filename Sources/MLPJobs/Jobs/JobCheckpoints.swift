@@ -144,9 +144,7 @@ struct JobCheckpoints {
 
     /// `value` as compact JSON text, for the checkpoint's job metadata.
     static func encode(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        try JSONFile.text(value, compact: true)
     }
 
     /// Decodes the job record `key` of `checkpoint`; a missing or broken record is an error naming the file.

@@ -4,8 +4,26 @@ import Foundation
 import MLPImaging
 import MLPKit
 
-/// Applies a model written by `classify` or `autoencoder` to image files.
+/// Applies a trained model to files: `run(model:inputs:output:)` takes any model the project writes; the digit
+/// models of `classify` and `autoencoder` are applied to images here, `train`'s by `TabularPredictJob`.
 public enum PredictJob {
+    /// What `predict` made of its inputs, by the kind of model.
+    public enum Outcome: Sendable, Equatable {
+        /// A digit classifier's or autoencoder's predictions, one per image.
+        case digits([Prediction])
+        /// A `train` model's predictions, one per CSV row or image, and their score.
+        case table(TabularPredictJob.Report)
+    }
+
+    /// Applies the model at `model`, whichever job wrote it, to `inputs`: images for a digit model; CSV files
+    /// or images for a `train` model. An autoencoder's reconstructions go into `output`.
+    public static func run(model path: String, inputs: [String], output: String = "Output/predict") throws -> Outcome {
+        if TabularModel.isTabular(try SafeTensors.read(path)) {
+            return .table(try TabularPredictJob.run(model: path, inputs: inputs))
+        }
+        return .digits(try run(model: path, images: inputs, output: output))
+    }
+
     /// What the model made of one image.
     public struct Prediction: Sendable, Codable, Equatable {
         /// The image file.

@@ -93,10 +93,10 @@ public enum AtomicFile {
 
     /// Removes the temporary files of writes in progress; async-signal-safe, for a process about to exit at once
     /// (a second Ctrl-C): what it leaves is whole files only.
-    public static func removeTemporaryFiles() { TemporaryFiles.removeAll() }
+    package static func removeTemporaryFiles() { TemporaryFiles.removeAll() }
 
     /// Sets up what `removeTemporaryFiles` uses; call before installing a signal handler that calls it.
-    public static func prepareForSignals() { TemporaryFiles.prepare() }
+    package static func prepareForSignals() { TemporaryFiles.prepare() }
 
     /// Flushes everything written into `folder` to the disk, after a run of non-durable writes: one `sync` of the
     /// file systems, then an `fsync` of the folder (its entries).

@@ -3,7 +3,7 @@
 /// Measures the FMA peak: GFLOP/s of loops of nothing but independent SIMD fused multiply-adds (two FLOPs per
 /// lane), on several threads at once, so that training speeds can be stated as a fraction of what the cores
 /// can do in the same run (clock speeds and shared machines vary too much for absolute figures to compare).
-public enum FMAPeak {
+package enum FMAPeak {
     /// The peak of `threads` threads running at once.
     public struct Result: Sendable {
         /// Threads that ran the loop together.

@@ -9,7 +9,7 @@ import Darwin
 
 /// Measures the speed of the dense-layer kernels, single-threaded, so a regression or a build without
 /// `-target-cpu native` shows up as a number rather than as a slow training run.
-public enum KernelBenchmark {
+package enum KernelBenchmark {
     /// One kernel on one shape. FLOPs are counted as 2·M·K·N (one multiply and one add per weight per
     /// sample); bias and db additions are not counted.
     public struct Result: Sendable {

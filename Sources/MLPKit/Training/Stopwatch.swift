@@ -2,7 +2,7 @@
 import Dispatch
 
 /// Measures elapsed wall-clock time from its creation (monotonic clock).
-public struct Stopwatch: Sendable {
+package struct Stopwatch: Sendable {
     private let start = DispatchTime.now().uptimeNanoseconds
 
     /// Starts timing now.

@@ -43,7 +43,7 @@ public struct TrainingOptions: Sendable, Equatable {
 
     /// Whether this run is plain SGD, without weight decay: the rule of the per-sample update inside
     /// backpropagation and of the sparse first layer.
-    public var isPlainSGD: Bool { optimizer == .sgd && weightDecay == 0 }
+    package var isPlainSGD: Bool { optimizer == .sgd && weightDecay == 0 }
 
     /// Checks every setting; the one place where these rules live. Errors name the field (`MLPError.field`).
     public func validate() throws {

@@ -17,12 +17,13 @@ public struct TrainingState: Sendable, Equatable {
     public internal(set) var epochLoss: Double
     /// Seconds spent in the epoch's training steps so far.
     public internal(set) var epochSeconds: Double
-    /// The optimizer's step count and buffers (momentum's v, Adam's m and v); empty for plain SGD.
+    /// The optimizer's step count; its buffers (momentum's v, Adam's m and v, in the parameters' layout) stay
+    /// inside the package: empty for plain SGD.
     public internal(set) var optimizerSteps: Int
-    public internal(set) var optimizerFirst: [Float]
-    public internal(set) var optimizerSecond: [Float]
+    package internal(set) var optimizerFirst: [Float]
+    package internal(set) var optimizerSecond: [Float]
     /// Mid-epoch only, when the first layer is sparse: its weights as it keeps them (see `SparseFirstLayer`).
-    public internal(set) var sparseFirstLayer: SparseLayerState?
+    package internal(set) var sparseFirstLayer: SparseLayerState?
 
     /// The state before the first step of a run whose shuffling is seeded with `seed`.
     public init(seed: UInt64) {
@@ -39,7 +40,7 @@ public struct TrainingState: Sendable, Equatable {
     }
 
     /// The state with every field given (as a checkpoint file holds them).
-    public init(epoch: Int, position: Int, steps: Int, shuffleState: UInt64, epochLoss: Double, epochSeconds: Double,
+    package init(epoch: Int, position: Int, steps: Int, shuffleState: UInt64, epochLoss: Double, epochSeconds: Double,
                 optimizerSteps: Int, optimizerFirst: [Float], optimizerSecond: [Float],
                 sparseFirstLayer: SparseLayerState?) {
         self.epoch = epoch
@@ -65,7 +66,7 @@ public struct TrainingState: Sendable, Equatable {
 
 /// A sparse first layer's weights W = V + u·1ᵀ as it keeps them mid-epoch: Vᵀ (inputs × stride), u and the
 /// running row sums of V, each needed to continue with the same bits.
-public struct SparseLayerState: Sendable, Equatable {
+package struct SparseLayerState: Sendable, Equatable {
     /// Vᵀ, inputs rows of `stride` values (outputs rounded up to a multiple of 8).
     public let vTransposed: [Float]
     /// Values per row of Vᵀ.
