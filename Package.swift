@@ -50,17 +50,19 @@ let package = Package(
         .systemLibrary(name: "CGIF", providers: [.apt(["libgif-dev"])]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
-        // The core library: engine, kernels, the training loop and optimizers, model files. It knows nothing of
-        // MNIST, PNG or the jobs.
+        // The core library: engine, kernels, the training loop and optimizers, model and checkpoint files. It
+        // knows nothing of MNIST, PNG, the jobs or the command line.
         .target(name: "MLPKit", swiftSettings: numericSettings),
 
         // Pictures: PNG through libpng, animated GIF through giflib, an RGB canvas, a bitmap font, charts.
         .target(name: "MLPImaging", dependencies: ["MLPKit", "CPNG", "CZlib", "CGIF"], swiftSettings: numericSettings),
 
-        // Data sets: MNIST from PNG mosaics or IDX files, and its download.
+        // Data sets: MNIST from PNG mosaics or IDX files and its download; labelled data from CSV, IDX, PNG class
+        // folders or safetensors, with target encoding and standardization.
         .target(name: "MLPData", dependencies: ["MLPKit", "MLPImaging", "CZlib"], swiftSettings: numericSettings),
 
-        // The jobs: disc, classify, autoencoder, PCA, traverse and the training benchmark, with their figures.
+        // The jobs: disc, classify, autoencoder, train, PCA, traverse, predict and evaluate, with their figures; the
+        // benchmarks (training, scaling, shapes).
         .target(name: "MLPJobs", dependencies: ["MLPKit", "MLPData", "MLPImaging"], swiftSettings: numericSettings),
 
         // Training across processes: the launch read from the environment, and (with the MPI trait) the gradient
@@ -68,7 +70,7 @@ let package = Package(
         .target(name: "MLPCluster", dependencies: ["MLPKit", .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
                 swiftSettings: numericSettings),
 
-        // The command-line tool: parses options, calls the jobs.
+        // The command-line tool: parses options, calls the jobs, names the library's fields by their options.
         .executableTarget(
             name: "mlp-train",
             dependencies: ["MLPKit", "MLPData", "MLPImaging", "MLPJobs", "MLPCluster",

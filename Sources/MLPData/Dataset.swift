@@ -1,5 +1,4 @@
 // Labelled images in memory, and the MNIST digits (training and test sets) loaded from a folder in either format.
-import MLPImaging
 import Foundation
 import MLPKit
 #if canImport(Glibc)

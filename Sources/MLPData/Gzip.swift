@@ -1,5 +1,4 @@
 // gzip decompression through zlib, from memory into caller-provided buffers (and compression, for tests).
-import MLPImaging
 import MLPKit
 import CZlib
 

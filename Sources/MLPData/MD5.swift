@@ -1,6 +1,5 @@
 // MD5 (RFC 1321), incremental: used to check downloaded files against their published checksums.
 // MD5 is not a secure hash; here it only detects corrupted or wrong files.
-import MLPImaging
 import MLPKit
 
 /// An incremental MD5 digest: feed bytes with `update`, then read `hexDigest` (or `digest`).

@@ -1,4 +1,4 @@
-// A hand-drawn fixed-width bitmap font for figure text, so MLPKit needs no font files or font library.
+// A hand-drawn fixed-width bitmap font for figure text, so the figures need no font files or font library.
 //
 // Each glyph is 5 pixels wide and 9 tall: rows 0–6 hold capitals and digits (the baseline is under
 // row 6), rows 7–8 hold descenders (g j p q y , _). Glyphs sit in a 6-pixel advance, so one column of

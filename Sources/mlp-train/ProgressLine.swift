@@ -1,8 +1,5 @@
 // Progress on stderr: one line redrawn in place on a terminal, plain lines when stderr is a file or pipe.
 import Foundation
-import MLPData
-import MLPImaging
-import MLPJobs
 import MLPKit
 
 /// Shows training progress without flooding logs: redraws on a terminal, prints only finished steps elsewhere.

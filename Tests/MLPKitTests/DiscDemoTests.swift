@@ -53,6 +53,11 @@ import Testing
             #expect(frame.width == 1280 && frame.height == 660)
         }
         #expect(DiscDemo.frameName(12) == "frame-0012.png")
+        // The checkpoint names the settings by option, as checkpoints always have, so older ones still resume.
+        let run = try TrainingCheckpoint.read(folder + "/checkpoint.safetensors").run
+        #expect(run == ["job": "disc", "--learning-rate": "0.001", "--schedule": "constant", "--batch-size": "1",
+                        "--optimizer": "sgd", "--weight-decay": "0.0", "--seed": "0", "--dense-first-layer": "no",
+                        "data": run["data"] ?? "missing"], "\(run)")
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix(".") }
         #expect(leftovers.isEmpty, "temporary files left behind: \(leftovers)")
     }

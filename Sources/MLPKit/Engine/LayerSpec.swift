@@ -93,7 +93,7 @@ extension StringProtocol {
         String(drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
     }
 
-    /// The text with every `target` replaced by `replacement` (no Foundation in MLPKit).
+    /// The text with every `target` replaced by `replacement` (the engine does without Foundation).
     func replacingAll(_ target: Character, with replacement: String) -> String {
         var result = ""
         for character in self {

@@ -52,6 +52,20 @@ final class StepPlan {
         case update
         /// The sparse first layer's step for every shard in order, blocks of outputs.
         case sparseStep
+
+        /// What a block's bounds must be a multiple of for the kernel to form every element the same way
+        /// whatever the bounds, and so the bits not to depend on the thread count (docs/design.md's checklist):
+        /// the forward kernels' tiles take 3 outputs, dL/dx's widest strip is 24 inputs, dW's and the sparse
+        /// layer's strips are multiples of 8 rows or outputs; dL/dx's parts are one per tile of `blockSize` rows.
+        var boundMultiple: Int {
+            switch self {
+            case .forward: 3
+            case .input, .inputSum: 24
+            case .weights, .sparseForward, .sparseStep: 8
+            case .inputPart: StepPlan.blockSize
+            case .load, .forwardTail, .loss, .inputTail, .update: 1
+            }
+        }
     }
 
     /// How the weights move.
@@ -157,6 +171,8 @@ final class StepPlan {
         @discardableResult
         func add(_ kind: Kind, _ layer: Int, _ shard: Int, count: Int = 1, size: Int = StepPlan.blockSize,
                  blocks: Int = 1, fold: Bool = false, after: [Int]) -> Int {
+            precondition(blocks == 1 || size % kind.boundMultiple == 0,
+                         "\(kind) blocks of \(size) break the bits' rule: multiples of \(kind.boundMultiple)")
             let start = dependencies.count
             dependencies.append(contentsOf: after)
             tasks.append(Task(kind: kind, layer: layer, shard: shard, count: count, size: size, blocks: blocks,
