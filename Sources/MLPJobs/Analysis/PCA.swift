@@ -33,36 +33,8 @@ public struct PCA: Sendable {
         for j in 0..<d { mean[j] /= Double(n) }
         let meanFloat = mean.map { Float($0) }
 
-        // Each group owns a contiguous range of rows and a Double accumulator; groups are summed in order.
-        let groups = Self.groups
-        var partials = [[Double]](repeating: [], count: groups)
-        let workers = min(max(threads, 1), groups)
-        data.images.withUnsafeBufferPointer { images in
-            partials.withUnsafeMutableBufferPointer { slots in
-                forEachWorker(workers) { worker in
-                    let block = FloatBuffer(count: Self.blockRows * d)
-                    let product = FloatBuffer(count: d * d)
-                    let unusedBias = FloatBuffer(count: d)
-                    for group in stride(from: worker, to: groups, by: workers) {
-                        var sum = [Double](repeating: 0, count: d * d)
-                        let lower = group * n / groups, upper = (group + 1) * n / groups
-                        for first in stride(from: lower, to: upper, by: Self.blockRows) {
-                            let rows = min(Self.blockRows, upper - first)
-                            for r in 0..<rows {
-                                for j in 0..<d { block.pointer[r * d + j] = images[(first + r) * d + j] - meanFloat[j] }
-                            }
-                            product.zero()
-                            denseBackwardWeights(product.pointer, unusedBias.pointer, block.pointer, block.pointer,
-                                                 m: rows, k: d, n: d)
-                            for i in 0..<(d * d) { sum[i] += Double(product.pointer[i]) }
-                        }
-                        slots[group] = sum
-                    }
-                }
-            }
-        }
-        var covariance = [Double](repeating: 0, count: d * d)
-        for partial in partials { for i in 0..<(d * d) { covariance[i] += partial[i] } }
+        var covariance = centredCrossProducts(data.images, columns: d, mean: meanFloat, threads: threads,
+                                              blockRows: Self.blockRows, groups: Self.groups)
         for i in 0..<(d * d) { covariance[i] /= Double(n) }
         totalVariance = (0..<d).reduce(0) { $0 + covariance[$1 * d + $1] }
 

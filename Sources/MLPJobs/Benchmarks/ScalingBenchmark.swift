@@ -99,7 +99,7 @@ public enum ScalingBenchmark {
         var results: [Result] = []
         for configuration in configurations {
             let steppers = threads.map {
-                AutoencoderStepper(batchSize: configuration.batchSize, threads: $0, data: data, background: background,
+                AutoencoderStepper.make(batchSize: configuration.batchSize, threads: $0, data: data, background: background,
                                    optimizer: configuration.optimizer)
             }
             // Rounds of one chunk per thread count, until `seconds` per count are spent (at least 5 rounds).
@@ -130,7 +130,7 @@ public enum ScalingBenchmark {
         let (data, background) = inputs(digits)
         let handOver = TrainingBenchmark.median((0..<5).map { _ in StepProfile.measureHandOver() })
         return configurations.map { configuration in
-            let stepper = AutoencoderStepper(batchSize: configuration.batchSize, threads: 1, data: data,
+            let stepper = AutoencoderStepper.make(batchSize: configuration.batchSize, threads: 1, data: data,
                                              background: background, optimizer: configuration.optimizer)
             _ = stepper.profile(steps: 3)
             let clock = Stopwatch()

@@ -36,10 +36,10 @@ public enum ShapesBenchmark {
         var results: [Result] = []
         for (layers, batch) in networks {
             for t in threads {
-                let stepper = try Stepper(layers: layers, batch: batch, threads: t)
+                let (stepper, flopsPerSample) = try Self.stepper(layers: layers, batch: batch, threads: t)
                 let rate = TrainingBenchmark.medianRate(seconds: seconds, stepper.step)
                 results.append(Result(layers: layers, batch: batch, threads: t, samplesPerSecond: rate,
-                                      gflops: rate * stepper.flopsPerSample / 1e9, peak: peaks[t] ?? .nan))
+                                      gflops: rate * flopsPerSample / 1e9, peak: peaks[t] ?? .nan))
             }
         }
         return results
@@ -57,47 +57,21 @@ public enum ShapesBenchmark {
     }
 
     /// One network and its trainer, stepping through 4,096 random samples in a fixed shuffled order.
-    private final class Stepper {
-        let batch: Int
-        let flopsPerSample: Double
-        private let trainer: DataParallelTrainer
-        private let inputs: FloatBuffer, targets: FloatBuffer
-        private let order: [Int]
-        private var next = 0
-
-        init(layers: String, batch: Int, threads: Int) throws {
-            let net = MLP(inputSize: 784, loss: .softmaxCrossEntropy, seed: 1)
-            for entry in try LayerSpec(parsing: layers).entries {
-                net.addLayer(entry.units, activation: entry.activation)
-            }
-            let count = 4096, classes = net.outputSize
-            inputs = FloatBuffer(TrainingBenchmark.uniform(count * 784, seed: 2))
-            var oneHot = [Float](repeating: 0, count: count * classes)
-            var generator = SplitMix64(seed: 4)
-            for s in 0..<count { oneHot[s * classes + Int(generator.next() % UInt64(classes))] = 1 }
-            targets = FloatBuffer(oneHot)
-            var order = Array(0..<count)
-            generator.shuffle(&order)
-            self.order = order
-            self.batch = batch
-            flopsPerSample = 6 * Double(net.parameterCount - net.layers.reduce(0) { $0 + $1.outputSize })
-            let adam = OptimizerState(optimizer: .defaultAdam, weightDecay: 0,
-                                      parameters: net.parameterCount)
-            trainer = DataParallelTrainer(network: net, batchSize: batch, threads: threads, inputBackground: nil,
-                                          optimizer: adam)
-            trainer.choosesWorkers = false   // time the configuration named
+    /// A train network on random inputs and classes, stepped by Adam 2,048 samples a run, and its FLOPs per
+    /// sample (forward, dL/dx and dW: 6 per weight).
+    private static func stepper(layers: String, batch: Int, threads: Int) throws
+        -> (stepper: BatchStepper, flopsPerSample: Double) {
+        let net = MLP(inputSize: 784, loss: .softmaxCrossEntropy, seed: 1)
+        for entry in try LayerSpec(parsing: layers).entries {
+            net.addLayer(entry.units, activation: entry.activation)
         }
-
-        /// Trains up to 2,048 samples in one run of steps; returns the samples trained.
-        func step() -> Int {
-            let count = max(1, 2048 / batch)
-            if next + count * batch > order.count { next = 0 }
-            let start = next, size = batch
-            _ = trainer.steps(count, rows: size, batch: { k in self.order[start + k * size ..< start + (k + 1) * size] },
-                          inputs: UnsafePointer(inputs.pointer), targets: UnsafePointer(targets.pointer),
-                          learningRate: 1e-7) { _, _ in true }
-            next += count * batch
-            return count * batch
-        }
+        let count = 4096, classes = net.outputSize
+        var oneHot = [Float](repeating: 0, count: count * classes)
+        var generator = SplitMix64(seed: 4)
+        for s in 0..<count { oneHot[s * classes + Int(generator.next() % UInt64(classes))] = 1 }
+        let stepper = BatchStepper(network: net, batchSize: batch, threads: threads,
+                                   inputs: TrainingBenchmark.uniform(count * 784, seed: 2), targets: oneHot,
+                                   optimizer: .defaultAdam, seed: 4, samplesPerRun: 2048)
+        return (stepper, 6 * Double(net.parameterCount - net.layers.reduce(0) { $0 + $1.outputSize }))
     }
 }

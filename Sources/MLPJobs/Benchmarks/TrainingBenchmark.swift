@@ -67,8 +67,8 @@ public enum TrainingBenchmark {
                                   background: Float) -> (dense: Double, sparse: Double, ratio: Double) {
         var dense: [Double] = [], sparse: [Double] = [], ratios: [Double] = []
         let clock = Stopwatch()
-        let denseStepper = AutoencoderStepper(batchSize: batchSize, threads: threads, data: data, background: nil)
-        let sparseStepper = AutoencoderStepper(batchSize: batchSize, threads: threads, data: data,
+        let denseStepper = AutoencoderStepper.make(batchSize: batchSize, threads: threads, data: data, background: nil)
+        let sparseStepper = AutoencoderStepper.make(batchSize: batchSize, threads: threads, data: data,
                                                background: background)
         _ = chunkRate(denseStepper.step)
         _ = chunkRate(sparseStepper.step)
@@ -107,7 +107,7 @@ public enum TrainingBenchmark {
     /// are their own targets), with a sparse first layer when `background` is given.
     static func autoencoder(batchSize: Int, threads: Int, seconds: Double, data: [Float],
                             background: Float? = nil) -> Double {
-        let stepper = AutoencoderStepper(batchSize: batchSize, threads: threads, data: data, background: background)
+        let stepper = AutoencoderStepper.make(batchSize: batchSize, threads: threads, data: data, background: background)
         return medianRate(seconds: seconds, stepper.step)
     }
 
@@ -121,17 +121,9 @@ public enum TrainingBenchmark {
         for i in 0..<samples { targets[i * outputs + generator.nextInt(below: max(outputs, 2)) % outputs] = 1 }
         let workspace = net.makeWorkspace(capacity: 1)
         var next = 0
-        return data.withUnsafeBufferPointer { x in
-            targets.withUnsafeBufferPointer { t in
-                medianRate(seconds: seconds) {
-                    for _ in 0..<64 {
-                        _ = net.sgdStep(x.baseAddress! + next * net.inputSize, target: t.baseAddress! + next * outputs,
-                                        learningRate: 1e-7, workspace: workspace)
-                        next = (next + 1) % samples
-                    }
-                    return 64
-                }
-            }
+        return medianRate(seconds: seconds) {
+            next = net.perSampleSteps(64, inputs: data, targets: targets, from: next, workspace: workspace)
+            return 64
         }
     }
 
