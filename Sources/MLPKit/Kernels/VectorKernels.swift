@@ -264,19 +264,3 @@ private func addScaledOuterProductShortRows(_ a: UnsafeMutablePointer<Float>,
         j &+= 1
     }
 }
-
-/// y[0..<count] += a · x[0..<count]: one input's row of a transposed first layer added into (or moved by) a
-/// dense row, as the sparse first layers do for each input that is not background.
-@inline(__always)
-func axpy(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ a: Float, count: Int) {
-    let scale = splat(a)
-    var i = 0
-    while i &+ 8 <= count {
-        store8(load8(y + i).addingProduct(scale, load8(x + i)), y + i)
-        i &+= 8
-    }
-    while i < count {
-        y[i] = y[i].addingProduct(a, x[i])
-        i &+= 1
-    }
-}
