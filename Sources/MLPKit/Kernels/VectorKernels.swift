@@ -1,9 +1,10 @@
 // Batch-1 dense-layer kernels: one sample against a weight matrix. Training one sample at a time spends
-// all its time here, so these are SIMD and register-blocked like the batched kernels in DenseKernels.swift.
+// all its time here, so these are SIMD and register-blocked like the batched kernels in DenseForward.swift,
+// DenseBackwardInput.swift and DenseBackwardWeights.swift.
 //
 // Conventions: row-major contiguous buffers, outputs first, sizes last. w is (N,K) — N outputs by
 // K inputs; x and dx are (K); y, dy and b are (N). Every kernel accepts any K and N (scalar tails).
-// Like the batched kernels they are `@inline(never)`, for the reason given in DenseKernels.swift: a
+// Like the batched kernels they are `@inline(never)`, for the reason given in DenseForward.swift: a
 // copy inlined into a caller with constant sizes can come out several times slower.
 
 /// y = w·x + b.   w is (N,K), x is (K), b is (N); y is (N). Overwrites y.

@@ -1,7 +1,7 @@
 // The dense-layer kernels again with 16-lane vectors, for CPUs that run 512-bit FMAs at full rate (AVX-512 on
 // Intel Xeons: twice the FLOPs per instruction, and 32 vector registers instead of 16). Each gives exactly the bits
-// of its 8-lane twin in DenseKernels.swift, so the choice between them (`VectorWidth`) is one of speed only:
-// models are the same on every machine, whatever its vectors.
+// of its 8-lane twin in DenseForward.swift, DenseBackwardInput.swift or DenseBackwardWeights.swift, so the choice
+// between them (`VectorWidth`) is one of speed only: models are the same on every machine, whatever its vectors.
 //
 // How the bits stay the same:
 // - dL/dx and dW run their lanes across K, and each element's sum is a chain over j (or over the samples) in
@@ -15,7 +15,7 @@
 // Register tiles fill 24 of the 32 registers with accumulators. From batches of 32, operands are first copied
 // into a thread's scratch (`ThreadScratch`) in the order the tiles read them: W's rows of 1024 floats, or x's, map
 // to the same few cache sets, so in place a tile's strip does not stay in L1 between uses. Packing moves values,
-// never changes them. Every function is `@inline(never)`, for the reason given in DenseKernels.swift.
+// never changes them. Every function is `@inline(never)`, for the reason given in DenseForward.swift.
 
 /// Loads 16 floats from a possibly unaligned address.
 @inline(__always)
