@@ -91,7 +91,7 @@ func denseSumParts(_ dx: UnsafeMutablePointer<Float>, _ parts: UnsafePointer<Flo
 }
 
 /// dx[0..<rows, inputs] (+)= dy[0..<rows, outputs]·w[outputs, inputs]: one tile's part, formed from zero, then
-/// written or (with `add`) added to dx. `wide` runs it with 16-lane vectors (WideKernels.swift), same bits.
+/// written or (with `add`) added to dx. `wide` runs it with 16-lane vectors (WideBackwardInput.swift), same bits.
 @inline(__always)
 func backwardInputTileSum(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>,
                           _ w: UnsafePointer<Float>, rows fullRows: Int, k: Int, n: Int, inputs: Range<Int>,

@@ -91,7 +91,7 @@ package func denseBackwardWeights(_ dw: UnsafeMutablePointer<Float>, _ db: Unsaf
 /// same way whatever `outputs` is, as long as its bounds are multiples of 8 (or N), so disjoint ranges can run
 /// on different threads and give the same bits.
 ///
-/// `wide` runs it with 16-lane vectors (WideKernels.swift), same bits; without `bias`, db is left alone.
+/// `wide` runs it with 16-lane vectors (WideBackwardWeights.swift), same bits; without `bias`, db is left alone.
 @inline(never)
 func denseBackwardWeightsBlock(_ dw: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>,
                                _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, m: Int, k: Int, n: Int,

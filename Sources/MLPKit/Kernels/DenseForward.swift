@@ -37,7 +37,7 @@ func denseBlockRows(m: Int, k: Int) -> Int { k < 8 ? 0 : m & ~3 }
 /// y[0..<rows, outputs] = x[0..<rows]·w[outputs]ᵀ + b[outputs], rows a multiple of 4: the blocked part of
 /// `denseForward`. Each output is formed the same way whatever `outputs` is, as long as its bounds are
 /// multiples of 3 (or N), so disjoint ranges can run on different threads and give the same bits. `wide` runs it
-/// with 16-lane vectors (WideKernels.swift), same bits.
+/// with 16-lane vectors (WideForward.swift), same bits.
 @inline(never)
 func denseForwardBlock(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                        _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>, rows: Int, k: Int, n: Int,
