@@ -36,7 +36,7 @@ public struct CSVTable: Sendable {
 
     /// Reads the CSV file at `path`; errors name it.
     public static func read(_ path: String) throws -> CSVTable {
-        try CSVTable(bytes: readWholeFile(path), path: path)
+        try CSVTable(bytes: WholeFile.read(path, kind: "a CSV file"), path: path)
     }
 
     /// Parses `bytes` as a CSV file called `path` (which errors name): finds its rows, reads the header and
@@ -137,47 +137,5 @@ public struct CSVTable: Sendable {
     public func isNumeric(column: Int) -> Bool {
         precondition(columns.indices.contains(column), "column \(column) of \(columns.count)")
         return parse(columns: [column]).failure == nil
-    }
-}
-
-// MARK: - Reading the file
-
-/// Up to `count` bytes from `descriptor`, fewer only at the end of the file.
-private func readUpTo(_ count: Int, from descriptor: Int32, path: String) throws -> [UInt8] {
-    var failure: Int32 = 0
-    let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, done in
-        done = 0
-        while done < count {
-            let n = read(descriptor, buffer.baseAddress! + done, count - done)
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { failure = errno; break }
-            if n == 0 { break }
-            done += n
-        }
-    }
-    if failure != 0 { throw MLPError("cannot read \(path): \(String(cString: strerror(failure)))") }
-    return bytes
-}
-
-extension CSVTable {
-    /// Reads the file at `path` whole (a regular file in one read; a pipe until it ends).
-    static func readWholeFile(_ path: String) throws -> [UInt8] {
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw MLPError("cannot open \(path): \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else {
-            throw MLPError("cannot read \(path): \(String(cString: strerror(errno)))")
-        }
-        if (info.st_mode & S_IFMT) == S_IFDIR { throw MLPError("cannot read \(path): it is a folder, not a CSV file") }
-        // One byte more than the size, so that a file read whole shows its end without a second read.
-        let size = max(Int(info.st_size), 0) + 1
-        var bytes = try readUpTo(size, from: descriptor, path: path)
-        while bytes.count >= size {  // the file grew, or is a pipe
-            let more = try readUpTo(1 << 16, from: descriptor, path: path)
-            bytes += more
-            if more.count < 1 << 16 { break }
-        }
-        return bytes
     }
 }
