@@ -1,5 +1,4 @@
-// Confusion-matrix heatmaps: a grid of cells shaded and labelled by count, drawn inside a caller-given rectangle
-// (see PlotAxes.swift for what every chart promises).
+// Confusion-matrix heatmaps: cells shaded and labelled by count (PlotAxes.swift says what every chart promises).
 
 /// A confusion matrix: cells shaded from white to dark blue by count, each with its count written in
 /// it, rows labelled by true class and columns by predicted class.

@@ -1,5 +1,4 @@
-// Line charts (training curves): series of points on titled axes, drawn inside a caller-given rectangle
-// (see PlotAxes.swift for what every chart promises).
+// Line charts (training curves) on titled axes, with a legend (PlotAxes.swift says what every chart promises).
 
 /// A line chart with titled axes, "nice" ticks, light gridlines and a legend: the standard picture of
 /// training curves.

@@ -1,5 +1,4 @@
-// Scatter frames: axes that place marks (points, image thumbnails) at data coordinates inside a caller-given
-// rectangle (see PlotAxes.swift for what every chart promises).
+// Scatter frames: axes that place marks at data coordinates (PlotAxes.swift says what every chart promises).
 
 /// Axes that map data coordinates to pixels inside a rectangle, for scatter plots of points or of
 /// image thumbnails. Draw the axes, then place marks at ``pixel(for:_:)`` (inside ``drawPlot(on:_:)`` to

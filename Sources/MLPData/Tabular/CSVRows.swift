@@ -1,5 +1,4 @@
-// Finding a CSV file's rows: where each starts (quote-aware only where the file has quotes), line numbers for
-// errors, and the check that every row has as many fields as the header.
+// Finding a CSV file's rows and line numbers, and checking that every row has as many fields as the header.
 import MLPKit
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,4 @@
-// Where `traverse` looks and draws: the circle and the lattices of points in the latent square, and where the
-// decoded digit sits in a frame.
+// Where `traverse` looks and draws: its circle and lattices in the latent square, and the digit's place in a frame.
 import Foundation
 
 extension TraverseDemo {

@@ -1,5 +1,4 @@
-// Blocks of a matrix's columns copied so that each block's rows lie together: how the 16-lane backward kernels
-// pack their operands into a thread's scratch.
+// Blocks of a matrix's columns copied so each block's rows lie together: the 16-lane backward kernels' packing.
 
 /// Copies `count` blocks of `width` columns of m rows (`stride` apart) so each block's rows lie together:
 /// block c, row r at (c·m + r)·width.

@@ -1,6 +1,7 @@
-// The dense layer's input-gradient kernels for a batch of M samples, dx = dy·w: SIMD, register-blocked versions
-// of the naive twin in DenseNaive.swift, whole or by tiles of W's rows whose parts threads form apart and add up
-// in order. M == 1 goes to the batch-1 kernels in VectorKernels.swift.
+// The dense layer's input-gradient kernels for a batch of M samples: dx = dy·w.
+//
+// SIMD, register-blocked versions of the naive twin in DenseNaive.swift, whole or by tiles of W's rows whose parts
+// threads form apart and add up in order. M == 1 goes to the batch-1 kernels in VectorKernels.swift.
 //
 // Conventions: row-major contiguous buffers, outputs first, sizes last. x is (M,K) — M samples of
 // K inputs; w is (N,K) — N outputs by K inputs; b is (N); y and dy are (M,N); dx is (M,K).

@@ -1,7 +1,8 @@
-// The dense layer's weight-gradient kernels for a batch of M samples, dW = dyᵀ·x and db = Σ dy: SIMD,
-// register-blocked versions of the naive twin in DenseNaive.swift, written as a `GradientWrite` says (accumulated,
-// overwritten, or stepped straight into the parameters). One sample accumulated or stepped goes to the rank-1
-// kernels in VectorKernels.swift.
+// The dense layer's weight-gradient kernels for a batch of M samples: dW = dyᵀ·x and db = Σ dy.
+//
+// SIMD, register-blocked versions of the naive twin in DenseNaive.swift, written as a `GradientWrite` says
+// (accumulated, overwritten, or stepped straight into the parameters). One sample accumulated or stepped goes to
+// the rank-1 kernels in VectorKernels.swift.
 //
 // Conventions: row-major contiguous buffers, outputs first, sizes last. x is (M,K) — M samples of
 // K inputs; w is (N,K) — N outputs by K inputs; b is (N); y and dy are (M,N); dx is (M,K).

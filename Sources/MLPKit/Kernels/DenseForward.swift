@@ -1,7 +1,8 @@
-// The dense layer's forward kernel for a batch of M samples, y = x·wᵀ + b: a SIMD, register-blocked version of
-// its naive twin in DenseNaive.swift, which defines what it computes. M == 1 goes to the batch-1 kernels in
-// VectorKernels.swift. The backward kernels are in DenseBackwardInput.swift (dL/dx) and DenseBackwardWeights.swift
-// (dW); the conventions below hold for all three files.
+// The dense layer's forward kernel for a batch of M samples: y = x·wᵀ + b.
+//
+// A SIMD, register-blocked version of its naive twin in DenseNaive.swift, which defines what it computes. M == 1
+// goes to the batch-1 kernels in VectorKernels.swift. The backward kernels are in DenseBackwardInput.swift (dL/dx)
+// and DenseBackwardWeights.swift (dW); the conventions below hold for all three files.
 //
 // Conventions: row-major contiguous buffers, outputs first, sizes last. x is (M,K) — M samples of
 // K inputs; w is (N,K) — N outputs by K inputs; b is (N); y and dy are (M,N); dx is (M,K).

@@ -1,5 +1,4 @@
-// The sparse first layer's inner loops: strips gathered from the rows of a matrix (`accumulate`), and one row
-// added into another (`axpy`).
+// The sparse first layer's inner loops: strips gathered from a matrix's rows (`accumulate`), a row added (`axpy`).
 //
 // `accumulate`: a strip of floats a, kept in registers, plus values[e] times the strip at row rows[e] of a matrix
 // with rows `stride` apart, for every e in order. The forward pass gathers rows of Vᵀ into an output row; the

@@ -1,6 +1,7 @@
-// The dense layer's weight-gradient kernel again with 16-lane vectors, dW = dyᵀ·x and db = Σ dy, for CPUs that run
-// 512-bit FMAs at full rate. It gives exactly the bits of its 8-lane twin in DenseBackwardWeights.swift;
-// WideForward.swift says why the 16-lane kernels exist.
+// The dense layer's weight-gradient kernel again with 16-lane vectors: dW = dyᵀ·x and db = Σ dy.
+//
+// For CPUs that run 512-bit FMAs at full rate. It gives exactly the bits of its 8-lane twin in
+// DenseBackwardWeights.swift; WideForward.swift says why the 16-lane kernels exist.
 //
 // How the bits stay the same: the lanes run across K, and each element's sum is a chain over the samples in order:
 // as many lanes as there are, each lane's chain is the same. The columns after the last multiple of 8 stay scalar

@@ -1,8 +1,9 @@
-// The dense layer's forward kernel again with 16-lane vectors, y = x·wᵀ + b, for CPUs that run 512-bit FMAs at full
-// rate (AVX-512 on Intel Xeons: twice the FLOPs per instruction, and 32 vector registers instead of 16). It gives
-// exactly the bits of its 8-lane twin in DenseForward.swift, as WideBackwardInput.swift and WideBackwardWeights.swift
-// do for dL/dx and dW, so the choice between them (`VectorWidth`) is one of speed only: models are the same on every
-// machine, whatever its vectors.
+// The dense layer's forward kernel again with 16-lane vectors: y = x·wᵀ + b.
+//
+// For CPUs that run 512-bit FMAs at full rate (AVX-512 on Intel Xeons: twice the FLOPs per instruction, and 32
+// vector registers instead of 16). It gives exactly the bits of its 8-lane twin in DenseForward.swift, as
+// WideBackwardInput.swift and WideBackwardWeights.swift do for dL/dx and dW, so the choice between them
+// (`VectorWidth`) is one of speed only: models are the same on every machine, whatever its vectors.
 //
 // How the bits stay the same: the 8-lane forward pass forms each output as 8 partial sums over i ≡ 0…7 (mod 8),
 // then `horizontalSum`, then the scalar tail. Here a 16-lane accumulator holds the 8 partial sums of two samples
