@@ -174,6 +174,12 @@ private final class IDXSource {
 
     init(path: String) throws {
         self.path = path
+        if path.hasSuffix(".gz") {
+            let compressed = try WholeFile.read(path, kind: "an IDX file")
+            fileSize = compressed.count
+            gzip = try GzipReader(compressed: compressed, path: path)
+            return
+        }
         descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else {
             throw MLPError("cannot open \(path): \(String(cString: strerror(errno)))")
@@ -183,13 +189,6 @@ private final class IDXSource {
             throw MLPError("cannot read \(path): \(String(cString: strerror(errno)))")
         }
         fileSize = Int(info.st_size)
-        if path.hasSuffix(".gz") {
-            var compressed = [UInt8](repeating: 0, count: fileSize)
-            try compressed.withUnsafeMutableBytes { try readFully(into: $0, at: 0) }
-            gzip = try GzipReader(compressed: compressed, path: path)
-            close(descriptor)
-            descriptor = -1
-        }
     }
 
     deinit {

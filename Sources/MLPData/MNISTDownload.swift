@@ -182,18 +182,9 @@ public struct MNISTDownloader: Sendable {
 
     /// The MD5 of a file on disk, read in chunks.
     static func md5(ofFile path: String) throws -> String {
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw MLPError("cannot open \(path): \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
         var md5 = MD5()
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw MLPError("cannot read \(path): \(String(cString: strerror(errno)))") }
-            if n == 0 { return md5.hexDigest }
-            chunk.withUnsafeBytes { md5.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-        }
+        try WholeFile.forEachChunk(of: path) { md5.update($0) }
+        return md5.hexDigest
     }
 }
 

@@ -248,14 +248,13 @@ private func disagreements(_ cells: [String]) throws -> [String] {
     }
 
     @Test func readNamesTheFile() throws {
-        let path = NSTemporaryDirectory() + "csvtable-test-\(getpid()).csv"
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try Data("label,x\n1,2.5\n0,-1\n".utf8).write(to: URL(fileURLWithPath: path))
+        let folder = try TemporaryFolder()
+        let path = try folder.write(Array("label,x\n1,2.5\n0,-1\n".utf8), to: "data.csv")
         let t = try CSVTable.read(path)
         #expect(t.path == path)
         #expect(try t.numbers(columns: [1, 0]) == [2.5, 1, -1, 0])
         #expect(message { try CSVTable.read(path + ".missing") } == "cannot open \(path).missing: No such file or directory")
-        try Data("label,x\n1,y\n".utf8).write(to: URL(fileURLWithPath: path))
+        try folder.write(Array("label,x\n1,y\n".utf8), to: "data.csv")
         #expect(message { try CSVTable.read(path).numbers(columns: [1]) } == "\(path), line 2, column \"x\": \"y\" is not a number")
     }
 }

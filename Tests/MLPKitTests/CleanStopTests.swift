@@ -35,12 +35,6 @@ import Testing
         }
     }
 
-    func temporaryFolder() throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("stop-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        return folder
-    }
-
     func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
 
     /// The disc run every test stops: long enough to be caught mid-run, quick in a debug build.
@@ -48,8 +42,8 @@ import Testing
 
     @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
     func aSignalStopsCleanlyAndTheResumedRunEndsWithTheSameBytes(signal: Int32, status: Int32) throws {
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let temporary = try TemporaryFolder()
+        let folder = temporary.path
         let whole = try runTool(disc + ["--output", "whole"], directory: folder)
         try #require(whole.status == 0, "\(whole.err)")
 
@@ -83,8 +77,8 @@ import Testing
     }
 
     @Test func aSecondSignalQuitsAtOnceLeavingOnlyWholeFiles() throws {
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let temporary = try TemporaryFolder()
+        let folder = temporary.path
         let child = try start(disc + ["--output", "out", "--checkpoint-every", "1"], in: folder)
         try waitFor(folder + "/out/checkpoint.safetensors")
         kill(child.process.processIdentifier, SIGINT)
@@ -100,8 +94,8 @@ import Testing
     }
 
     @Test func aDivergingRunFailsNamingTheStepAndKeepsTheLastGoodFiles() throws {
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let temporary = try TemporaryFolder()
+        let folder = temporary.path
         let good = try runTool(["disc", "--epochs", "2", "--no-frames", "--output", "out"], directory: folder)
         try #require(good.status == 0, "\(good.err)")
         let model = try bytes(folder + "/out/model.safetensors")
@@ -117,8 +111,8 @@ import Testing
     }
 
     @Test func resumingWithOtherSettingsIsRefusedListingThem() throws {
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let temporary = try TemporaryFolder()
+        let folder = temporary.path
         let first = try runTool(["disc", "--epochs", "2", "--no-frames", "--output", "out"], directory: folder)
         try #require(first.status == 0, "\(first.err)")
         let other = try runTool(["disc", "--epochs", "4", "--no-frames", "--output", "out", "--learning-rate", "0.002",
@@ -138,8 +132,8 @@ import Testing
     }
 
     @Test func trainStopsCleanlyAndResumesToTheSameModel() throws {
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let temporary = try TemporaryFolder()
+        let folder = temporary.path
         let rows = TrainJobTests.blobs(300, seed: 8).joined(separator: "\n")
         _ = FileManager.default.createFile(atPath: folder + "/blobs.csv", contents: Data(("x,colour,y\n" + rows).utf8))
         let train = ["train", "--data", "blobs.csv", "--target", "colour", "--layers", "8:tanh,3:softmax",

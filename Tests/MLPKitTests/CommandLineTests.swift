@@ -81,8 +81,8 @@ func runTool(_ arguments: [String], environment: [String: String] = [:],
     }
 
     @Test func discRunsEndToEnd() throws {
-        let folder = NSTemporaryDirectory() + "cli-disc-\(UInt64.random(in: 0...UInt64.max))"
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let temporary = try TemporaryFolder()
+        let folder = temporary.path + "/disc"
         let result = try runTool(["disc", "--epochs", "2", "--output", folder])
         #expect(result.status == 0, "\(result.err)")
         #expect(result.out.contains("final accuracy"))
@@ -115,8 +115,8 @@ func runTool(_ arguments: [String], environment: [String: String] = [:],
 
     @Test(requires(mnistAvailable, "needs MNIST in $MLP_DATA"))
     func classifyRecordsWhichFirstLayerItUsed() throws {
-        let folder = NSTemporaryDirectory() + "cli-classify-\(UInt64.random(in: 0...UInt64.max))"
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let temporary = try TemporaryFolder()
+        let folder = temporary.path + "/classify"
         let data = mnistFolder
         for (flags, sparse) in [([String](), true), (["--dense-first-layer"], false)] {
             let result = try runTool(["classify", "--network", "a", "--epochs", "1", "--threads", "2",
@@ -134,9 +134,9 @@ func runTool(_ arguments: [String], environment: [String: String] = [:],
     func theShippedDigitsAreFoundWithoutOptions() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().path
-        let folder = NSTemporaryDirectory() + "cli-pca-\(UInt64.random(in: 0...UInt64.max))"
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        for directory in [root, NSTemporaryDirectory()] {
+        let temporary = try TemporaryFolder()
+        let folder = temporary.path + "/pca"
+        for directory in [root, temporary.path] {
             let result = try runTool(["pca", "--no-download", "--threads", "2", "--output", folder], directory: directory)
             #expect(result.status == 0, "\(result.err)")
             #expect(result.err.contains("Data/mnist-png (PNG mosaics"), "from \(directory): \(result.err)")

@@ -35,8 +35,8 @@ import Testing
     }
 
     @Test func writesMetricsSummaryAndFrames() throws {
-        let folder = NSTemporaryDirectory() + "disc-\(UInt64.random(in: 0...UInt64.max))"
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let temporary = try TemporaryFolder()
+        let folder = temporary.path + "/disc"
         var options = DiscDemo.Options()
         options.epochs = 3
         options.output = folder

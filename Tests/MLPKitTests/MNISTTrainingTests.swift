@@ -112,8 +112,7 @@ struct MosaicReference: Decodable {
         let train = try Dataset(images: picked.flatMap { Array(mnist.train.image($0)) },
                                 labels: picked.map { mnist.train.labels[$0] })
         let subset = MNIST(train: train, test: mnist.test.prefix(256), format: mnist.format)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ae-threads-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let folder = try TemporaryFolder()
         var models: [Data] = []
         for threads in [1, 2, 3] {
             var options = AutoencoderDemo.Options()
@@ -121,7 +120,7 @@ struct MosaicReference: Decodable {
             options.batchSize = 256
             options.learningRate = 1e-5
             options.threads = threads
-            options.output = folder + "/\(threads)"
+            options.output = folder.path + "/\(threads)"
             let summary = try AutoencoderDemo.run(options, data: subset)
             #expect(summary.shardsPerBatch == 2 && summary.sparseFirstLayer)
             models.append(try Data(contentsOf: URL(fileURLWithPath: options.output! + "/model.safetensors")))

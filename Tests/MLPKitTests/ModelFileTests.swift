@@ -7,15 +7,9 @@ import Testing
 @testable import MLPKit
 
 @Suite struct ModelFileTests {
-    func folder() throws -> String {
-        let path = NSTemporaryDirectory() + "model-test-\(UInt64.random(in: 0...UInt64.max))"
-        try AtomicFile.createFolder(path)
-        return path
-    }
-
     @Test func roundTripRebuildsTheNetwork() throws {
-        let dir = try folder()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let temporary = try TemporaryFolder()
+        let dir = temporary.path
         let net = AutoencoderDemo.makeNetwork(seed: 3)
         let path = dir + "/model.safetensors"
         try net.write(to: path)

@@ -1,10 +1,5 @@
 // PNG encoding and decoding round trips, and the promise that failures name the file and never damage
 // an existing one.
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Testing
 @testable import MLPData
 @testable import MLPImaging
@@ -13,7 +8,7 @@ import Testing
 
 @Suite struct PNGFileTests {
     @Test func canvasRoundTripIsExact() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryFolder()
         var canvas = Canvas(width: 37, height: 23, background: .black)
         for y in 0..<canvas.height {
             for x in 0..<canvas.width {
@@ -31,7 +26,7 @@ import Testing
     }
 
     @Test func grayRoundTripIsExact() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryFolder()
         let image = GrayImage(width: 31, height: 17, pixels: (0..<(31 * 17)).map { UInt8($0 * 13 % 256) })
         let path = folder.path + "/gray.png"
         try PNGFile.write(image, to: path)
@@ -42,7 +37,7 @@ import Testing
     }
 
     @Test func encodedGrayBytesDecodeToSamePixels() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryFolder()
         let pixels: [UInt8] = [0, 255, 128, 1, 254, 77]
         let bytes = try PNGFile.encode(gray: pixels, width: 3, height: 2)
         #expect(Array(bytes.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
@@ -54,7 +49,7 @@ import Testing
     }
 
     @Test func readersConvertBetweenGrayAndColour() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryFolder()
         var canvas = Canvas(width: 2, height: 1, background: .white)
         canvas[1, 0] = .black
         try PNGFile.write(canvas, to: folder.path + "/rgb.png")
@@ -71,20 +66,20 @@ import Testing
             state = state &* 1_664_525 &+ 1_013_904_223
             return UInt8(truncatingIfNeeded: state >> 24)
         }
-        let folder = try ScratchFolder()
+        let folder = try TemporaryFolder()
         try AtomicFile.write(try PNGFile.encode(rgb: pixels, width: 300, height: 200), to: folder.path + "/noise.png")
         #expect(try PNGFile.readRGB(folder.path + "/noise.png").pixels == pixels)
     }
 
     @Test func writeIntoMissingFolderNamesThePath() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryFolder()
         let path = folder.path + "/no-such-folder/figure.png"
         let error = try #require(throws: MLPError.self) { try PNGFile.write(Canvas(width: 4, height: 4), to: path) }
         #expect(error.message.contains(path))
     }
 
     @Test func writeUnderARegularFileNamesThePath() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryFolder()
         try AtomicFile.write(text: "not a folder", to: folder.path + "/file")
         let path = folder.path + "/file/figure.png"
         let error = try #require(throws: MLPError.self) {
@@ -94,7 +89,7 @@ import Testing
     }
 
     @Test func readingMissingFileSaysSo() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryFolder()
         let path = folder.path + "/missing.png"
         let error = try #require(throws: MLPError.self) { try PNGFile.readGray(path) }
         #expect(error.message.contains(path))
@@ -102,7 +97,7 @@ import Testing
     }
 
     @Test func readingNonPNGSaysSo() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryFolder()
         for (name, contents) in [("text.png", "hello, this is not an image"), ("empty.png", "")] {
             let path = folder.path + "/" + name
             try AtomicFile.write(text: contents, to: path)
@@ -113,7 +108,7 @@ import Testing
     }
 
     @Test func readingTruncatedPNGFailsWithPath() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryFolder()
         let whole = try PNGFile.encode(gray: [UInt8](repeating: 9, count: 400), width: 20, height: 20)
         let path = folder.path + "/cut.png"
         try AtomicFile.write(whole.prefix(whole.count / 2), to: path)
@@ -122,7 +117,7 @@ import Testing
     }
 
     @Test func failedWriteLeavesExistingFileIntact() throws {
-        let folder = try ScratchFolder()
+        let folder = try TemporaryFolder()
         let path = folder.path + "/keep.png"
         try PNGFile.write(GrayImage(width: 2, height: 2, pixels: [1, 2, 3, 4]), to: path)
         let before = try folder.bytes(of: "keep.png")
@@ -138,7 +133,7 @@ import Testing
         #expect(throws: MLPError.self) { try PNGFile.write(Canvas(width: 0, height: 0), to: path) }
 
         #expect(try folder.bytes(of: "keep.png") == before)
-        #expect(try folder.names() == ["keep.png"])
+        #expect(folder.contents() == ["keep.png"])
         #expect(try PNGFile.readGray(path).pixels == [1, 2, 3, 4])
     }
 
@@ -147,54 +142,5 @@ import Testing
         #expect(throws: MLPError.self) { try PNGFile.encode(gray: [0], width: -1, height: -1) }
         #expect(throws: MLPError.self) { try PNGFile.encode(gray: [0], width: Int.max, height: 2) }
         #expect(throws: MLPError.self) { try PNGFile.encode(rgb: [0, 0], width: 1, height: 1) }
-    }
-}
-
-/// A fresh folder under /tmp, removed with its files when the test ends.
-private final class ScratchFolder {
-    let path: String
-
-    init() throws {
-        var template = Array("/tmp/mlpkit-png-test-XXXXXX".utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw MLPError("cannot create a scratch folder")
-        }
-        path = String(decoding: UnsafeRawBufferPointer(start: made, count: strlen(made)), as: UTF8.self)
-    }
-
-    /// Names of the entries in the folder, sorted.
-    func names() throws -> [String] {
-        guard let dir = opendir(path) else { throw MLPError("cannot list \(path)") }
-        defer { closedir(dir) }
-        var result: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." { result.append(name) }
-        }
-        return result.sorted()
-    }
-
-    func bytes(of name: String) throws -> [UInt8] {
-        guard let file = fopen(path + "/" + name, "rb") else { throw MLPError("cannot open \(name)") }
-        defer { fclose(file) }
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, 4096, file) }
-            if n == 0 { break }
-            result += chunk[0..<n]
-        }
-        return result
-    }
-
-    deinit {
-        // Files only, one level deep (the tests create nothing deeper), then the folder itself.
-        for name in (try? names()) ?? [] {
-            let entry = path + "/" + name
-            if unlink(entry) != 0 { rmdir(entry) }
-        }
-        rmdir(path)
     }
 }

@@ -62,16 +62,10 @@ import Testing
         return (net.parameters, reports.map(\.loss))
     }
 
-    func temporaryFolder() throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("resume-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        return folder
-    }
-
     @Test(arguments: setups) func resumingMidEpochOrAtAnEpochEndGivesTheSameBits(_ setup: Setup) throws {
         let (expected, expectedLosses) = try reference(setup)
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let temporary = try TemporaryFolder()
+        let folder = temporary.path
 
         // The same run with a checkpoint every 5 steps: saving never changes the training.
         var options = setup.options
@@ -102,8 +96,8 @@ import Testing
     @Test func aStopRequestEndsAtAStepWithACheckpointThatResumesExactly() throws {
         let setup = Self.setups[2]
         let (expected, _) = try reference(setup)
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let temporary = try TemporaryFolder()
+        let folder = temporary.path
         let stop = StopRequest()
         let net = setup.network()
         var last: TrainingEvent?
@@ -184,8 +178,8 @@ import Testing
     }
 
     @Test func writingKeepsThePreviousCheckpointAndReadsBackEveryField() throws {
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let temporary = try TemporaryFolder()
+        let folder = temporary.path
         let path = folder + "/checkpoint.safetensors"
         let net = Self.setups[3].network()
         let first = TrainingCheckpoint(network: net, state: TrainingState(seed: 1), run: ["a": "1"], job: ["x": "y"])

@@ -54,115 +54,6 @@ public enum TraverseDemo {
         public let seconds: Double
     }
 
-    /// Centre of the circle walked through the latent square.
-    public static let centre = (x: 0.5, y: 0.5)
-    /// Radius of the circle walked through the latent square.
-    public static let radius = 0.4
-
-    /// Point `index` of `count` on the circle: centre (0.5, 0.5), radius 0.4, angle 2π·index/count, so point 0
-    /// is at angle 0, (0.9, 0.5), and the points go anticlockwise (latent 2 increasing first).
-    public static func circlePoint(_ index: Int, of count: Int) -> (x: Double, y: Double) {
-        let angle = 2 * Double.pi * Double(index) / Double(max(count, 1))
-        return (centre.x + radius * cos(angle), centre.y + radius * sin(angle))
-    }
-
-    /// The centre of lattice cell (`column`, `row`) of a `size` × `size` lattice of the latent square:
-    /// ((column + 0.5) / size, (row + 0.5) / size); row 0 is the bottom row (smallest latent 2).
-    public static func latticePoint(column: Int, row: Int, of size: Int) -> (x: Double, y: Double) {
-        ((Double(column) + 0.5) / Double(size), (Double(row) + 0.5) / Double(size))
-    }
-
-    /// `frame-0001.png` for frame 1 (the name `DiscDemo` and `AutoencoderDemo` use too).
-    public static func frameName(_ frame: Int) -> String { DiscDemo.frameName(frame) }
-
-    /// Width and height of every frame, in pixels.
-    public static var frameSize: (width: Int, height: Int) { (FrameLayout.shared.width, FrameLayout.shared.height) }
-
-    /// Each decoded value is drawn as a `digitScale` × `digitScale` block in a frame.
-    public static let digitScale = 12
-
-    /// Top-left pixel of the enlarged decoded digit in a frame: value (row r, column c) of the decode fills the
-    /// block whose top-left pixel is (x + c·digitScale, y + r·digitScale).
-    public static var digitOrigin: (x: Int, y: Int) { (FrameLayout.digitX, FrameLayout.digitY) }
-
-    // MARK: The decoder
-
-    /// The decoder half of an autoencoder: the layers after its 2-D layer named "latent". Creating one checks
-    /// the network's shape and says what is wrong, naming the model file, when it does not fit.
-    public struct Decoder {
-        /// The whole autoencoder (the encoder half places the test digits in the latent square).
-        public let network: MLP
-        /// The model file (or a description), as errors name it.
-        public let source: String
-        /// Index of the first decoder layer: the layer right after "latent", whatever its name.
-        public let firstLayer: Int
-
-        /// Index of the 2-D layer named "latent".
-        public var latentLayer: Int { firstLayer - 1 }
-
-        /// Checks that `network` has a 2-D layer named "latent" followed by at least one more layer, and that
-        /// it maps 28 × 28 images (784 values) to themselves. `source` names the model in the errors.
-        public init(network: MLP, source: String = "model") throws {
-            guard let latent = network.layers.firstIndex(where: { $0.name == "latent" }) else {
-                let names = network.layers.compactMap(\.name)
-                let known = names.isEmpty ? "it has no named layers"
-                                          : "its named layers are " + names.map { "\"\($0)\"" }.joined(separator: ", ")
-                throw MLPError("\(source): no layer named \"latent\" (\(known)); traverse needs an autoencoder "
-                               + "whose 2-D bottleneck layer is named \"latent\", like the one `mlp-train "
-                               + "autoencoder` writes")
-            }
-            let width = network.layers[latent].outputSize
-            guard width == 2 else {
-                throw MLPError("\(source): layer \"latent\" has \(width) units; traverse needs a 2-D \"latent\" "
-                               + "layer (a point of the latent square is two numbers)")
-            }
-            guard latent + 1 < network.layers.count else {
-                throw MLPError("\(source): layer \"latent\" is the last layer, so there is no decoder after it "
-                               + "to turn latent points into images")
-            }
-            guard network.outputSize == 784, network.inputSize == 784 else {
-                throw MLPError("\(source): the network maps \(network.inputSize) inputs to \(network.outputSize) "
-                               + "outputs; traverse draws 28×28 images, so both must be 784")
-            }
-            self.network = network
-            self.source = source
-            firstLayer = latent + 1
-        }
-
-        /// Loads the model at `path` and checks it as ``init(network:source:)`` does; a missing file says how
-        /// to make one.
-        public init(contentsOf path: String) throws {
-            guard FileManager.default.fileExists(atPath: path) else {
-                throw MLPError("no model at \(path): run `mlp-train autoencoder` first (it writes "
-                               + "Output/autoencoder/model.safetensors), or pass --model FILE")
-            }
-            try self.init(network: MLP(contentsOf: path), source: path)
-        }
-
-        /// The decoded images of `points` (latent 1, latent 2): 784 values per point, point after point,
-        /// in the polarity of the data the network was trained on. Batched, 2,048 points per forward pass.
-        public func decode(_ points: [(x: Double, y: Double)]) -> [Float] {
-            var codes = [Float](repeating: 0, count: 2 * points.count)
-            for (i, p) in points.enumerated() { codes[2 * i] = Float(p.x); codes[2 * i + 1] = Float(p.y) }
-            return pass(codes, rows: points.count, layers: firstLayer..<network.layers.count)
-        }
-
-        /// The latent codes of `count` images of 784 values each (image after image in `images`).
-        public func encode(_ images: [Float], count: Int) -> [(x: Double, y: Double)] {
-            precondition(images.count == 784 * count, "encode: \(count) images need \(784 * count) values")
-            let codes = pass(images, rows: count, layers: 0..<firstLayer)
-            return (0..<count).map { (Double(codes[2 * $0]), Double(codes[2 * $0 + 1])) }
-        }
-
-        /// Runs `rows` rows of `input` through `layers` (in chunks), returning the last layer's outputs.
-        private func pass(_ input: [Float], rows: Int, layers: Range<Int>) -> [Float] {
-            let width = network.layers[layers.lowerBound].inputSize
-            return network.forward(Matrix(rows: rows, columns: width, values: input), layers: layers).values
-        }
-    }
-
-    // MARK: Running
-
     /// Decodes the circle (and the lattice when `options.grid` is set) in one batch, then draws and writes the
     /// frames on `options.threads` workers.
     ///
@@ -302,11 +193,6 @@ public enum TraverseDemo {
         guard (1...65_535).contains(options.gifDelay) else {
             throw MLPError("--gif-delay must be between 1 and 65535 hundredths of a second, got \(options.gifDelay)")
         }
-    }
-
-    /// The points of a `size` × `size` lattice, bottom row first, left to right.
-    static func lattice(_ size: Int) -> [(x: Double, y: Double)] {
-        (0..<size).flatMap { row in (0..<size).map { latticePoint(column: $0, row: row, of: size) } }
     }
 
     /// The mean value of the outer ring (first and last rows and columns) of 28 × 28 images.

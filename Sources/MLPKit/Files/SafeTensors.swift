@@ -1,11 +1,4 @@
 // The safetensors file format (F32 tensors only): reading with full validation, and byte-exact writing.
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A safetensors file: named 32-bit float tensors plus string metadata.
 ///
@@ -125,7 +118,7 @@ public struct SafeTensors: Sendable, Equatable {
 
     /// Reads and validates the safetensors file at `path`.
     public static func read(_ path: String) throws -> SafeTensors {
-        try SafeTensors(bytes: readWholeFile(path), path: path)
+        try SafeTensors(bytes: WholeFile.read(path, kind: "a safetensors file"), path: path)
     }
 
     /// Parses and validates a safetensors file's bytes; `path` only names the file in error messages.
@@ -284,21 +277,5 @@ public struct SafeTensors: Sendable, Equatable {
             }
         }
         output.append(UInt8(ascii: "\""))
-    }
-}
-
-/// The bytes of the file at `path`.
-private func readWholeFile(_ path: String) throws -> [UInt8] {
-    let descriptor = open(path, O_RDONLY)
-    guard descriptor >= 0 else { throw MLPError("cannot open \(path): \(String(cString: strerror(errno)))") }
-    defer { close(descriptor) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
-        if n < 0 && errno == EINTR { continue }
-        if n < 0 { throw MLPError("cannot read \(path): \(String(cString: strerror(errno)))") }
-        if n == 0 { return bytes }
-        bytes += chunk[0..<n]
     }
 }

@@ -1,5 +1,6 @@
 // Naive reference twins of the dense-layer kernels: plain loops, used by tests and as the definition of
-// what each SIMD kernel in DenseKernels.swift / VectorKernels.swift must compute.
+// what each SIMD kernel in DenseForward.swift, DenseBackwardInput.swift, DenseBackwardWeights.swift and
+// VectorKernels.swift must compute.
 //
 // Conventions for every kernel: row-major contiguous buffers, outputs first, sizes last.
 // x is (M,K) — M samples of K inputs; w is (N,K) — N outputs by K inputs (PyTorch nn.Linear layout);

@@ -1,9 +1,10 @@
 // Batch-1 dense-layer kernels: one sample against a weight matrix. Training one sample at a time spends
-// all its time here, so these are SIMD and register-blocked like the batched kernels in DenseKernels.swift.
+// all its time here, so these are SIMD and register-blocked like the batched kernels in DenseForward.swift,
+// DenseBackwardInput.swift and DenseBackwardWeights.swift.
 //
 // Conventions: row-major contiguous buffers, outputs first, sizes last. w is (N,K) — N outputs by
 // K inputs; x and dx are (K); y, dy and b are (N). Every kernel accepts any K and N (scalar tails).
-// Like the batched kernels they are `@inline(never)`, for the reason given in DenseKernels.swift: a
+// Like the batched kernels they are `@inline(never)`, for the reason given in DenseForward.swift: a
 // copy inlined into a caller with constant sizes can come out several times slower.
 
 /// y = w·x + b.   w is (N,K), x is (K), b is (N); y is (N). Overwrites y.
@@ -262,21 +263,5 @@ private func addScaledOuterProductShortRows(_ a: UnsafeMutablePointer<Float>,
             i &+= 1
         }
         j &+= 1
-    }
-}
-
-/// y[0..<count] += a · x[0..<count]: one input's row of a transposed first layer added into (or moved by) a
-/// dense row, as the sparse first layers do for each input that is not background.
-@inline(__always)
-func axpy(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ a: Float, count: Int) {
-    let scale = splat(a)
-    var i = 0
-    while i &+ 8 <= count {
-        store8(load8(y + i).addingProduct(scale, load8(x + i)), y + i)
-        i &+= 8
-    }
-    while i < count {
-        y[i] = y[i].addingProduct(a, x[i])
-        i &+= 1
     }
 }

@@ -7,10 +7,11 @@ import Musl
 import Darwin
 #endif
 
-/// The dense kernels run 16-lane vectors (WideKernels.swift) where this CPU retires them at well over the FLOPs
-/// of 8-lane ones (full-rate 512-bit FMAs, as on Intel Xeons with AVX-512), and 8-lane vectors elsewhere: CPUs
-/// without AVX-512, CPUs that split 512-bit FMAs in two (AMD Zen 4), and builds that do not target the CPU. Both
-/// widths give the same bits, so the choice is one of speed only and may differ from machine to machine.
+/// The dense kernels run 16-lane vectors (WideForward.swift, WideBackwardInput.swift, WideBackwardWeights.swift)
+/// where this CPU retires them at well over the FLOPs of 8-lane ones (full-rate 512-bit FMAs, as on Intel Xeons with
+/// AVX-512), and 8-lane vectors elsewhere: CPUs without AVX-512, CPUs that split 512-bit FMAs in two (AMD Zen 4),
+/// and builds that do not target the CPU. Both widths give the same bits, so the choice is one of speed only and may
+/// differ from machine to machine.
 package enum VectorWidth {
     /// Whether the 16-lane kernels run. `MLP_VECTOR_WIDTH=8` or `16` in the environment decides; otherwise the
     /// FMA loops of both widths are timed once (about a millisecond) and 16 lanes win at 1.5× or more.

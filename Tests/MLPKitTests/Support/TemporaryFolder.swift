@@ -10,7 +10,8 @@ import Foundation
 @testable import MLPJobs
 @testable import MLPKit
 
-/// A unique temporary folder, deleted (recursively) when the value is released.
+/// A unique temporary folder, deleted (recursively) when the value is released: at the end of the scope of the
+/// local that holds it (`let temporary = try TemporaryFolder()`), so a test may keep just `temporary.path` in hand.
 final class TemporaryFolder {
     /// The folder's absolute path.
     let path: String
@@ -38,6 +39,11 @@ final class TemporaryFolder {
         let full = try file(name)
         try AtomicFile.write(bytes, to: full)
         return full
+    }
+
+    /// The bytes of the file `path/name`, read with Foundation (not with the code under test).
+    func bytes(of name: String) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: URL(fileURLWithPath: path + "/" + name)))
     }
 
     /// The names in `path/sub` (sorted), or [] if it does not exist.
