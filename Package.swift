@@ -77,8 +77,18 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: numericSettings),
 
-        // References/ holds golden values and the script that computed them; the tests read them by path.
-        .testTarget(name: "MLPKitTests", dependencies: ["MLPKit", "MLPData", "MLPImaging", "MLPJobs"],
-                    exclude: ["References"], swiftSettings: numericSettings),
+        // The tests: one target per library and one for the command line, with shared helpers (temporary folders,
+        // closeness checks, MNIST loaded once, the built tool). Tests/References holds golden values and the
+        // script that computed them; the tests read them by path.
+        .target(name: "TestSupport", dependencies: ["MLPKit", "MLPData"], path: "Tests/Support"),
+        .testTarget(name: "MLPKitTests", dependencies: ["MLPKit", "TestSupport"], swiftSettings: numericSettings),
+        .testTarget(name: "MLPDataTests", dependencies: ["MLPData", "MLPImaging", "MLPKit", "TestSupport"],
+                    swiftSettings: numericSettings),
+        .testTarget(name: "MLPImagingTests", dependencies: ["MLPImaging", "MLPKit", "TestSupport"],
+                    swiftSettings: numericSettings),
+        .testTarget(name: "MLPJobsTests", dependencies: ["MLPJobs", "MLPData", "MLPImaging", "MLPKit", "TestSupport"],
+                    swiftSettings: numericSettings),
+        .testTarget(name: "MLPTrainTests", dependencies: ["MLPJobs", "MLPKit", "TestSupport"],
+                    swiftSettings: numericSettings),
     ] + fuzzTargets
 )

@@ -42,7 +42,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def load_digits(folder):
     """The training digits as float32 in [0, 1], decoded by the tests' numpy reader of the PNG mosaics."""
-    path = os.path.join(HERE, "..", "Tests", "MLPKitTests", "References", "mnist_png_reference.py")
+    path = os.path.join(HERE, "..", "Tests", "References", "mnist_png_reference.py")
     spec = importlib.util.spec_from_file_location("mnist_png_reference", path)
     reader = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(reader)

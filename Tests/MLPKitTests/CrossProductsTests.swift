@@ -1,6 +1,7 @@
 // Σ (x − μ)(x − μ)ᵀ through the dW kernel against a naive sum in Double, on awkward shapes and thread counts.
 import Testing
 @testable import MLPKit
+import TestSupport
 
 @Suite struct CrossProductsTests {
     @Test(arguments: [(37, 13, 5, 3), (8, 1, 256, 8), (100, 31, 7, 4)])

@@ -1,10 +1,8 @@
 // The data-parallel trainer: summed batch gradients, and weights that do not depend on the thread count.
 import Foundation
 import Testing
-@testable import MLPData
-@testable import MLPImaging
-@testable import MLPJobs
 @testable import MLPKit
+import TestSupport
 
 @Suite struct DataParallelTrainerTests {
     /// The networks the trainer is tested on; their first layers' widths are not multiples of 8, so the sparse
@@ -141,7 +139,7 @@ import Testing
     }
 
     @Test func shardSizeDependsOnTheBatchAndNetworkOnly() {
-        let net = AutoencoderDemo.makeNetwork(seed: 0)
+        let net = autoencoderNetwork(seed: 0)
         for batch in [1, 16, 256] {
             let sizes = [1, 2, 8].map { DataParallelTrainer(network: net, batchSize: batch, threads: $0).shardRows }
             #expect(Set(sizes).count == 1)

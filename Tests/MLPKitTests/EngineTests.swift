@@ -1,10 +1,8 @@
 // The engine's contract: shapes, hand-computed forward values, step/zeroGrad, batches, names and errors.
 import Foundation
 import Testing
-@testable import MLPData
-@testable import MLPImaging
-@testable import MLPJobs
 @testable import MLPKit
+import TestSupport
 
 @Suite struct EngineTests {
     /// The homework's example: 10 inputs, named layers in the middle, one output.

@@ -1,10 +1,8 @@
 // Backpropagation against central finite differences, for every activation, every loss and their pairings.
 import Foundation
 import Testing
-@testable import MLPData
-@testable import MLPImaging
-@testable import MLPJobs
 @testable import MLPKit
+import TestSupport
 
 @Suite struct GradientCheckTests {
     /// The output activations each loss is defined for: the logistic loss needs ŷ ∈ (0, 1) and cross-entropy ŷ > 0;

@@ -1,10 +1,8 @@
 // Every SIMD dense-layer kernel against its naive twin, on awkward small shapes (to reach every tail
 // and edge block) and on the shapes the networks really use.
 import Testing
-@testable import MLPData
-@testable import MLPImaging
-@testable import MLPJobs
 @testable import MLPKit
+import TestSupport
 
 /// Sizes around the SIMD widths (8, 16, 24) and block heights (3, 4), so every tail path runs.
 private let smallSizes = [1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33]

@@ -1,16 +1,14 @@
 // Networks saved as safetensors and loaded back: same architecture, same numbers, same bytes.
 import Foundation
 import Testing
-@testable import MLPData
-@testable import MLPImaging
-@testable import MLPJobs
 @testable import MLPKit
+import TestSupport
 
 @Suite struct ModelFileTests {
     @Test func roundTripRebuildsTheNetwork() throws {
         let temporary = try TemporaryFolder()
         let dir = temporary.path
-        let net = AutoencoderDemo.makeNetwork(seed: 3)
+        let net = autoencoderNetwork(seed: 3)
         let path = dir + "/model.safetensors"
         try net.write(to: path)
         let loaded = try MLP(contentsOf: path)

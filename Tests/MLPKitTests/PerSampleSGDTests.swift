@@ -1,9 +1,7 @@
 // The fused per-sample SGD step must make the same update as backward + step + zeroGrad.
 import Testing
-@testable import MLPData
-@testable import MLPImaging
-@testable import MLPJobs
 @testable import MLPKit
+import TestSupport
 
 @Suite struct PerSampleSGDTests {
     @Test(arguments: [Loss.logistic, .softmaxCrossEntropy, .squared])

@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 @testable import MLPKit
+import TestSupport
 
 @Suite struct ResumeTests {
     /// A run to stop and resume: the network's shape, the data and the options.

@@ -2,10 +2,8 @@
 // each kind of malformed file.
 import Foundation
 import Testing
-@testable import MLPData
-@testable import MLPImaging
-@testable import MLPJobs
 @testable import MLPKit
+import TestSupport
 
 /// Bytes from a hexadecimal string.
 private func hexBytes(_ hex: String) -> [UInt8] {

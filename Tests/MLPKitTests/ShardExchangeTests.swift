@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 @testable import MLPKit
+import TestSupport
 
 /// P stand-ins for ranks meeting at a barrier to copy each other's shard gradients, as `MPIExchange` broadcasts
 /// them.

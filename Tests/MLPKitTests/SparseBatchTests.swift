@@ -1,6 +1,7 @@
 // The sparse first layer's batch: both listings of the non-background inputs, however the load is split.
 import Testing
 @testable import MLPKit
+import TestSupport
 
 @Suite struct SparseBatchTests {
     static let rows = 7, inputs = 45, background: Float = 1

@@ -1,10 +1,8 @@
 // Per-sample SGD with the sparse first layer: the same training as dense per-sample SGD up to float rounding, and
 // exactly a mini-batch step with a batch of one.
 import Testing
-@testable import MLPData
-@testable import MLPImaging
-@testable import MLPJobs
 @testable import MLPKit
+import TestSupport
 
 @Suite struct SparsePerSampleTests {
     static let inputs = 30

@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 @testable import MLPKit
+import TestSupport
 
 @Suite struct TrainerTests {
     /// y = w₀·x₀ + w₁·x₁ + b with the squared loss: for one sample the gradient is 2(ŷ − y)·(x₀, x₁, 1).

@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 @testable import MLPKit
+import TestSupport
 
 @Suite struct UpdateKernelTests {
     /// Lengths around the 8-float vector (and primes), so every padded last vector runs.

@@ -1,6 +1,7 @@
 // WholeFile: a file read whole or chunk by chunk gives its bytes, and each failure names the file and the problem.
 import Testing
 @testable import MLPKit
+import TestSupport
 
 @Suite struct WholeFileTests {
     /// The message of the MLPError `body` throws, or nil when it throws none.

@@ -2,6 +2,7 @@
 // width is chosen by speed on each machine, so it must never change a result.
 import Testing
 @testable import MLPKit
+import TestSupport
 
 @Suite struct WideKernelTests {
     /// Batches around the tiles' 4 and 8 rows, inputs around the strips of 48 and the vectors of 8 and 16, outputs

@@ -5,18 +5,15 @@ import Glibc
 import Darwin
 #endif
 import Foundation
-@testable import MLPData
-@testable import MLPImaging
-@testable import MLPJobs
-@testable import MLPKit
+import MLPKit
 
 /// A unique temporary folder, deleted (recursively) when the value is released: at the end of the scope of the
 /// local that holds it (`let temporary = try TemporaryFolder()`), so a test may keep just `temporary.path` in hand.
-final class TemporaryFolder {
+package final class TemporaryFolder {
     /// The folder's absolute path.
-    let path: String
+    package let path: String
 
-    init() throws {
+    package init() throws {
         var template = Array("/tmp/mlpkit-test-XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw MLPError("cannot create a temporary folder: \(String(cString: strerror(errno)))")
@@ -27,7 +24,7 @@ final class TemporaryFolder {
     deinit { try? FileManager.default.removeItem(atPath: path) }
 
     /// `path/name`, creating any folders in `name` that are missing.
-    func file(_ name: String) throws -> String {
+    package func file(_ name: String) throws -> String {
         let full = path + "/" + name
         if let slash = full.lastIndex(of: "/") { try AtomicFile.createFolder(String(full[..<slash])) }
         return full
@@ -35,19 +32,19 @@ final class TemporaryFolder {
 
     /// Writes `bytes` to `path/name` and returns the full path.
     @discardableResult
-    func write(_ bytes: [UInt8], to name: String) throws -> String {
+    package func write(_ bytes: [UInt8], to name: String) throws -> String {
         let full = try file(name)
         try AtomicFile.write(bytes, to: full)
         return full
     }
 
     /// The bytes of the file `path/name`, read with Foundation (not with the code under test).
-    func bytes(of name: String) throws -> [UInt8] {
+    package func bytes(of name: String) throws -> [UInt8] {
         [UInt8](try Data(contentsOf: URL(fileURLWithPath: path + "/" + name)))
     }
 
     /// The names in `path/sub` (sorted), or [] if it does not exist.
-    func contents(_ sub: String = "") -> [String] {
+    package func contents(_ sub: String = "") -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: sub.isEmpty ? path : path + "/" + sub)) ?? []).sorted()
     }
 }

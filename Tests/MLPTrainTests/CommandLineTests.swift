@@ -1,44 +1,9 @@
 // The built `mlp-train` tool: help text, exit codes and error messages, and one end-to-end run.
 import Foundation
 import Testing
-@testable import MLPData
-@testable import MLPImaging
 @testable import MLPJobs
 @testable import MLPKit
-
-/// The mlp-train binary next to the test bundle (SwiftPM builds it with the tests), or nil.
-let mlpTrainBinary: String? = {
-    let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    for candidate in [folder, folder.deletingLastPathComponent()] {
-        let path = candidate.appendingPathComponent("mlp-train").path
-        if FileManager.default.isExecutableFile(atPath: path) { return path }
-    }
-    print("skipping command-line tests: no mlp-train binary next to \(folder.path)")
-    return nil
-}()
-
-/// Runs mlp-train with `arguments` (in `directory` when given), without $MLP_DATA unless `environment` sets it;
-/// returns the exit status, stdout and stderr. Throws when there is no binary.
-func runTool(_ arguments: [String], environment: [String: String] = [:],
-             directory: String? = nil) throws -> (status: Int32, out: String, err: String) {
-    guard let binary = mlpTrainBinary else { throw MLPError("no mlp-train binary beside the test bundle") }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: binary)
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    env.removeValue(forKey: "MLP_DATA")
-    for (key, value) in environment { env[key] = value }
-    process.environment = env
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-}
+import TestSupport
 
 @Suite(requires(mlpTrainBinary != nil, "needs the built mlp-train")) struct CommandLineTests {
     @Test func helpListsEveryCommand() throws {
@@ -93,7 +58,7 @@ func runTool(_ arguments: [String], environment: [String: String] = [:],
 
     @Test func trainAndPredictOnACSVTable() throws {
         let folder = try TemporaryFolder()
-        let rows = TrainJobTests.blobs(120, seed: 6).joined(separator: "\n")
+        let rows = colourBlobs(120, seed: 6).joined(separator: "\n")
         let data = try folder.write(Array(("x,colour,y\n" + rows + "\n").utf8), to: "blobs.csv")
         let bad = try runTool(["train", "--data", data, "--target", "colour", "--layers", "8:relu,3:swish"])
         #expect(bad.status == 64)

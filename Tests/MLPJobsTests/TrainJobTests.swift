@@ -6,6 +6,7 @@ import Testing
 @testable import MLPImaging
 @testable import MLPJobs
 @testable import MLPKit
+import TestSupport
 
 /// Writes `rows` under `header` as a CSV file in `folder`.
 private func writeCSV(_ folder: TemporaryFolder, _ name: String, header: String, rows: [String]) throws -> String {
@@ -88,20 +89,10 @@ private func options(_ data: String, _ folder: TemporaryFolder, output: String =
         #expect(FileManager.default.fileExists(atPath: folder.path + "/out/scatter.png"))
     }
 
-    /// Three Gaussian blobs named by colour; classes are numbered in order of first appearance.
-    static func blobs(_ count: Int, seed: UInt64) -> [String] {
-        var generator = SplitMix64(seed: seed)
-        let names = ["red", "green", "blue"], centres: [(Float, Float)] = [(0, 3), (3, -2), (-3, -2)]
-        return (0..<count).map { i in
-            let c = (i * 7 + 1) % 3
-            return "\(centres[c].0 + generator.nextGaussian()),\(names[c]),\(centres[c].1 + generator.nextGaussian())"
-        }
-    }
-
     @Test func threeBlobsWithTextClassesAndPredictByName() throws {
         let folder = try TemporaryFolder()
-        let train = try writeCSV(folder, "train.csv", header: "x,colour,y", rows: Self.blobs(300, seed: 1))
-        let test = try writeCSV(folder, "test.csv", header: "x,colour,y", rows: Self.blobs(90, seed: 2))
+        let train = try writeCSV(folder, "train.csv", header: "x,colour,y", rows: colourBlobs(300, seed: 1))
+        let test = try writeCSV(folder, "test.csv", header: "x,colour,y", rows: colourBlobs(90, seed: 2))
         var options = options(train, folder)
         options.test = test
         options.targets = ["colour"]
@@ -239,7 +230,7 @@ private func options(_ data: String, _ folder: TemporaryFolder, output: String =
 
     @Test func resumedRunEqualsAnUninterruptedOne() throws {
         let folder = try TemporaryFolder()
-        let data = try writeCSV(folder, "blobs.csv", header: "x,colour,y", rows: Self.blobs(150, seed: 4))
+        let data = try writeCSV(folder, "blobs.csv", header: "x,colour,y", rows: colourBlobs(150, seed: 4))
         var whole = options(data, folder, output: "whole")
         whole.targets = ["colour"]
         whole.layers = try LayerSpec(parsing: "8:tanh,3:softmax")
@@ -285,7 +276,7 @@ private func options(_ data: String, _ folder: TemporaryFolder, output: String =
 
     @Test func mismatchedOutputLayerAndLossAreExplained() throws {
         let folder = try TemporaryFolder()
-        var options = options(try writeCSV(folder, "b.csv", header: "x,colour,y", rows: Self.blobs(30, seed: 1)), folder)
+        var options = options(try writeCSV(folder, "b.csv", header: "x,colour,y", rows: colourBlobs(30, seed: 1)), folder)
         options.targets = ["colour"]
         options.layers = try LayerSpec(parsing: "8:relu,2:softmax")
         #expect { try TrainJob.run(options) } throws: { "\($0)".contains("end it with 3:softmax") }

@@ -6,8 +6,8 @@ and prints JSON with, per split: the class counts, the mean pixel (value / 255) 
 (255) pixels; and for a 2-component PCA fitted on the training digits: the variance explained and the mean test
 reconstruction loss (sum of squares per image, reconstructions clipped to [0, 1]).
 
-    python3 Tests/MLPKitTests/References/mnist_png_reference.py ../shared/data/mnist-png \
-        > Tests/MLPKitTests/References/mnist-png.json
+    python3 Tests/References/mnist_png_reference.py ../shared/data/mnist-png \
+        > Tests/References/mnist-png.json
 """
 import json
 import struct

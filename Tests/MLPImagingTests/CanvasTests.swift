@@ -1,10 +1,9 @@
 // Drawing primitives put exactly the promised pixels, clip silently at every edge, and the charts draw
 // inside their rectangle whatever the data looks like.
 import Testing
-@testable import MLPData
 @testable import MLPImaging
-@testable import MLPJobs
 @testable import MLPKit
+import TestSupport
 
 /// A colour no drawing uses, so untouched pixels are easy to tell apart.
 private let sentinel = RGB(hex: 0x123456)

@@ -4,8 +4,8 @@ import Foundation
 import Testing
 @testable import MLPData
 @testable import MLPImaging
-@testable import MLPJobs
 @testable import MLPKit
+import TestSupport
 
 /// Debian's dataset-fashion-mnist package: a real IDX set (gzip), Fashion-MNIST.
 private let fashionFolder = "/usr/share/datasets/fashion-mnist"

@@ -4,6 +4,7 @@ import Foundation
 import MLPData
 import MLPKit
 import Testing
+import TestSupport
 
 /// The table in `text`, called `data.csv`.
 private func table(_ text: String) throws -> CSVTable {

@@ -5,6 +5,7 @@ import Testing
 @testable import MLPImaging
 @testable import MLPJobs
 @testable import MLPKit
+import TestSupport
 
 @Suite struct DiscDemoTests {
     @Test func dataFollowsTheHomework() {

@@ -6,6 +6,7 @@ import Testing
 @testable import MLPImaging
 @testable import MLPJobs
 @testable import MLPKit
+import TestSupport
 
 @Suite struct GIFTests {
     /// A 40 × 30 canvas with a few colours and a moving square.

@@ -6,6 +6,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import TestSupport
 
 /// Serves fixed responses on an ephemeral port of 127.0.0.1 until it has answered `maxRequests` requests,
 /// its deadline passes, or it is released. Unknown paths get 404.

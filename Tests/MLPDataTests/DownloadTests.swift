@@ -3,9 +3,8 @@
 import Foundation
 import Testing
 @testable import MLPData
-@testable import MLPImaging
-@testable import MLPJobs
 @testable import MLPKit
+import TestSupport
 
 /// Collects log lines from the downloader (which may call it from another thread).
 private final class LogLines: @unchecked Sendable {

@@ -6,48 +6,7 @@ import Testing
 @testable import MLPImaging
 @testable import MLPJobs
 @testable import MLPKit
-
-/// The folder MNIST tests read: $MLP_DATA when set, else the digits that ship with the project (Data/mnist-png).
-let mnistFolder: String = {
-    if let folder = ProcessInfo.processInfo.environment["MLP_DATA"], !folder.isEmpty { return folder }
-    return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Data/mnist-png").path
-}()
-
-/// MNIST, loaded once for all tests, or why it is not available.
-let sharedMNIST: Result<MNIST, MLPError> = {
-    do { return .success(try MNIST.load(from: mnistFolder)) } catch {
-        print("MNIST tests: \(error)")
-        return .failure(MLPError("cannot load MNIST from \(mnistFolder) (set MLP_DATA to another copy): \(error)"))
-    }
-}()
-
-/// True when MNIST loaded.
-let mnistAvailable = (try? sharedMNIST.get()) != nil
-
-/// Reference figures computed from the PNG mosaics by an independent reader (zlib + numpy), with the script
-/// beside them: `References/mnist_png_reference.py`.
-struct MosaicReference: Decodable {
-    struct Split: Decodable {
-        let count: Int
-        let class_counts: [Int]
-        let mean_pixel: Double
-        let background_share: Double
-    }
-    struct PCA2: Decodable {
-        let variance_explained: Double
-        let test_loss: Double
-    }
-    let train: Split
-    let test: Split
-    let pca2: PCA2
-
-    static func load() throws -> MosaicReference {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("References/mnist-png.json")
-        return try JSONDecoder().decode(MosaicReference.self, from: Data(contentsOf: path))
-    }
-}
+import TestSupport
 
 @Suite(.serialized) struct MNISTTrainingTests {
     /// Both networks after four epochs of per-sample SGD on dark-background digits (learning rate 0.003,
@@ -138,8 +97,7 @@ struct MosaicReference: Decodable {
         struct Golden: Decodable { let losses: [Double] }
         struct Enough: Error {}
         let mnist = try sharedMNIST.get()
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("References/autoencoder-first-losses.json")
+        let path = referenceFile("autoencoder-first-losses.json")
         let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: path)).losses
         var options = AutoencoderDemo.Options()
         options.threads = 2

@@ -5,6 +5,7 @@ import Testing
 @testable import MLPImaging
 @testable import MLPJobs
 @testable import MLPKit
+import TestSupport
 
 @Suite struct TraverseTests {
     /// An autoencoder-shaped network small enough to run in a blink:

@@ -1,10 +1,9 @@
 // PNG encoding and decoding round trips, and the promise that failures name the file and never damage
 // an existing one.
 import Testing
-@testable import MLPData
 @testable import MLPImaging
-@testable import MLPJobs
 @testable import MLPKit
+import TestSupport
 
 @Suite struct PNGFileTests {
     @Test func canvasRoundTripIsExact() throws {

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 @testable import MLPJobs
 @testable import MLPKit
+import TestSupport
 
 @Suite struct BenchmarkTests {
     @Test func anAutoencoderSampleIsSixMegaFLOPs() {

@@ -3,6 +3,7 @@
 import Foundation
 import Testing
 @testable import MLPKit
+import TestSupport
 
 @Suite(requires(mlpTrainBinary != nil, "needs the built mlp-train")) struct CleanStopTests {
     /// A started mlp-train, its standard error going to a file.
@@ -134,7 +135,7 @@ import Testing
     @Test func trainStopsCleanlyAndResumesToTheSameModel() throws {
         let temporary = try TemporaryFolder()
         let folder = temporary.path
-        let rows = TrainJobTests.blobs(300, seed: 8).joined(separator: "\n")
+        let rows = colourBlobs(300, seed: 8).joined(separator: "\n")
         _ = FileManager.default.createFile(atPath: folder + "/blobs.csv", contents: Data(("x,colour,y\n" + rows).utf8))
         let train = ["train", "--data", "blobs.csv", "--target", "colour", "--layers", "8:tanh,3:softmax",
                      "--validation-split", "0.2", "--epochs", "600", "--standardize", "--threads", "1"]
