@@ -56,8 +56,31 @@ struct TrainCommand: TrainingCommand {
                                valueName: "patience"))
     var earlyStopping: Int?
 
+    @Option(name: .customLong("init"),
+            help: ArgumentHelp("How the layers start: he, xavier or lecun (normal; add -uniform for uniform), or "
+                               + "homework (randn × 0.1). Default: he for the ReLU family, xavier for the others.",
+                               valueName: "initializer"))
+    var initializer: InitializerChoice?
+
     @Option(help: "Folder for the metrics, model, summary and figures.")
     var output: String = "Output/train"
+
+    enum InitializerChoice: String, ExpressibleByArgument, CaseIterable {
+        case he, heUniform = "he-uniform", xavier, xavierUniform = "xavier-uniform", lecun,
+             lecunUniform = "lecun-uniform", homework
+
+        var initializer: Initializer {
+            switch self {
+            case .he: .he(.normal)
+            case .heUniform: .he(.uniform)
+            case .xavier: .xavier(.normal)
+            case .xavierUniform: .xavier(.uniform)
+            case .lecun: .lecun(.normal)
+            case .lecunUniform: .lecun(.uniform)
+            case .homework: .classic
+            }
+        }
+    }
 
     enum TaskChoice: String, ExpressibleByArgument, CaseIterable { case auto, classification, regression }
 
@@ -86,6 +109,7 @@ struct TrainCommand: TrainingCommand {
         options.training = run.training
         options.standardize = standardize
         options.earlyStopping = earlyStopping
+        options.initializer = initializer?.initializer
         options.output = output
         options.checkpoints = run.checkpointing.options()
         return options

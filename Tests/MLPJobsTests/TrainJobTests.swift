@@ -79,7 +79,9 @@ private func options(_ data: String, _ folder: TemporaryFolder, output: String =
         var options = options(try writeCSV(folder, "line.csv", header: "x1,x2,y", rows: rows), folder)
         options.layers = try LayerSpec(parsing: "1:identity")
         options.validationSplit = 0.2
+        options.initializer = .classic      // the homework's start: recorded by no metadata at all
         let summary = try TrainJob.run(options)
+        #expect(try SafeTensors.read(folder.path + "/out/model.safetensors").metadata["layers.0.init"] == nil)
         #expect(summary.task == "a number (y)")
         #expect(summary.loss == "squared")
         let model = try TabularModel(contentsOf: folder.path + "/out/model.safetensors")
@@ -110,6 +112,10 @@ private func options(_ data: String, _ folder: TemporaryFolder, output: String =
         #expect(report.predictions[0].source == test + ", row 1")
         let model = try TabularModel(contentsOf: folder.path + "/out/model.safetensors")
         #expect(model.featureNames == ["x", "y"])
+        // `train` starts each layer as suits its activation: He for ReLU, Xavier for the softmax.
+        #expect(model.network.initializers == [.he(.normal), .xavier(.normal)])
+        let metadata = try SafeTensors.read(folder.path + "/out/model.safetensors").metadata
+        #expect(metadata["layers.0.init"] == "he-normal" && metadata["layers.1.init"] == "xavier-normal")
         #expect(model.standardizer != nil)
     }
 

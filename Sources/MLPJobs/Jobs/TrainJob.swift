@@ -31,6 +31,9 @@ public enum TrainJob {
         public var standardize = false
         /// Stop after this many epochs without a better held-out loss, keeping the best model.
         public var earlyStopping: Int?
+        /// How every layer starts; nil: the one suited to its activation (He for the ReLU family, Xavier for the
+        /// others). `.classic` is the homework's randn × 0.1.
+        public var initializer: Initializer?
         /// Folder for everything written; nil writes nothing.
         public var output: String? = "Output/train"
         /// Resuming and stopping.
@@ -160,11 +163,19 @@ public enum TrainJob {
                                                 .init(units: encoding.outputs, activation: output.activation)])
         let loss = options.loss ?? output.loss
         try check(spec, loss: loss, encoding: encoding)
-        let network = spec.network(inputSize: train.featureCount, loss: loss, seed: options.seed)
+        let network = spec.network(inputSize: train.featureCount, loss: loss, seed: options.seed) { activation in
+            options.initializer ?? .suited(to: activation)
+        }
         let model = try TabularModel(network: network, encoding: encoding, featureNames: train.featureNames,
                                      targetNames: train.targetNames, standardizer: standardizer, imageShape: train.imageShape)
         return Setup(model: model, train: try trainingSet(train), validation: try validation.map(trainingSet),
                      test: try test.map(trainingSet), spec: spec, rawTrain: train)
+    }
+
+    /// The initializer as a checkpoint's setting: none for randn × 0.1 (as checkpoints made before the choice
+    /// existed hold it), else `--init` with the choice ("suited", "he-normal", …).
+    static func initializerSetting(_ initializer: Initializer?) -> [String: String] {
+        initializer == .classic ? [:] : ["--init": initializer?.description ?? "suited"]
     }
 
     /// The spec's last layer must fit the target, and the loss the last activation.
@@ -215,7 +226,8 @@ public enum TrainJob {
             job: "train", folder: options.output, training: options.training, data: setup.train,
             extra: ["--layers": setup.spec.description, "--loss": net.loss.rawValue,
                     "--standardize": options.standardize ? "yes" : "no",
-                    "target": (try? JobCheckpoints.encode(model.encoding)) ?? ""],
+                    "target": (try? JobCheckpoints.encode(model.encoding)) ?? ""]
+                .merging(Self.initializerSetting(options.initializer)) { _, new in new },
             options: options.checkpoints)
         let resumed = try checkpoints.resumed(epochs: options.epochs)
         var log = try TrainLog()

@@ -79,10 +79,16 @@ public struct LayerSpec: Equatable, Sendable, CustomStringConvertible {
     /// Outputs of the last layer.
     public var outputSize: Int { entries.last?.units ?? 0 }
 
-    /// A network of these layers over `inputSize` inputs, weights drawn from `seed` (`randn × 0.1`).
-    public func network(inputSize: Int, loss: Loss, seed: UInt64) -> MLP {
+    /// A network of these layers over `inputSize` inputs, weights drawn from `seed`; each layer starts as
+    /// `initializer` says for its activation (by default randn × 0.1 whatever it is; `Initializer.suited(to:)`
+    /// gives He for the ReLU family and Xavier for the others).
+    public func network(inputSize: Int, loss: Loss, seed: UInt64,
+                        initializer: (Activation) -> Initializer = { _ in .classic }) -> MLP {
         let net = MLP(inputSize: inputSize, loss: loss, seed: seed)
-        for entry in entries { net.addLayer(entry.units, activation: entry.activation, name: entry.name) }
+        for entry in entries {
+            net.addLayer(entry.units, activation: entry.activation, name: entry.name,
+                         initializer: initializer(entry.activation))
+        }
         return net
     }
 }

@@ -2,8 +2,9 @@
 
 extension MLP {
     /// The network as safetensors: tensors `layers.N.weight` [out, in] and `layers.N.bias` [out]; the metadata
-    /// holds the architecture (input size, loss, each layer's activation and name) so `init(contentsOf:)` can
-    /// rebuild it. Nothing run-dependent is stored: equal weights give byte-identical files.
+    /// holds the architecture (input size, loss, each layer's activation and name, and its initializer unless it
+    /// is `.classic`) so `init(contentsOf:)` can rebuild it. Nothing run-dependent is stored: equal weights given
+    /// the same way give byte-identical files.
     public var safeTensors: SafeTensors {
         var tensors: [SafeTensors.Tensor] = []
         var metadata = ["format": "mlp-train", "version": "1", "input_size": String(inputSize),
@@ -17,6 +18,7 @@ extension MLP {
             tensors.append(.init(name: "layers.\(index).bias", shape: [layer.outputSize], values: biases))
             metadata["layers.\(index).activation"] = layer.activation.name
             if let name = layer.name { metadata["layers.\(index).name"] = name }
+            if initializers[index] != .classic { metadata["layers.\(index).init"] = initializers[index].description }
         }
         for (key, value) in notes { metadata["note." + key] = value }
         return SafeTensors(tensors: tensors, metadata: metadata)
@@ -69,7 +71,14 @@ extension MLP {
                 throw fail("layer \(index): weight shape \(weight.shape) and bias shape \(bias.shape) do not fit "
                            + "an input of \(expectedInput) (expected [out, \(expectedInput)] and [out])")
             }
-            addLayer(weight.shape[0], activation: activation, name: metadata["layers.\(index).name"])
+            var start = Initializer.classic
+            if let text = metadata["layers.\(index).init"] {
+                guard let recorded = Initializer(description: text) else {
+                    throw fail("layer \(index): initializer \"\(text)\" is unknown")
+                }
+                start = recorded
+            }
+            addLayer(weight.shape[0], activation: activation, name: metadata["layers.\(index).name"], initializer: start)
             parameters += weight.values
             parameters += bias.values
         }

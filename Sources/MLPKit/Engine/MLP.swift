@@ -21,6 +21,10 @@ public final class MLP {
     /// Facts about the network that travel with its model file (stored as `note.KEY` in the safetensors
     /// metadata), such as `input_background`, the value of a blank input pixel in the data it was trained on.
     public var notes: [String: String] = [:]
+    /// How `addLayer` starts a layer when it is not told: randn × 0.1 unless set.
+    public var initializer: Initializer = .classic
+    /// How each layer started, in order (model files record those that are not `.classic`).
+    public private(set) var initializers: [Initializer] = []
 
     var parameterBuffer = FloatBuffer(count: 0)
     var gradientBuffer = FloatBuffer(count: 0)
@@ -42,15 +46,17 @@ public final class MLP {
         generator = SplitMix64(seed: seed)
     }
 
-    /// Appends a dense layer of `size` outputs. Weights and biases start as `randn × 0.1`, drawn from the
-    /// network's seeded generator.
-    public func addLayer(_ size: Int, activation: Activation, name: String? = nil) {
+    /// Appends a dense layer of `size` outputs. Its parameters start as `initializer` says (nil: the network's
+    /// `initializer`, by default randn × 0.1 for weights and biases), drawn from the network's seeded generator.
+    public func addLayer(_ size: Int, activation: Activation, name: String? = nil, initializer: Initializer? = nil) {
         precondition(size > 0, "addLayer: size must be positive, got \(size)")
         let layer = Layer(name: name, inputSize: layers.last?.outputSize ?? inputSize, outputSize: size,
                           activation: activation, weightOffset: parameterBuffer.count)
         let grown = FloatBuffer(count: parameterBuffer.count + layer.parameterCount)
         grown.pointer.update(from: parameterBuffer.pointer, count: parameterBuffer.count)
-        for i in parameterBuffer.count..<grown.count { grown.pointer[i] = generator.nextGaussian() * 0.1 }
+        let start = initializer ?? self.initializer
+        start.fill(grown.pointer + parameterBuffer.count, fanIn: layer.inputSize, fanOut: size, generator: &generator)
+        initializers.append(start)
         let grownGradients = FloatBuffer(count: grown.count)
         grownGradients.pointer.update(from: gradientBuffer.pointer, count: gradientBuffer.count)
         parameterBuffer = grown
