@@ -102,8 +102,8 @@ def theirs(data, layers, batch, threads):
 def ours(binary, data, layers, batch, threads):
     """Our samples/s over one epoch (the figure `mlp-train train` prints)."""
     command = [binary, "train", "--data", data, "--layers", layers, "--optimizer", "adam", "--learning-rate", "1e-3",
-               "--batch-size", str(batch), "--epochs", "1", "--threads", str(threads), "--output",
-               "/tmp/compare-torch"]
+               "--loss-reduction", "sum", "--batch-size", str(batch), "--epochs", "1", "--threads", str(threads),
+               "--output", "/tmp/compare-torch"]
     result = subprocess.run(command, capture_output=True, text=True)
     found = re.findall(r"(\d+) samples/s", result.stdout + result.stderr)
     if result.returncode != 0 or not found:

@@ -328,6 +328,18 @@ MUTANTS = [
            "options.initializer ?? .suited(to: activation)", "options.initializer ?? .classic",
            "TrainJobTests",
            "train starts every layer as randn × 0.1 instead of as suits its activation"),
+    Mutant("mean-loss-not-scaled", "Sources/MLPKit/Engine/StepRunner.swift",
+           "if step.gradientScale != 1 {", "if false, step.gradientScale != 1 {",
+           "LossReductionTests",
+           "a mean loss steps like the sum: learning rates tuned elsewhere are batch times too large"),
+    Mutant("mean-loss-over-the-full-batch", "Sources/MLPKit/Training/DataParallelTrainer.swift",
+           "gradientScale: lossReduction.gradientScale(rows: rows))", "gradientScale: lossReduction.gradientScale(rows: batchSize))",
+           "LossReductionTests",
+           "an epoch's shorter last batch is averaged over a full batch's length"),
+    Mutant("trainer-drops-the-reduction", "Sources/MLPKit/Training/Trainer.swift",
+           "trainer.lossReduction = options.lossReduction", "trainer.lossReduction = .sum",
+           "LossReductionTests",
+           "the trainer sums the losses whatever the options say"),
 ]
 
 

@@ -15,8 +15,12 @@ struct TrainingArguments<Job: TrainingDefaults>: ParsableArguments {
     @Option(help: "Passes over the training data.")
     var epochs: Int = Job.defaultTraining.epochs
 
-    @Option(help: "Samples per step (gradients are summed over the batch, not averaged); 1 is per-sample SGD.")
+    @Option(help: "Samples per step; 1 is per-sample SGD.")
     var batchSize: Int = Job.defaultTraining.batchSize
+
+    @Option(help: ArgumentHelp("sum or mean: whether a batch's step descends the sum of its samples' losses or "
+                               + "their mean (as PyTorch, Keras and scikit-learn do: their learning rates carry over)."))
+    var lossReduction: LossReduction = Job.defaultTraining.lossReduction
 
     @Option(help: "Step size η of the first epoch.")
     var learningRate: Float = Job.defaultTraining.learningRate
@@ -35,13 +39,15 @@ struct TrainingArguments<Job: TrainingDefaults>: ParsableArguments {
     /// The training settings the options give.
     var training: TrainingOptions {
         TrainingOptions(epochs: epochs, learningRate: learningRate, schedule: schedule, batchSize: batchSize,
-                        optimizer: optimizing.rule, weightDecay: optimizing.weightDecay, threads: threading.threads,
+                        lossReduction: lossReduction, optimizer: optimizing.rule, weightDecay: optimizing.weightDecay, threads: threading.threads,
                         seed: seed, sparseFirstLayer: !firstLayer.denseFirstLayer,
                         checkpointEvery: checkpointing.checkpointEvery)
     }
 }
 
 extension LearningRateSchedule: ExpressibleByArgument {}
+
+extension LossReduction: ExpressibleByArgument {}
 
 extension DiscDemo.Options: TrainingDefaults {
     static var defaultTraining: TrainingOptions { Self().training }

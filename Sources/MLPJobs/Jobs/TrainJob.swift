@@ -25,8 +25,9 @@ public enum TrainJob {
         /// The loss; nil: the target's natural loss (cross-entropy, logistic or squared).
         public var loss: Loss?
         /// The training's settings: 20 epochs (at most: early stopping may end sooner) of per-sample SGD at
-        /// η = 0.01; the seed fixes the initial weights, the shuffling and the validation split.
-        public var training = TrainingOptions(epochs: 20, learningRate: 0.01)
+        /// η = 0.01, batches descending their mean loss (as PyTorch, Keras and scikit-learn do); the seed fixes the
+        /// initial weights, the shuffling and the validation split.
+        public var training = TrainingOptions(epochs: 20, learningRate: 0.01, lossReduction: .mean)
         /// Standardize the features with z-scores from the training data (stored in the model).
         public var standardize = false
         /// Stop after this many epochs without a better held-out loss, keeping the best model.

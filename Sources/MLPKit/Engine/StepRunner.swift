@@ -126,6 +126,8 @@ final class StepRunner: @unchecked Sendable {
         let rule: UpdateRule
         /// Where `accumulate` adds the gradient.
         let gradient: UnsafeMutablePointer<Float>?
+        /// What each sample's dL/dz at the output is multiplied by (`LossReduction.gradientScale`).
+        var gradientScale: Float = 1
     }
 
     /// Runs up to `steps` steps of `plan` on `workers` threads, in one fan-out: the threads stay for the whole run.
@@ -317,8 +319,11 @@ final class StepRunner: @unchecked Sendable {
             let yhat = UnsafePointer(workspaces[s].activations[l].pointer), rows = plan.rows[s]
             let y = UnsafePointer(targets[s].pointer)
             losses.pointer[s] = net.loss.value(yhat, y, count: rows * n)
-            net.loss.outputDelta(workspaces[s].deltas[l].pointer, yhat, y, activation: layer.activation,
-                                 rows: rows, columns: n)
+            let delta = workspaces[s].deltas[l].pointer
+            net.loss.outputDelta(delta, yhat, y, activation: layer.activation, rows: rows, columns: n)
+            if step.gradientScale != 1 {
+                for i in 0..<(rows * n) { delta[i] *= step.gradientScale }
+            }
         case .inputPart:
             let fullRows = plan.rows[s] & ~3
             denseBackwardInputPart(partPointers[s] + block * fullRows * k, workspaces[s].deltas[l].pointer,

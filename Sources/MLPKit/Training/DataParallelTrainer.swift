@@ -6,8 +6,8 @@ import Glibc
 import Darwin
 #endif
 
-/// Trains a network by mini-batch gradient descent with gradients SUMMED (not averaged)
-/// over the batch, one step per batch.
+/// Trains a network by mini-batch gradient descent with gradients summed over the batch (or averaged:
+/// `lossReduction`), one step per batch.
 ///
 /// Each batch is cut into shards of `shardRows` rows. The shard size depends only on the batch size and the
 /// network, never on the thread count; every shard has its own preallocated workspace (and, when there are
@@ -34,6 +34,8 @@ package final class DataParallelTrainer {
     let optimizer: OptimizerState?
     /// Other processes computing the other shards of each batch (MPI ranks); nil: this process computes all.
     package var exchange: (any ShardExchange)?
+    /// Whether a step descends its batch's summed loss or its mean.
+    package var lossReduction: LossReduction = .sum
     private let runner: StepRunner
     /// The current step's sample indices.
     private let batchIndices: UnsafeMutablePointer<Int>
@@ -195,7 +197,8 @@ package final class DataParallelTrainer {
                 rule = .sgd(learningRate)
             }
             return StepRunner.Step(network: network, indices: batchIndices, inputs: inputs, targets: targets,
-                                   learningRate: learningRate, rule: rule, gradient: nil)
+                                   learningRate: learningRate, rule: rule, gradient: nil,
+                                   gradientScale: lossReduction.gradientScale(rows: rows))
         }, finished: { k, loss in
             // The step moved the sparse layer's V: the network's W is stale until it is next read.
             sparse?.changed = true

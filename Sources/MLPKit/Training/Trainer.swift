@@ -285,6 +285,7 @@ private final class MiniBatchRoute: TrainingRoute {
         trainer = DataParallelTrainer(network: network, batchSize: batchSize, threads: options.threads,
                                       inputBackground: background, optimizer: optimizer)
         trainer.exchange = exchange
+        trainer.lossReduction = options.lossReduction
         if case .classes(let labels) = data.targets {
             var rows = [Float](repeating: 0, count: data.count * network.outputSize)
             for (i, label) in labels.enumerated() { rows[i * network.outputSize + Int(label)] = 1 }

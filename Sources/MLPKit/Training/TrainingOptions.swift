@@ -8,8 +8,10 @@ public struct TrainingOptions: Sendable, Equatable {
     public var learningRate: Float = 0.001
     /// How η changes from epoch to epoch.
     public var schedule: LearningRateSchedule = .constant
-    /// Samples per step; gradients are summed (not averaged) over the batch. 1 is per-sample SGD.
+    /// Samples per step. 1 is per-sample SGD.
     public var batchSize = 1
+    /// Whether a batch's step descends the sum of its losses (the default) or their mean.
+    public var lossReduction: LossReduction = .sum
     /// The update rule.
     public var optimizer: Optimizer = .sgd
     /// Decoupled weight decay λ: θ −= η·λ·θ each step (0: none).
@@ -27,12 +29,14 @@ public struct TrainingOptions: Sendable, Equatable {
 
     /// The settings; the defaults are per-sample SGD for one epoch at η = 0.001, on one thread.
     public init(epochs: Int = 1, learningRate: Float = 0.001, schedule: LearningRateSchedule = .constant,
-                batchSize: Int = 1, optimizer: Optimizer = .sgd, weightDecay: Float = 0, threads: Int = 1,
-                seed: UInt64 = 0, sparseFirstLayer: Bool = true, checkpointEvery: Int? = nil) {
+                batchSize: Int = 1, lossReduction: LossReduction = .sum, optimizer: Optimizer = .sgd,
+                weightDecay: Float = 0, threads: Int = 1, seed: UInt64 = 0, sparseFirstLayer: Bool = true,
+                checkpointEvery: Int? = nil) {
         self.epochs = epochs
         self.learningRate = learningRate
         self.schedule = schedule
         self.batchSize = batchSize
+        self.lossReduction = lossReduction
         self.optimizer = optimizer
         self.weightDecay = weightDecay
         self.threads = threads
@@ -64,13 +68,15 @@ public struct TrainingOptions: Sendable, Equatable {
 
     /// The settings that shape the trained weights, by field name, as text: a run can only be resumed with the
     /// same values. Threads and checkpoints never change the weights and are left out; so are the epochs unless
-    /// the schedule depends on them (a run may be continued to more epochs otherwise). `seed` is the shuffling's.
+    /// the schedule depends on them (a run may be continued to more epochs otherwise), and the loss reduction
+    /// when it is the sum (as runs made before it existed). `seed` is the shuffling's.
     public var shapingValues: [String: String] {
         var values = ["learningRate": "\(learningRate)", "schedule": schedule.rawValue,
                       "batchSize": "\(batchSize)", "optimizer": optimizer.description,
                       "weightDecay": "\(weightDecay)", "seed": "\(seed)",
                       "sparseFirstLayer": sparseFirstLayer ? "yes" : "no"]
         if schedule.dependsOnEpochCount { values["epochs"] = "\(epochs)" }
+        if lossReduction != .sum { values["lossReduction"] = lossReduction.rawValue }   // runs before it: sum
         return values
     }
 
