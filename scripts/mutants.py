@@ -340,6 +340,19 @@ MUTANTS = [
            "trainer.lossReduction = options.lossReduction", "trainer.lossReduction = .sum",
            "LossReductionTests",
            "the trainer sums the losses whatever the options say"),
+    Mutant("mosaics-read-as-class-folders", "Sources/MLPData/Tabular/LabeledDataFormats.swift",
+           'if MNIST.isFile(path + "/train/0.png") { return .mnistMosaics }', "",
+           "TrainOnMNISTTests|CommandLineTests",
+           "train reads the shipped mosaics as two class folders, train and test, and stops on their sizes"),
+    Mutant("mosaics-test-role-reads-train", "Sources/MLPData/Tabular/LabeledDataFormats.swift",
+           'let split = role == .train ? "train" : "test"', 'let split = "train"',
+           "TrainOnMNISTTests",
+           "the mosaics' test split is their training split"),
+    Mutant("own-test-split-ignored", "Sources/MLPJobs/Jobs/TrainJob.swift",
+           "let testPath = options.test ?? (LabeledData.holdsTestSplit(options.data) ? options.data : nil)",
+           "let testPath = options.test",
+           "TrainOnMNISTTests|CommandLineTests",
+           "train on MNIST scores no test split unless --test names it"),
 ]
 
 

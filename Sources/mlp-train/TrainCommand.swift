@@ -12,15 +12,17 @@ struct TrainCommand: TrainingCommand {
         discussion: """
             --data is a .csv file with a header row (features must be numbers; the target column may hold any \
             text, class names), a .safetensors file with tensors x [n, …] and y [n] or [n, k], an IDX images \
-            file (its labels file is found by name), or a folder: one subfolder of PNGs per class, or IDX files \
-            (train-… for --data, t10k-…/test-… for --test). The target decides the defaults: class labels → \
-            softmax + cross-entropy; one 0/1 column → logistic; numbers → identity + squared loss. \
+            file (its labels file is found by name), or a folder: one subfolder of PNGs per class, IDX files \
+            (train-… for --data, t10k-…/test-… for --test), or the MNIST mosaics (Data/mnist-png). `mnist` names \
+            the digits' folder. MNIST's own test split is scored every epoch unless --test says otherwise. The \
+            target decides the defaults: class labels → softmax + cross-entropy; one 0/1 column → logistic; numbers → identity + squared loss. \
             Writes metrics.csv, model.safetensors, summary.json, curves.png and confusion.png (classes) or \
             scatter.png (numbers) into --output; `mlp-train predict --model …/model.safetensors FILE.csv` applies \
             the model.
             """)
 
-    @Option(help: ArgumentHelp("Training data: a CSV, IDX or safetensors file, or a folder.", valueName: "file|dir"))
+    @Option(help: ArgumentHelp("Training data: a CSV, IDX or safetensors file, a folder, or mnist (the digits).",
+                               valueName: "file|dir"))
     var data: String
 
     @Option(help: ArgumentHelp("Test data in the same format, scored every epoch.", valueName: "file|dir"))
@@ -97,10 +99,22 @@ struct TrainCommand: TrainingCommand {
         }
     }
 
+    /// `mnist`, when no such file is here, is the digits' folder: $MLP_DATA, else the project's Data/mnist
+    /// (downloaded IDX files) or Data/mnist-png (the mosaics that ship with it).
+    static func resolve(_ path: String) throws -> String {
+        guard path == "mnist", !FileManager.default.fileExists(atPath: path) else { return path }
+        if let folder = ProcessInfo.processInfo.environment["MLP_DATA"], !folder.isEmpty { return folder }
+        guard let folder = MNIST.defaultFolder() else {
+            throw MLPError("--data mnist: no MNIST found ($MLP_DATA is not set, and there is no Data/mnist or "
+                           + "Data/mnist-png here or above the program): run `mlp-train download`, or give a folder")
+        }
+        return folder
+    }
+
     /// The job's options from the command line.
     func options() throws -> TrainJob.Options {
-        var options = TrainJob.Options(data: data)
-        options.test = test
+        var options = TrainJob.Options(data: try Self.resolve(data))
+        options.test = try test.map(Self.resolve)
         options.validationSplit = validationSplit
         options.targets = target.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
         options.task = TargetEncoding.Task(rawValue: task.rawValue)!

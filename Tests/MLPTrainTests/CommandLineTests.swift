@@ -56,6 +56,20 @@ import TestSupport
                           "checkpoint.safetensors", "checkpoint-prev.safetensors"])
     }
 
+    @Test(requires(mnistAvailable, "needs MNIST in $MLP_DATA"))
+    func trainOnTheWordMNISTReadsTheDigitsFolder() throws {
+        let folder = try TemporaryFolder()
+        let result = try runTool(["train", "--data", "mnist", "--layers", "16:relu,10:softmax", "--epochs", "1",
+                                  "--batch-size", "256", "--optimizer", "adam", "--learning-rate", "0.003",
+                                  "--output", folder.path + "/out"], environment: ["MLP_DATA": mnistFolder])
+        #expect(result.status == 0, "\(result.err)")
+        let summary = try JSONSerialization.jsonObject(with: Data(try folder.bytes(of: "out/summary.json")))
+            as? [String: Any]
+        #expect(summary?["trainSamples"] as? Int == 60_000 && summary?["testSamples"] as? Int == 10_000)
+        let missing = try runTool(["train", "--data", "mnist"], environment: ["MLP_DATA": "/nonexistent/digits"])
+        #expect(missing.status != 0 && missing.err.contains("/nonexistent/digits"), "\(missing.err)")
+    }
+
     @Test func trainAndPredictOnACSVTable() throws {
         let folder = try TemporaryFolder()
         let rows = colourBlobs(120, seed: 6).joined(separator: "\n")

@@ -7,13 +7,16 @@ extension LabeledData {
     /// The formats `load` tells apart.
     public enum Format: String, Sendable {
         case csv, idx, pngFolders = "png-folders", safetensors
+        /// The MNIST mosaics the project ships (`train/0.png` … `test/9.png`), with their own train and test split.
+        case mnistMosaics = "mnist-mosaics"
     }
 
     /// Reads `path`, telling the format from it: a `.csv` file (a header row; `targets` names the columns to
     /// predict, default the last), a `.safetensors` file (tensors `x` [n, …] and `y` [n] or [n, k]), an IDX images
     /// file (its labels file is found by name: `images` → `labels`, `idx3` → `idx1`), or a folder holding either
     /// one subfolder of PNGs per class or one IDX images/labels pair (`role` picks `train-…` or `t10k-…`/`test-…`
-    /// when there are several). Errors name the file and what is wrong.
+    /// when there are several), or the MNIST mosaics (`role` picks the train or the test split). Errors name the
+    /// file and what is wrong.
     public static func load(_ path: String, targets: [String]? = nil, role: Role = .train) throws -> LabeledData {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
@@ -29,7 +32,17 @@ extension LabeledData {
         case .safetensors: return try loadSafeTensors(path)
         case .idx: return try loadIDX(isFolder.boolValue ? try idxImages(in: path, role: role) : path)
         case .pngFolders: return try loadPNGFolders(path)
+        case .mnistMosaics: return try loadMosaics(path, role: role)
         }
+    }
+
+    /// Whether `path` is a folder that holds its own test split besides the training data: the MNIST mosaics,
+    /// or IDX files with both `train-…` and `t10k-…` images.
+    public static func holdsTestSplit(_ path: String) -> Bool {
+        guard MNIST.isFolder(path) else { return false }
+        if MNIST.isFile(path + "/train/0.png") { return MNIST.isFile(path + "/test/0.png") }
+        return IDXLoader.locate(IDXLoader.trainImages, in: path) != nil
+            && IDXLoader.locate(IDXLoader.testImages, in: path) != nil
     }
 
     /// Which pair of IDX files a folder's `train-…`/`t10k-…` names are read for.
@@ -38,10 +51,12 @@ extension LabeledData {
     static func detectFormat(_ path: String, isFolder: Bool) throws -> Format {
         let name = (path as NSString).lastPathComponent.lowercased()
         if isFolder {
+            if MNIST.isFile(path + "/train/0.png") { return .mnistMosaics }
             let entries = try FileManager.default.contentsOfDirectory(atPath: path)
             if entries.contains(where: { $0.contains("idx") && $0.contains("images") }) { return .idx }
             if entries.contains(where: { MNIST.isFolder(path + "/" + $0) }) { return .pngFolders }
-            throw MLPError("\(path) is a folder without IDX files (…-images-idx3-ubyte) or class subfolders of PNGs")
+            throw MLPError("\(path) is a folder without IDX files (…-images-idx3-ubyte), class subfolders of PNGs, or "
+                           + "the MNIST mosaics (train/0.png … test/9.png)")
         }
         if name.hasSuffix(".csv") { return .csv }
         if name.hasSuffix(".safetensors") { return .safetensors }
@@ -143,6 +158,19 @@ extension LabeledData {
             return (0..<imageShape[0]).flatMap { y in (0..<imageShape[1]).map { x in "pixel_\(y)_\(x)" } }
         }
         return (0..<imageShape.reduce(1, *)).map { "pixel_\($0)" }
+    }
+
+    // MARK: MNIST mosaics
+
+    /// The mosaics' train or test split: 28×28 grey digits (dark on white, as stored), labels 0…9.
+    static func loadMosaics(_ folder: String, role: Role) throws -> LabeledData {
+        let split = role == .train ? "train" : "test"
+        let digits = try MosaicLoader.load(split: folder + "/" + split)
+        let shape = [digits.rows, digits.columns]
+        return try LabeledData(features: digits.images, featureNames: featureNames(imageShape: shape),
+                               targetNames: ["class"], target: .labels(digits.labels.map { String($0) }),
+                               source: "\(folder) (MNIST mosaics, \(split) split), \(digits.count) images",
+                               imageShape: shape)
     }
 
     // MARK: PNG folders

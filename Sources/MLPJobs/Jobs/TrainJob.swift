@@ -12,7 +12,8 @@ public enum TrainJob {
     public struct Options: TrainingJobOptions, Sendable {
         /// The training data (`LabeledData.load`).
         public var data: String
-        /// A test set in the same format, scored every epoch.
+        /// A test set in the same format, scored every epoch; nil: the data's own test split when it has one (the
+        /// MNIST mosaics, or a folder of MNIST's IDX files with `train-…` and `t10k-…`).
         public var test: String?
         /// Hold out this fraction of `data` (seeded) as a validation set.
         public var validationSplit: Double?
@@ -142,7 +143,9 @@ public enum TrainJob {
         }
         let encoding = try TargetEncoding.choose(for: train, task: options.task)
         var test: LabeledData?
-        if let path = options.test {
+        // A folder with its own test split (the MNIST mosaics, MNIST's IDX files) is scored on it by default.
+        let testPath = options.test ?? (LabeledData.holdsTestSplit(options.data) ? options.data : nil)
+        if let path = testPath {
             test = try LabeledData.load(path, targets: options.targets, role: .test)
             guard test!.targetNames == train.targetNames else {
                 throw MLPError("\(path): its target column is \(test!.targetNames.joined(separator: ",")), the training "
