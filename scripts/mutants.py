@@ -353,6 +353,20 @@ MUTANTS = [
            "let testPath = options.test",
            "TrainOnMNISTTests|CommandLineTests",
            "train on MNIST scores no test split unless --test names it"),
+    Mutant("smoothing-keeps-the-label-at-one", "Sources/MLPKit/Training/TrainingOptions.swift",
+           "row[label] = 1 - labelSmoothing + off", "row[label] = 1",
+           "LabelSmoothingTests",
+           "smoothed targets no longer sum to one: the true class keeps its full weight"),
+    Mutant("per-sample-ignores-smoothing", "Sources/MLPKit/Training/Trainer.swift",
+           "options.writeClassTarget(target, label: Int(labels[i]), classes: outputs)",
+           "for j in 0..<outputs { target[j] = 0 }; target[Int(labels[i])] = 1",
+           "LabelSmoothingTests",
+           "per-sample SGD trains on one-hot targets whatever the smoothing"),
+    Mutant("smoothing-accepts-value-targets", "Sources/MLPKit/Training/Trainer.swift",
+           "        if options.labelSmoothing != 0 {\n            guard case .classes",
+           "        if false, options.labelSmoothing != 0 {\n            guard case .classes",
+           "LabelSmoothingTests",
+           "smoothing is silently ignored on value targets or other losses instead of refused"),
 ]
 
 

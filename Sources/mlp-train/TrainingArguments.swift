@@ -22,6 +22,10 @@ struct TrainingArguments<Job: TrainingDefaults>: ParsableArguments {
                                + "their mean (as PyTorch, Keras and scikit-learn do: their learning rates carry over)."))
     var lossReduction: LossReduction = Job.defaultTraining.lossReduction
 
+    @Option(help: ArgumentHelp("Label smoothing ε for classes under the softmax cross-entropy: targets become "
+                               + "(1 − ε)·one-hot + ε/K.", valueName: "ε"))
+    var labelSmoothing: Float = Job.defaultTraining.labelSmoothing
+
     @Option(help: "Step size η of the first epoch.")
     var learningRate: Float = Job.defaultTraining.learningRate
 
@@ -38,10 +42,12 @@ struct TrainingArguments<Job: TrainingDefaults>: ParsableArguments {
 
     /// The training settings the options give.
     var training: TrainingOptions {
-        TrainingOptions(epochs: epochs, learningRate: learningRate, schedule: schedule, batchSize: batchSize,
+        var options = TrainingOptions(epochs: epochs, learningRate: learningRate, schedule: schedule, batchSize: batchSize,
                         lossReduction: lossReduction, optimizer: optimizing.rule, weightDecay: optimizing.weightDecay, threads: threading.threads,
                         seed: seed, sparseFirstLayer: !firstLayer.denseFirstLayer,
                         checkpointEvery: checkpointing.checkpointEvery)
+        options.labelSmoothing = labelSmoothing
+        return options
     }
 }
 

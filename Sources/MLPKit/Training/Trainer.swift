@@ -66,6 +66,12 @@ public final class Trainer {
                     onEvent: (TrainingEvent) throws -> Void = { _ in }) throws -> [EpochReport] {
         try data.check(against: network)
         guard data.count > 0 else { throw MLPError("the training set is empty") }
+        if options.labelSmoothing != 0 {
+            guard case .classes = data.targets, network.loss == .softmaxCrossEntropy else {
+                throw MLPError(field: "labelSmoothing", "applies to class targets under the softmax cross-entropy "
+                               + "loss; these data or this loss are not")
+            }
+        }
         let plan = plan(for: data)
         if let exchange {
             guard !plan.perSample else {
@@ -79,7 +85,7 @@ public final class Trainer {
         var reports: [EpochReport] = []
         try withoutActuallyEscaping(onEvent) { onEvent in
             let route: any TrainingRoute = plan.perSample
-                ? PerSampleRoute(network: network, data: data, background: plan.sparseBackground)
+                ? PerSampleRoute(network: network, data: data, options: options, background: plan.sparseBackground)
                 : MiniBatchRoute(network: network, data: data, options: options, background: plan.sparseBackground,
                                  exchange: exchange)
             try route.restore(state, batchSize: plan.perSample ? 1 : options.batchSize)
@@ -189,9 +195,12 @@ private final class PerSampleRoute: TrainingRoute {
     let data: TrainingSet
     let workspace: Workspace
     let sparse: (layer: SparseFirstLayer, rows: SparseRows, batch: SparseBatch)?
+    /// Writes class targets (one-hot, or smoothed).
+    let options: TrainingOptions
 
-    init(network: MLP, data: TrainingSet, background: Float?) {
+    init(network: MLP, data: TrainingSet, options: TrainingOptions, background: Float?) {
         self.network = network
+        self.options = options
         self.data = data
         workspace = network.makeWorkspace(capacity: 1)
         // The sparse first layer as a batch of one: the samples' non-background inputs are listed once.
@@ -240,8 +249,7 @@ private final class PerSampleRoute: TrainingRoute {
                 while position < end {
                     let i = order[position]
                     if let labels {
-                        for j in 0..<outputs { target[j] = 0 }
-                        target[Int(labels[i])] = 1
+                        options.writeClassTarget(target, label: Int(labels[i]), classes: outputs)
                     } else {
                         target.update(from: rows! + i * outputs, count: outputs)
                     }
@@ -287,8 +295,13 @@ private final class MiniBatchRoute: TrainingRoute {
         trainer.exchange = exchange
         trainer.lossReduction = options.lossReduction
         if case .classes(let labels) = data.targets {
-            var rows = [Float](repeating: 0, count: data.count * network.outputSize)
-            for (i, label) in labels.enumerated() { rows[i * network.outputSize + Int(label)] = 1 }
+            let classes = network.outputSize
+            var rows = [Float](repeating: 0, count: data.count * classes)
+            rows.withUnsafeMutableBufferPointer { rows in
+                for (i, label) in labels.enumerated() {
+                    options.writeClassTarget(rows.baseAddress! + i * classes, label: Int(label), classes: classes)
+                }
+            }
             oneHot = rows
         } else {
             oneHot = nil

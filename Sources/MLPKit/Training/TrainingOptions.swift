@@ -12,6 +12,9 @@ public struct TrainingOptions: Sendable, Equatable {
     public var batchSize = 1
     /// Whether a batch's step descends the sum of its losses (the default) or their mean.
     public var lossReduction: LossReduction = .sum
+    /// Label smoothing ε for class targets under the softmax cross-entropy: each sample's target is
+    /// (1 − ε)·one-hot + ε/K over its K classes instead of the one-hot row (0: none).
+    public var labelSmoothing: Float = 0
     /// The update rule.
     public var optimizer: Optimizer = .sgd
     /// Decoupled weight decay λ: θ −= η·λ·θ each step (0: none).
@@ -61,6 +64,9 @@ public struct TrainingOptions: Sendable, Equatable {
             throw MLPError(field: "weightDecay", "must be zero or positive, got \(weightDecay)")
         }
         try optimizer.validate()
+        guard labelSmoothing.isFinite, (0..<1).contains(labelSmoothing) else {
+            throw MLPError(field: "labelSmoothing", "must be in [0, 1), got \(labelSmoothing)")
+        }
         if let checkpointEvery, checkpointEvery <= 0 {
             throw MLPError(field: "checkpointEvery", "must be a positive number of steps, got \(checkpointEvery)")
         }
@@ -68,8 +74,9 @@ public struct TrainingOptions: Sendable, Equatable {
 
     /// The settings that shape the trained weights, by field name, as text: a run can only be resumed with the
     /// same values. Threads and checkpoints never change the weights and are left out; so are the epochs unless
-    /// the schedule depends on them (a run may be continued to more epochs otherwise), and the loss reduction
-    /// when it is the sum (as runs made before it existed). `seed` is the shuffling's.
+    /// the schedule depends on them (a run may be continued to more epochs otherwise), the loss reduction when
+    /// it is the sum and label smoothing when it is 0 (as runs made before they existed). `seed` is the
+    /// shuffling's.
     public var shapingValues: [String: String] {
         var values = ["learningRate": "\(learningRate)", "schedule": schedule.rawValue,
                       "batchSize": "\(batchSize)", "optimizer": optimizer.description,
@@ -77,7 +84,15 @@ public struct TrainingOptions: Sendable, Equatable {
                       "sparseFirstLayer": sparseFirstLayer ? "yes" : "no"]
         if schedule.dependsOnEpochCount { values["epochs"] = "\(epochs)" }
         if lossReduction != .sum { values["lossReduction"] = lossReduction.rawValue }   // runs before it: sum
+        if labelSmoothing != 0 { values["labelSmoothing"] = "\(labelSmoothing)" }        // runs before it: none
         return values
+    }
+
+    /// Writes the target row of class `label` among `classes`: one-hot, or smoothed by `labelSmoothing`.
+    func writeClassTarget(_ row: UnsafeMutablePointer<Float>, label: Int, classes: Int) {
+        let off = labelSmoothing / Float(classes)
+        for j in 0..<classes { row[j] = off }
+        row[label] = 1 - labelSmoothing + off
     }
 
     /// Checks a thread count (also for the jobs that do not train).
