@@ -367,6 +367,19 @@ MUTANTS = [
            "        if false, options.labelSmoothing != 0 {\n            guard case .classes",
            "LabelSmoothingTests",
            "smoothing is silently ignored on value targets or other losses instead of refused"),
+    Mutant("warmup-starts-at-zero", "Sources/MLPKit/Training/Warmup.swift",
+           "step < length ? Float(step + 1) / Float(length) : 1", "step < length ? Float(step) / Float(length) : 1",
+           "WarmupTests",
+           "the warmup's first step has a rate of 0 and its last falls short of the schedule's"),
+    Mutant("warmup-ignored", "Sources/MLPKit/Training/Trainer.swift",
+           "learningRate: rate * factor, maxSteps: 1,", "learningRate: rate, maxSteps: 1,",
+           "WarmupTests",
+           "the warmup's steps run at the schedule's full rate"),
+    Mutant("warmup-restarts-every-epoch", "Sources/MLPKit/Training/Trainer.swift",
+           "let factor = Warmup.factor(step: state.steps, length: warmupSteps)",
+           "let factor = Warmup.factor(step: route.steps(in: state.position), length: warmupSteps)",
+           "WarmupTests|ResumeTests",
+           "the warmup counts the epoch's steps instead of the run's"),
 ]
 
 

@@ -32,6 +32,10 @@ struct TrainingArguments<Job: TrainingDefaults>: ParsableArguments {
     @Option(help: "Learning-rate schedule: constant, cosine (down to 0 at the last epoch) or halving (each epoch).")
     var schedule: LearningRateSchedule = Job.defaultTraining.schedule
 
+    @Option(help: ArgumentHelp("Raise the learning rate linearly from 0 over the first N steps (N), or N epochs "
+                               + "(Ne), then follow the schedule.", valueName: "N|Ne"))
+    var warmup: Warmup = Job.defaultTraining.warmup
+
     @Option(help: "Seed for the initial weights, the shuffling and whatever else the job draws.")
     var seed: UInt64 = Job.defaultTraining.seed
 
@@ -47,6 +51,7 @@ struct TrainingArguments<Job: TrainingDefaults>: ParsableArguments {
                         seed: seed, sparseFirstLayer: !firstLayer.denseFirstLayer,
                         checkpointEvery: checkpointing.checkpointEvery)
         options.labelSmoothing = labelSmoothing
+        options.warmup = warmup
         return options
     }
 }
@@ -54,6 +59,10 @@ struct TrainingArguments<Job: TrainingDefaults>: ParsableArguments {
 extension LearningRateSchedule: ExpressibleByArgument {}
 
 extension LossReduction: ExpressibleByArgument {}
+
+extension Warmup: ExpressibleByArgument {
+    public init?(argument: String) { self.init(description: argument) }
+}
 
 extension DiscDemo.Options: TrainingDefaults {
     static var defaultTraining: TrainingOptions { Self().training }

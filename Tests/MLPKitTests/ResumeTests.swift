@@ -43,6 +43,18 @@ import TestSupport
         Setup(name: "Nesterov momentum with weight decay, per sample", options: TrainingOptions(
               epochs: 3, learningRate: 0.01, optimizer: .momentum(0.9, nesterov: true), weightDecay: 0.01, seed: 3),
               resumeThreads: 2),
+        // Resumed inside the warmup: epoch 2's last mid-epoch checkpoint is step 25 of 28, or sample 235 of 240.
+        Setup(name: "Adam, batches of 8, mean loss, warmup of 28 steps", options: {
+            var options = TrainingOptions(epochs: 3, learningRate: 0.001, batchSize: 8, lossReduction: .mean,
+                                          optimizer: .defaultAdam, threads: 2, seed: 3)
+            options.warmup = .steps(28)
+            return options
+        }(), resumeThreads: 3),
+        Setup(name: "per-sample SGD, sparse, warmup of 2 epochs", options: {
+            var options = TrainingOptions(epochs: 3, learningRate: 0.05, seed: 3)
+            options.warmup = .epochs(2)
+            return options
+        }(), resumeThreads: 1),
     ]
 
     /// Trains `setup` uninterrupted: the final parameters and the epochs' losses.

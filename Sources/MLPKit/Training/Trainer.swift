@@ -89,6 +89,7 @@ public final class Trainer {
                 : MiniBatchRoute(network: network, data: data, options: options, background: plan.sparseBackground,
                                  exchange: exchange)
             try route.restore(state, batchSize: plan.perSample ? 1 : options.batchSize)
+            let warmupSteps = options.warmup.steps(perEpoch: route.steps(in: data.count))
             while state.epoch <= options.epochs {
                 let rate = options.schedule.rate(base: options.learningRate, epoch: state.epoch, of: options.epochs)
                 if state.position == 0 {
@@ -97,8 +98,20 @@ public final class Trainer {
                     route.beginEpoch()
                 }
                 let budget = options.checkpointEvery.map { $0 - state.steps % $0 } ?? Int.max
-                let failure = try route.train(order: order, state: &state, learningRate: rate, maxSteps: budget,
+                // Warming up, one step at a time at its own rate; then the rest of the budget at the epoch's.
+                var failure: String?, left = budget
+                let warming = state.steps < warmupSteps
+                while state.steps < warmupSteps, left > 0, state.position < order.count, failure == nil,
+                      stop?.isRequested != true {
+                    let factor = Warmup.factor(step: state.steps, length: warmupSteps)
+                    failure = try route.train(order: order, state: &state, learningRate: rate * factor, maxSteps: 1,
                                               stop: stop, onEvent: onEvent)
+                    left -= 1
+                }
+                if !warming || (failure == nil && left > 0 && state.position < order.count && stop?.isRequested != true) {
+                    failure = try route.train(order: order, state: &state, learningRate: rate, maxSteps: left,
+                                              stop: stop, onEvent: onEvent)
+                }
                 let steps = route.steps(in: order.count)
                 if let failure {
                     throw TrainingDiverged(epoch: state.epoch, step: route.steps(in: state.position), steps: steps,

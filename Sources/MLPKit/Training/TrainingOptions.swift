@@ -8,6 +8,8 @@ public struct TrainingOptions: Sendable, Equatable {
     public var learningRate: Float = 0.001
     /// How η changes from epoch to epoch.
     public var schedule: LearningRateSchedule = .constant
+    /// The first steps' rates rise linearly from 0 to the schedule's (`.none`: from the first step on).
+    public var warmup: Warmup = .none
     /// Samples per step. 1 is per-sample SGD.
     public var batchSize = 1
     /// Whether a batch's step descends the sum of its losses (the default) or their mean.
@@ -64,6 +66,10 @@ public struct TrainingOptions: Sendable, Equatable {
             throw MLPError(field: "weightDecay", "must be zero or positive, got \(weightDecay)")
         }
         try optimizer.validate()
+        switch warmup {
+        case .steps(let count), .epochs(let count):
+            guard count >= 0 else { throw MLPError(field: "warmup", "must be zero or positive, got \(warmup)") }
+        }
         guard labelSmoothing.isFinite, (0..<1).contains(labelSmoothing) else {
             throw MLPError(field: "labelSmoothing", "must be in [0, 1), got \(labelSmoothing)")
         }
@@ -75,7 +81,8 @@ public struct TrainingOptions: Sendable, Equatable {
     /// The settings that shape the trained weights, by field name, as text: a run can only be resumed with the
     /// same values. Threads and checkpoints never change the weights and are left out; so are the epochs unless
     /// the schedule depends on them (a run may be continued to more epochs otherwise), the loss reduction when
-    /// it is the sum and label smoothing when it is 0 (as runs made before they existed). `seed` is the
+    /// it is the sum, label smoothing when it is 0 and warmup when there is none (as runs made before they
+    /// existed). `seed` is the
     /// shuffling's.
     public var shapingValues: [String: String] {
         var values = ["learningRate": "\(learningRate)", "schedule": schedule.rawValue,
@@ -85,6 +92,7 @@ public struct TrainingOptions: Sendable, Equatable {
         if schedule.dependsOnEpochCount { values["epochs"] = "\(epochs)" }
         if lossReduction != .sum { values["lossReduction"] = lossReduction.rawValue }   // runs before it: sum
         if labelSmoothing != 0 { values["labelSmoothing"] = "\(labelSmoothing)" }        // runs before it: none
+        if warmup != .none { values["warmup"] = warmup.description }                     // runs before it: none
         return values
     }
 
