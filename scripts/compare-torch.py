@@ -5,6 +5,11 @@ initialization scale (weights and biases drawn from N(0, 0.1²)), one epoch on e
 
     scripts/compare-torch.py --binary .build/release/mlp-train [--data DIR] [--rounds R] [--threads 1,2]
                              [--networks 1024:relu,1024:relu,10:softmax@256;128:relu,10:softmax@32]
+    scripts/compare-torch.py --binary .build/release/mlp-train --recipe [--seeds 0,1] [--threads 2]
+
+--recipe compares test accuracy instead: RECIPE (784-256-10, He initialization, SGD with momentum 0.9 at 0.01,
+batches of 64, the mean cross-entropy, 5 epochs) trained by PyTorch and by `mlp-train train` for each seed, and
+the difference of the mean accuracies (a recipe tuned in PyTorch must carry over).
 
 Needs numpy and PyTorch (Debian: `apt-get install python3-torch libopenblas0-pthread`; without OpenBLAS, PyTorch's
 BLAS is the reference one, 10x slower). Run it with the Python that has them (Debian's: /usr/bin/python3).
@@ -111,6 +116,82 @@ def ours(binary, data, layers, batch, threads):
     return float(found[-1])
 
 
+# --recipe: a PyTorch recipe run on both sides, compared by test accuracy (issue: a recipe must carry over).
+RECIPE = dict(layers="256:relu,10:softmax", momentum=0.9, learning_rate=0.01, batch=64, epochs=5)
+
+
+def pytorch_recipe(data, seed, threads):
+    """Test accuracy of the recipe in PyTorch: He (Kaiming) normal weights, zero biases, SGD with momentum, the
+    mean cross-entropy, batches in a fresh shuffle every epoch (the last, shorter one included)."""
+    import numpy as np
+    import torch
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+
+    def load(prefix):
+        images = read_idx(find(data, f"{prefix}-images-idx3-ubyte"))
+        labels = read_idx(find(data, f"{prefix}-labels-idx1-ubyte"))
+        x = torch.from_numpy(images.reshape(len(images), -1).astype(np.float32) / 255)
+        return x, torch.from_numpy(labels.astype(np.int64))
+
+    (x, y), (test_x, test_y) = load("train"), load("t10k")
+    modules, width = [], x.shape[1]
+    for entry in RECIPE["layers"].split(","):
+        units, activation = entry.split(":")
+        linear = torch.nn.Linear(width, int(units))
+        torch.nn.init.kaiming_normal_(linear.weight, nonlinearity="relu")
+        torch.nn.init.zeros_(linear.bias)
+        modules.append(linear)
+        if activation == "relu":
+            modules.append(torch.nn.ReLU())
+        width = int(units)
+    net = torch.nn.Sequential(*modules)
+    rule = torch.optim.SGD(net.parameters(), lr=RECIPE["learning_rate"], momentum=RECIPE["momentum"])
+    for _ in range(RECIPE["epochs"]):
+        order = torch.randperm(len(x))
+        for start in range(0, len(order), RECIPE["batch"]):
+            rows = order[start:start + RECIPE["batch"]]
+            rule.zero_grad()
+            torch.nn.functional.cross_entropy(net(x[rows]), y[rows]).backward()
+            rule.step()
+    with torch.no_grad():
+        return (net(test_x).argmax(1) == test_y).float().mean().item()
+
+
+def ours_recipe(binary, data, seed, threads):
+    """Test accuracy of the same recipe in `mlp-train train` (the IDX folder's t10k files are its test split)."""
+    output = f"/tmp/compare-torch-recipe-{seed}"
+    command = [binary, "train", "--data", data, "--layers", RECIPE["layers"], "--init", "he",
+               "--optimizer", "momentum", "--momentum", str(RECIPE["momentum"]),
+               "--learning-rate", str(RECIPE["learning_rate"]), "--batch-size", str(RECIPE["batch"]),
+               "--loss-reduction", "mean", "--epochs", str(RECIPE["epochs"]), "--seed", str(seed),
+               "--threads", str(threads), "--output", output]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{result.stderr[-2000:]}")
+    import json
+    with open(os.path.join(output, "summary.json")) as handle:
+        return json.load(handle)["testAccuracy"]
+
+
+def recipe(args):
+    """Prints each seed's test accuracy on both sides and the difference of the means."""
+    print(f"recipe: {RECIPE}; data {args.data}", flush=True)
+    threads = int(args.threads.split(",")[-1])
+    mine, theirs_ = [], []
+    for seed in args.seeds:
+        command = [sys.executable, HERE, "--pytorch-recipe", str(seed), str(threads), "--data", args.data]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            sys.exit(f"PyTorch's recipe failed:\n{result.stderr[-2000:]}")
+        theirs_.append(float(result.stdout.split()[-1]))
+        mine.append(ours_recipe(args.binary, args.data, seed, threads))
+        print(f"seed {seed}: ours {100 * mine[-1]:.2f}%, PyTorch {100 * theirs_[-1]:.2f}%", flush=True)
+    ours_mean, theirs_mean = statistics.mean(mine), statistics.mean(theirs_)
+    print(f"mean over {len(mine)} seeds: ours {100 * ours_mean:.2f}%, PyTorch {100 * theirs_mean:.2f}% "
+          f"(ours − PyTorch: {100 * (ours_mean - theirs_mean):+.2f} points)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--binary")
@@ -118,11 +199,18 @@ def main():
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--networks", default=NETWORKS, help="layers@batch, separated by ;")
+    parser.add_argument("--recipe", action="store_true",
+                        help="compare test accuracy after a PyTorch recipe instead of speed (see RECIPE)")
+    parser.add_argument("--seeds", type=lambda text: [int(s) for s in text.split(",")], default=[0, 1])
     parser.add_argument("--pytorch-run", nargs=3, metavar=("LAYERS", "BATCH", "THREADS"), help=argparse.SUPPRESS)
+    parser.add_argument("--pytorch-recipe", nargs=2, metavar=("SEED", "THREADS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.pytorch_run:
         layers, batch, threads = args.pytorch_run
         print(pytorch_epoch(args.data, layers, int(batch), int(threads)))
+        return
+    if args.pytorch_recipe:
+        print(pytorch_recipe(args.data, int(args.pytorch_recipe[0]), int(args.pytorch_recipe[1])))
         return
     if not args.binary:
         parser.error("--binary is required")
@@ -134,6 +222,9 @@ def main():
     sys.path.insert(0, os.path.dirname(HERE))
     import openblas_core
     print(openblas_core.choose(), flush=True)
+    if args.recipe:
+        recipe(args)
+        return
     networks = [(n.rsplit("@", 1)[0], int(n.rsplit("@", 1)[1])) for n in args.networks.split(";")]
     thread_counts = [int(t) for t in args.threads.split(",")]
     blas = os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")   # Debian's BLAS alternative
