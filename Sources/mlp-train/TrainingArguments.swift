@@ -1,5 +1,5 @@
-// The options every training command shares, said once: epochs, batch, learning rate and schedule, seed,
-// optimizer, first layer, threads, checkpoints; their defaults are each job's own.
+// The options every training command shares, said once: epochs, batch and loss reduction, label smoothing,
+// learning rate, schedule and warmup, seed, optimizer, first layer, threads, checkpoints; the job's defaults.
 import ArgumentParser
 import MLPJobs
 import MLPKit
@@ -46,10 +46,11 @@ struct TrainingArguments<Job: TrainingDefaults>: ParsableArguments {
 
     /// The training settings the options give.
     var training: TrainingOptions {
-        var options = TrainingOptions(epochs: epochs, learningRate: learningRate, schedule: schedule, batchSize: batchSize,
-                        lossReduction: lossReduction, optimizer: optimizing.rule, weightDecay: optimizing.weightDecay, threads: threading.threads,
-                        seed: seed, sparseFirstLayer: !firstLayer.denseFirstLayer,
-                        checkpointEvery: checkpointing.checkpointEvery)
+        var options = TrainingOptions(epochs: epochs, learningRate: learningRate, schedule: schedule,
+                                      batchSize: batchSize, lossReduction: lossReduction, optimizer: optimizing.rule,
+                                      weightDecay: optimizing.weightDecay, threads: threading.threads, seed: seed,
+                                      sparseFirstLayer: !firstLayer.denseFirstLayer,
+                                      checkpointEvery: checkpointing.checkpointEvery)
         options.labelSmoothing = labelSmoothing
         options.warmup = warmup
         return options
