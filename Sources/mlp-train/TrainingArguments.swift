@@ -1,5 +1,6 @@
 // The options every training command shares, said once: epochs, batch and loss reduction, label smoothing,
-// learning rate, schedule and warmup, seed, optimizer, first layer, threads, checkpoints; the job's defaults.
+// learning rate, schedule and warmup, clipping, seed, optimizer, first layer, threads, checkpoints; the job's
+// defaults.
 import ArgumentParser
 import MLPJobs
 import MLPKit
@@ -36,7 +37,11 @@ struct TrainingArguments<Job: TrainingDefaults>: ParsableArguments {
                                + "(Ne), then follow the schedule.", valueName: "N|Ne"))
     var warmup: Warmup = Job.defaultTraining.warmup
 
-    @Option(help: "Seed for the initial weights, the shuffling and whatever else the job draws.")
+    @Option(help: ArgumentHelp("Clip each step's gradient to this global (Euclidean) norm over every parameter, "
+                               + "as PyTorch's clip_grad_norm_ does (default: no clipping).", valueName: "norm"))
+    var clipNorm: Float?
+
+    @Option(help: "Seed for the initial weights, the shuffling, the dropout masks and whatever else the job draws.")
     var seed: UInt64 = Job.defaultTraining.seed
 
     @OptionGroup var optimizing: OptimizerOptions
@@ -53,6 +58,7 @@ struct TrainingArguments<Job: TrainingDefaults>: ParsableArguments {
                                       checkpointEvery: checkpointing.checkpointEvery)
         options.labelSmoothing = labelSmoothing
         options.warmup = warmup
+        options.clipNorm = clipNorm ?? Job.defaultTraining.clipNorm
         return options
     }
 }

@@ -28,10 +28,12 @@ import TestSupport
 
         var description: String { widths.map(String.init).joined(separator: "-") }
 
-        /// Leaky ReLU inside, logistic at the end (the inputs are their own targets, in [0, 1]).
-        func network(seed: UInt64 = 9) -> MLP {
+        /// Leaky ReLU inside, logistic at the end (the inputs are their own targets, in [0, 1]); `dropout` on
+        /// every layer's inputs.
+        func network(seed: UInt64 = 9, dropout: Float = 0) -> MLP {
             let net = MLP(inputSize: widths[0], loss: .squared, seed: seed)
             for (l, width) in widths.dropFirst().enumerated() {
+                if dropout > 0 { net.addDropout(dropout) }
                 let last = l == widths.count - 2
                 net.addLayer(width, activation: last || width == 2 ? .logistic : .leakyReLU)
             }
@@ -75,7 +77,8 @@ import TestSupport
     /// `background` is given.
     func train(_ shape: Shape, data: [Float], threads: Int, shardRows: Int?, batchSize: Int = 50, steps: Int = 6,
                background: Float? = nil, network: MLP? = nil, optimizer: Optimizer = .sgd, weightDecay: Float = 0,
-               blockOrder: StepRunner.BlockOrder = .ownFirst, partsBelowRows: Int = StepPlan.partsBelowRows) -> MLP {
+               blockOrder: StepRunner.BlockOrder = .ownFirst, partsBelowRows: Int = StepPlan.partsBelowRows,
+               clipNorm: Float? = nil, dropoutKey: UInt64 = 0) -> MLP {
         let net = network ?? shape.network()
         let state = optimizer == .sgd && weightDecay == 0 ? nil
             : OptimizerState(optimizer: optimizer, weightDecay: weightDecay, parameters: net.parameterCount)
@@ -87,6 +90,8 @@ import TestSupport
         trainer.choosesWorkers = false
         trainer.blockOrder = blockOrder
         trainer.partsBelowRows = partsBelowRows
+        trainer.clipNorm = clipNorm
+        trainer.dropoutKey = dropoutKey
         let order = visitingOrder()
         data.withUnsafeBufferPointer { x in
             for s in 0..<steps {
@@ -220,6 +225,31 @@ import TestSupport
                     let trained = train(shape, data: data, threads: threads, shardRows: shardRows, batchSize: batch,
                                         background: background, optimizer: optimizer, blockOrder: order).parameters
                     #expect(firstMismatch(trained, reference) == nil, "\(optimizer) \(batch) on \(threads), \(order)")
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [Optimizer.sgd, .defaultAdam])
+    func dropoutAndClippingGiveTheSameBitsOnAnyWorkersInAnyOrder(optimizer: Optimizer) {
+        // Dropout (0.2) on every layer's inputs and a norm bound the gradient passes: one shard, a shard and a
+        // short one, three shards; 1, 2, 3 and 8 workers, taking blocks in their own order or a shuffled one.
+        let shape = Shape.wide, data = smooth(shape), network = { shape.network(dropout: 0.2) }
+        for (batch, shardRows) in [(16, Int?.none), (22, 16), (48, 16)] {
+            let reference = train(shape, data: data, threads: 1, shardRows: shardRows, batchSize: batch,
+                                  network: network(), optimizer: optimizer, clipNorm: 0.05, dropoutKey: 5).parameters
+            let unclipped = train(shape, data: data, threads: 1, shardRows: shardRows, batchSize: batch,
+                                  network: network(), optimizer: optimizer, dropoutKey: 5).parameters
+            #expect(maxDifference(reference, unclipped) > 1e-5, "the bound must be reached")
+            let otherMasks = train(shape, data: data, threads: 1, shardRows: shardRows, batchSize: batch,
+                                   network: network(), optimizer: optimizer, clipNorm: 0.05, dropoutKey: 6).parameters
+            #expect(maxDifference(reference, otherMasks) > 1e-5, "another key drops other units")
+            for threads in [2, 3, 8] {
+                for order in [StepRunner.BlockOrder.ownFirst, .shuffled(seed: UInt64(threads))] {
+                    let trained = train(shape, data: data, threads: threads, shardRows: shardRows, batchSize: batch,
+                                        network: network(), optimizer: optimizer, blockOrder: order,
+                                        clipNorm: 0.05, dropoutKey: 5).parameters
+                    #expect(firstMismatch(trained, reference) == nil, "batch \(batch), \(threads) threads, \(order)")
                 }
             }
         }

@@ -12,11 +12,15 @@ import TestSupport
         let options: TrainingOptions
         /// Threads for the resumed half.
         let resumeThreads: Int
+        /// Dropout on the inputs and on the first hidden layer's outputs (0: none).
+        var dropout: Float = 0
         var testDescription: String { name }
 
         func network() -> MLP {
             let net = MLP(inputSize: 40, loss: .squared, seed: 11)
+            if dropout > 0 { net.addDropout(dropout) }
             net.addLayer(37, activation: .leakyReLU)
+            if dropout > 0 { net.addDropout(dropout) }
             net.addLayer(5, activation: .tanh)
             net.addLayer(40, activation: .logistic)
             return net
@@ -55,6 +59,13 @@ import TestSupport
             options.warmup = .epochs(2)
             return options
         }(), resumeThreads: 1),
+        // The masks are drawn for epoch 2 from its start; the resumed half must draw the same for its steps.
+        Setup(name: "momentum, batches of 10, dropout 0.3, clipped at 0.5", options: {
+            var options = TrainingOptions(epochs: 3, learningRate: 0.05, batchSize: 10,
+                                          optimizer: .momentum(0.9, nesterov: false), threads: 1, seed: 3)
+            options.clipNorm = 0.5
+            return options
+        }(), resumeThreads: 3, dropout: 0.3),
     ]
 
     /// Trains `setup` uninterrupted: the final parameters and the epochs' losses.

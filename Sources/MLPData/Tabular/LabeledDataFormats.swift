@@ -162,14 +162,18 @@ extension LabeledData {
 
     // MARK: MNIST mosaics
 
-    /// The mosaics' train or test split: 28×28 grey digits (dark on white, as stored), labels 0…9.
+    /// The mosaics' train or test split: 28×28 grey digits, labels 0…9, with the values MNIST has everywhere
+    /// else (its IDX files, PyTorch's and Keras's loaders): ink 1 on a background of 0, byte v as v / 255. The
+    /// mosaics store dark ink on white, so each stored byte b is read as 255 − b.
     static func loadMosaics(_ folder: String, role: Role) throws -> LabeledData {
         let split = role == .train ? "train" : "test"
         let digits = try MosaicLoader.load(split: folder + "/" + split)
         let shape = [digits.rows, digits.columns]
-        return try LabeledData(features: digits.images, featureNames: featureNames(imageShape: shape),
+        let ink = (0..<256).map { Float(255 - $0) / 255 }
+        return try LabeledData(features: digits.images.map { ink[Int(($0 * 255).rounded())] },
+                               featureNames: featureNames(imageShape: shape),
                                targetNames: ["class"], target: .labels(digits.labels.map { String($0) }),
-                               source: "\(folder) (MNIST mosaics, \(split) split), \(digits.count) images",
+                               source: "\(folder) (MNIST mosaics, \(split) split, ink 1 on 0), \(digits.count) images",
                                imageShape: shape)
     }
 

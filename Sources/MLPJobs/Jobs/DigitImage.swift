@@ -57,11 +57,14 @@ public struct DigitImage: Sendable {
     }
 
     /// Mean of the outer ring of a side × side image.
-    static func ringMean(_ values: [Float], side: Int) -> Float {
+    static func ringMean(_ values: [Float], side: Int) -> Float { ringMean(values, width: side, height: side) }
+
+    /// Mean of the outer ring of a width × height image.
+    static func ringMean(_ values: [Float], width: Int, height: Int) -> Float {
         var sum: Float = 0, count = 0
-        for y in 0..<side {
-            for x in 0..<side where y == 0 || y == side - 1 || x == 0 || x == side - 1 {
-                sum += values[y * side + x]
+        for y in 0..<height {
+            for x in 0..<width where y == 0 || y == height - 1 || x == 0 || x == width - 1 {
+                sum += values[y * width + x]
                 count += 1
             }
         }

@@ -51,6 +51,24 @@ public struct TabularModel {
     /// Writes the model to `path`, replacing any file there atomically.
     public func write(to path: String) throws { try safeTensors.write(to: path) }
 
+    /// The value of a blank pixel in the images it was trained on (0 or 1, its `input_background` note), so a
+    /// picture of the other polarity can be flipped to match; nil for tables and images without one.
+    public var imageBackground: Float? {
+        switch network.notes["input_background"] {
+        case "0": 0
+        case "1": 1
+        default: nil
+        }
+    }
+
+    /// Records the background of image features (rows of the model's inputs): the value, 0 or 1, that fills at
+    /// least half of them.
+    func noteImageBackground(of features: [Float]) {
+        guard imageShape != nil, let dominant = TrainingSet.dominantValue(of: features), dominant.fraction >= 0.5
+        else { return }
+        network.notes["input_background"] = dominant.value == 1 ? "1" : "0"
+    }
+
     /// Whether the file at `path` was written by `train` (and not by the homework's jobs).
     public static func isTabular(_ file: SafeTensors) -> Bool { file.metadata["note.trained_by"] == "train" }
 

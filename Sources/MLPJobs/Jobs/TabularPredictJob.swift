@@ -115,14 +115,21 @@ public enum TabularPredictJob {
         value == value.rounded() && abs(value) < 1e7 ? String(Int(value)) : "\(value)"
     }
 
-    /// A PNG as the image model's inputs: grey, resized by area averaging to the training images' size.
+    /// A PNG as the image model's inputs: grey, resized by area averaging to the training images' size, and
+    /// flipped (1 − x) when its background (its outer ring: light or dark) is not the training images'.
     static func imageFeatures(_ path: String, model: TabularModel, modelPath: String) throws -> [Float] {
         guard let shape = model.imageShape, shape.count == 2 else {
             throw MLPError("\(path): \(modelPath) was trained on a table, not on images; give CSV rows")
         }
         let image = try PNGFile.readGray(path)
-        let values = image.pixels.map { Float($0) / 255 }
-        if image.width == shape[1] && image.height == shape[0] { return values }
-        return DigitImage.resize(values, width: image.width, height: image.height, to: shape[1], shape[0])
+        var values = image.pixels.map { Float($0) / 255 }
+        if image.width != shape[1] || image.height != shape[0] {
+            values = DigitImage.resize(values, width: image.width, height: image.height, to: shape[1], shape[0])
+        }
+        if let background = model.imageBackground {
+            let paper: Float = DigitImage.ringMean(values, width: shape[1], height: shape[0]) > 0.5 ? 1 : 0
+            if paper != background { values = values.map { 1 - $0 } }
+        }
+        return values
     }
 }

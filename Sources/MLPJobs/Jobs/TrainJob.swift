@@ -172,6 +172,7 @@ public enum TrainJob {
         }
         let model = try TabularModel(network: network, encoding: encoding, featureNames: train.featureNames,
                                      targetNames: train.targetNames, standardizer: standardizer, imageShape: train.imageShape)
+        model.noteImageBackground(of: train.features)
         return Setup(model: model, train: try trainingSet(train), validation: try validation.map(trainingSet),
                      test: try test.map(trainingSet), spec: spec, rawTrain: train)
     }

@@ -13,6 +13,8 @@ public struct Layer: Equatable, Sendable {
     public let activation: Activation
     /// Index of W[0, 0] in the parameter (and gradient) buffer.
     public let weightOffset: Int
+    /// The fraction of this layer's inputs dropped while training (inverted dropout, `Dropout`); 0: none.
+    public let dropout: Float
 
     /// Index of b[0]: the biases follow the weights.
     public var biasOffset: Int { weightOffset + outputSize * inputSize }

@@ -5,18 +5,24 @@
 ///
 /// Activations: `logistic` (or `sigmoid`), `relu`, `leaky-relu` (slope 0.01; `leaky-relu:0.2` for another),
 /// `tanh`, `identity` (or `linear`) and `softmax` (last layer only). `_` may stand for `-`.
+///
+/// `dropout:p` before a layer drops a fraction p of that layer's inputs while training (`MLP.addDropout`):
+/// `dropout:0.2,800:relu,dropout:0.5,10:softmax` drops 20% of the inputs and half of the hidden units.
 public struct LayerSpec: Equatable, Sendable, CustomStringConvertible {
-    /// One layer: its width, nonlinearity and optional name.
+    /// One layer: its width, nonlinearity, optional name, and the dropout rate of its inputs.
     public struct Entry: Equatable, Sendable {
         public var units: Int
         public var activation: Activation
         public var name: String?
+        /// The fraction of the layer's inputs dropped while training (0: none).
+        public var dropout: Float
 
         /// A layer of `units` outputs.
-        public init(units: Int, activation: Activation, name: String? = nil) {
+        public init(units: Int, activation: Activation, name: String? = nil, dropout: Float = 0) {
             self.units = units
             self.activation = activation
             self.name = name
+            self.dropout = dropout
         }
     }
 
@@ -34,10 +40,20 @@ public struct LayerSpec: Equatable, Sendable, CustomStringConvertible {
             .map { $0.trimmingSpaces }
         guard !text.trimmingSpaces.isEmpty else { throw MLPError(field: "layers", "is empty; write e.g. 64:relu,10:softmax") }
         var entries: [Entry] = []
+        var dropout: Float = 0
         for (index, piece) in pieces.enumerated() {
             func fail(_ problem: String) -> MLPError {
                 MLPError(field: "layers", "entry \(index + 1) \"\(piece)\": \(problem) (write units:activation[@name], "
-                         + "e.g. 64:relu or 2:logistic@latent)")
+                         + "e.g. 64:relu or 2:logistic@latent, or dropout:rate before a layer)")
+            }
+            if piece.lowercased().hasPrefix("dropout:") {
+                guard let rate = Float(piece.dropFirst(8).trimmingSpaces), rate.isFinite, rate >= 0, rate < 1 else {
+                    throw fail("a dropout rate is a number in [0, 1)")
+                }
+                guard dropout == 0 else { throw fail("two dropouts in a row; give one rate") }
+                guard index < pieces.count - 1 else { throw fail("a dropout must come before a layer, not last") }
+                dropout = rate
+                continue
             }
             var body = Substring(piece)
             var name: String?
@@ -64,7 +80,8 @@ public struct LayerSpec: Equatable, Sendable, CustomStringConvertible {
             if let name, entries.contains(where: { $0.name == name }) {
                 throw fail("the name \"\(name)\" is already used by another layer")
             }
-            entries.append(Entry(units: units, activation: activation, name: name))
+            entries.append(Entry(units: units, activation: activation, name: name, dropout: dropout))
+            dropout = 0
         }
         self.entries = entries
     }
@@ -72,7 +89,8 @@ public struct LayerSpec: Equatable, Sendable, CustomStringConvertible {
     /// The spec written back in its own syntax (slopes other than 0.01 as `leaky-relu:0.2`).
     public var description: String {
         entries.map { entry in
-            "\(entry.units):" + entry.activation.name.replacingAll("_", with: "-") + (entry.name.map { "@" + $0 } ?? "")
+            (entry.dropout > 0 ? "dropout:\(entry.dropout)," : "") + "\(entry.units):"
+                + entry.activation.name.replacingAll("_", with: "-") + (entry.name.map { "@" + $0 } ?? "")
         }.joined(separator: ",")
     }
 
@@ -86,6 +104,7 @@ public struct LayerSpec: Equatable, Sendable, CustomStringConvertible {
                         initializer: (Activation) -> Initializer = { _ in .classic }) -> MLP {
         let net = MLP(inputSize: inputSize, loss: loss, seed: seed)
         for entry in entries {
+            if entry.dropout > 0 { net.addDropout(entry.dropout) }
             net.addLayer(entry.units, activation: entry.activation, name: entry.name,
                          initializer: initializer(entry.activation))
         }

@@ -2,9 +2,9 @@
 
 extension MLP {
     /// The network as safetensors: tensors `layers.N.weight` [out, in] and `layers.N.bias` [out]; the metadata
-    /// holds the architecture (input size, loss, each layer's activation and name, and its initializer unless it
-    /// is `.classic`) so `init(contentsOf:)` can rebuild it. Nothing run-dependent is stored: equal weights given
-    /// the same way give byte-identical files.
+    /// holds the architecture (input size, loss, each layer's activation and name, its initializer unless it is
+    /// `.classic`, and the dropout rate of its inputs when it has one) so `init(contentsOf:)` can rebuild it.
+    /// Nothing run-dependent is stored: equal weights given the same way give byte-identical files.
     public var safeTensors: SafeTensors {
         var tensors: [SafeTensors.Tensor] = []
         var metadata = ["format": "mlp-train", "version": "1", "input_size": String(inputSize),
@@ -19,15 +19,18 @@ extension MLP {
             metadata["layers.\(index).activation"] = layer.activation.name
             if let name = layer.name { metadata["layers.\(index).name"] = name }
             if initializers[index] != .classic { metadata["layers.\(index).init"] = initializers[index].description }
+            if layer.dropout > 0 { metadata["layers.\(index).dropout"] = "\(layer.dropout)" }
         }
         for (key, value) in notes { metadata["note." + key] = value }
         return SafeTensors(tensors: tensors, metadata: metadata)
     }
 
-    /// The layers in words: "784 → 20 leakyReLU → 10 softmax, softmaxCrossEntropy loss" (names in quotes).
+    /// The layers in words: "784 → 20 leakyReLU → 10 softmax, softmaxCrossEntropy loss" (names in quotes,
+    /// dropouts as "dropout 0.5" where they drop).
     public var architecture: String {
-        let layerWords = layers.map { layer in
-            "\(layer.outputSize) \(layer.activation.name)" + (layer.name.map { " \"\($0)\"" } ?? "")
+        let layerWords = layers.flatMap { layer in
+            (layer.dropout > 0 ? ["dropout \(layer.dropout)"] : [])
+                + ["\(layer.outputSize) \(layer.activation.name)" + (layer.name.map { " \"\($0)\"" } ?? "")]
         }
         return ([String(inputSize)] + layerWords).joined(separator: " → ") + ", \(loss.rawValue) loss"
     }
@@ -77,6 +80,12 @@ extension MLP {
                     throw fail("layer \(index): initializer \"\(text)\" is unknown")
                 }
                 start = recorded
+            }
+            if let text = metadata["layers.\(index).dropout"] {
+                guard let rate = Float(text), rate.isFinite, rate >= 0, rate < 1 else {
+                    throw fail("layer \(index): dropout \"\(text)\" is not a rate in [0, 1)")
+                }
+                addDropout(rate)
             }
             addLayer(weight.shape[0], activation: activation, name: metadata["layers.\(index).name"], initializer: start)
             parameters += weight.values

@@ -25,11 +25,16 @@ public final class MLP {
     public var initializer: Initializer = .classic
     /// How each layer started, in order (model files record those that are not `.classic`).
     public private(set) var initializers: [Initializer] = []
+    /// The dropout rate `addDropout` set for the inputs of the next layer added (0: none).
+    public private(set) var pendingDropout: Float = 0
 
     var parameterBuffer = FloatBuffer(count: 0)
     var gradientBuffer = FloatBuffer(count: 0)
     /// Draws the initial weights; seeded, so the same construction gives the same network.
     var generator: SplitMix64
+    /// The seed of `backward`'s dropout masks, and the calls it has made (each call draws new masks).
+    private let dropoutSeed: UInt64
+    private var backwardCalls = 0
     /// Scratch memory for the convenience (Array and Matrix) API.
     private var scratch: Workspace?
     private var scratchRunner: (runner: StepRunner, layers: [Layer])?
@@ -44,14 +49,17 @@ public final class MLP {
         self.inputSize = inputSize
         self.loss = loss
         generator = SplitMix64(seed: seed)
+        dropoutSeed = seed
     }
 
     /// Appends a dense layer of `size` outputs. Its parameters start as `initializer` says (nil: the network's
     /// `initializer`, by default randn × 0.1 for weights and biases), drawn from the network's seeded generator.
+    /// A rate set by `addDropout` just before applies to its inputs.
     public func addLayer(_ size: Int, activation: Activation, name: String? = nil, initializer: Initializer? = nil) {
         precondition(size > 0, "addLayer: size must be positive, got \(size)")
         let layer = Layer(name: name, inputSize: layers.last?.outputSize ?? inputSize, outputSize: size,
-                          activation: activation, weightOffset: parameterBuffer.count)
+                          activation: activation, weightOffset: parameterBuffer.count, dropout: pendingDropout)
+        pendingDropout = 0
         let grown = FloatBuffer(count: parameterBuffer.count + layer.parameterCount)
         grown.pointer.update(from: parameterBuffer.pointer, count: parameterBuffer.count)
         let start = initializer ?? self.initializer
@@ -63,6 +71,18 @@ public final class MLP {
         gradientBuffer = grownGradients
         layers.append(layer)
     }
+
+    /// Drops a fraction `rate` (in [0, 1)) of the next layer's inputs while training: of the inputs when no layer
+    /// has been added yet, else of the last layer's outputs. Inverted dropout (`Dropout`): kept inputs are scaled
+    /// by 1 / (1 − rate) while training, and `forward`, `loss`, evaluation and model files never drop anything.
+    /// `backward` and the trainers do, with masks drawn afresh for every call or epoch.
+    public func addDropout(_ rate: Float) {
+        precondition(rate.isFinite && rate >= 0 && rate < 1, "addDropout: the rate must be in [0, 1), got \(rate)")
+        pendingDropout = rate
+    }
+
+    /// Whether any layer drops some of its inputs while training.
+    public var hasDropout: Bool { layers.contains { $0.dropout > 0 } }
 
     /// Outputs per sample of the last layer.
     public var outputSize: Int { layers.last?.outputSize ?? inputSize }
@@ -146,10 +166,16 @@ public final class MLP {
     }
 
     /// Forward then backward over a batch, ADDING the summed gradients of all rows. Returns the summed loss.
+    /// Layers with dropout drop their inputs, with masks drawn afresh for each call (row r is sample r).
     @discardableResult
     public func backward(_ x: Matrix, targets: Matrix) throws -> Float {
         try checkBatch(x, targets)
+        guard pendingDropout == 0 else {
+            throw MLPError("the network ends in a dropout: addDropout drops the inputs of the layer added after it")
+        }
         guard x.rows > 0 else { return 0 }
+        let dropoutKey = Dropout.key(seed: dropoutSeed, epoch: backwardCalls)
+        backwardCalls += 1
         synchronize()
         // A step plan of one shard and one thread that adds the gradient instead of stepping.
         let runner = backwardRunner(rows: x.rows)
@@ -161,7 +187,7 @@ public final class MLP {
                     runner.run(plan, steps: 1, workers: 1, exchange: nil, prepare: { _ in
                         StepRunner.Step(network: self, indices: rows.baseAddress!, inputs: input.baseAddress!,
                                         targets: target.baseAddress!, learningRate: 0, rule: .sgd(0),
-                                        gradient: gradientBuffer.pointer)
+                                        gradient: gradientBuffer.pointer, dropoutKey: dropoutKey)
                     }, finished: { _, stepLoss in
                         loss = stepLoss
                         return false

@@ -17,7 +17,10 @@
 ///            every block claimed by whichever of the T threads gets to it first (each starts with its own)
 /// ```
 ///
-/// The update is fused: with one shard (and no other process), each block of a layer's dW takes the rule as
+/// Dropout adds a task before a layer's forward pass (its inputs through the mask). Clipping by the global norm
+/// splits the update in three: each layer's shards summed (`gather`), the norm (`norm`), then every update.
+///
+/// The update is fused: with one shard (and no other process, and no clipping), each block of a layer's dW takes the rule as
 /// soon as it is formed, in cache (SGD straight into W; other rules through a block-sized scratch), and no
 /// gradient buffer is written. With several shards, each shard's dW goes to its gradient buffer, and a layer's
 /// update task sums the shards' blocks in shard order and applies the rule while they are in cache.
@@ -27,6 +30,8 @@ final class StepPlan {
         /// Copy a shard's rows (inputs and targets) into its buffers; with a sparse first layer, list their
         /// non-background inputs (blocks of inputs, then blocks of rows).
         case load
+        /// A layer's inputs on a shard through its dropout mask (`Dropout`), blocks of rows.
+        case dropout
         /// The sparse first layer's outputs (with its activation when elementwise), blocks of outputs.
         case sparseForward
         /// A layer's outputs on the rows the blocked kernels take, blocks of outputs (with the activation when
@@ -48,8 +53,15 @@ final class StepPlan {
         /// A layer's dW and db on a shard, blocks of outputs: added to the gradient (`accumulate`), written to the
         /// shard's gradient buffer, or (fused) applied to the parameters at once.
         case weights
-        /// A layer's parameters move by every shard's dW and db (summed in shard order), blocks of outputs.
+        /// A layer's parameters move by every shard's dW and db (summed in shard order), blocks of outputs; with
+        /// clipping, by the gathered gradient times the clipping factor.
         case update
+        /// With clipping: a layer's dW and db summed over the shards in shard order (into shard 0's buffer), and
+        /// each output row's sum of squares, blocks of outputs.
+        case gather
+        /// With clipping: the gradient's global norm from the rows' sums of squares, in order, and the factor
+        /// every update takes (one block).
+        case norm
         /// The sparse first layer's step for every shard in order, blocks of outputs.
         case sparseStep
 
@@ -63,7 +75,7 @@ final class StepPlan {
             case .input, .inputSum: 24
             case .weights, .sparseForward, .sparseStep: 8
             case .inputPart: StepPlan.blockSize
-            case .load, .forwardTail, .loss, .inputTail, .update: 1
+            case .load, .dropout, .forwardTail, .loss, .inputTail, .update, .gather, .norm: 1
             }
         }
     }
@@ -118,6 +130,8 @@ final class StepPlan {
     let update: Update
     /// Whether a lone shard's dW takes the update inside its own task (no gradient buffer, no `update` task).
     let fused: Bool
+    /// Whether the gradient is clipped by its global norm before the update (`gather`, `norm`, then `update`).
+    let clipped: Bool
     /// Floats of dL/dx parts a shard needs, and of gradient scratch a thread needs (fused rules).
     private(set) var partsFloats = 0, scratchFloats = 0
 
@@ -149,18 +163,22 @@ final class StepPlan {
 
     /// The plan for `layers` (after `inputSize` inputs) with shards of `rows` rows, of which this process
     /// computes `computed` (the others come from other processes when `exchanged`), a sparse first layer or not,
-    /// and weights that move as `update` says; cut into blocks for workers to share (`shared`), or each task
-    /// whole for one worker.
+    /// and weights that move as `update` says, the gradient clipped by its norm first or not (`clipped`); cut
+    /// into blocks for workers to share (`shared`), or each task whole for one worker.
     init(layers: [Layer], inputSize: Int, rows: [Int], computed: Range<Int>, sparse: Bool, update: Update,
-         exchanged: Bool, shared: Bool = true, partsBelowRows: Int = StepPlan.partsBelowRows) {
-        precondition(update != .accumulate || (rows.count == 1 && !exchanged), "a gradient is added for one shard")
-        precondition(!sparse || update == .descend, "the sparse first layer is SGD-only")
+         exchanged: Bool, clipped: Bool = false, shared: Bool = true, partsBelowRows: Int = StepPlan.partsBelowRows) {
+        precondition(update != .accumulate || (rows.count == 1 && !exchanged && !clipped),
+                     "a gradient is added for one shard, unclipped")
+        precondition(!sparse || (update == .descend && !clipped), "the sparse first layer is plain SGD only")
+        precondition(!sparse || layers[0].dropout == 0, "the sparse first layer takes its inputs whole")
         self.rows = rows
         self.update = update
+        self.clipped = clipped
         loaded = sparse && exchanged ? 0..<rows.count : computed
         let shards = rows.count, last = layers.count - 1, firstDense = sparse ? 1 : 0
-        fused = shards == 1 && !exchanged
+        fused = shards == 1 && !exchanged && !clipped
         var later: [() -> Void] = []   // with an exchange, the updates wait until every shard is in
+        var gathers: [Int] = []        // with clipping, the tasks the norm waits for
 
         // A lone worker takes each task whole: the kernels give the same bits for any block bounds, and whole
         // tasks walk memory in order (and the sparse batch is listed both ways in one scan).
@@ -194,10 +212,15 @@ final class StepPlan {
                                blocks: shared ? (rows[s] + Self.loadRows - 1) / Self.loadRows : 1, after: [])
             }
         }
-        // Forward.
+        // Forward, each layer's inputs through their dropout mask first when it has one.
         for l in 0...last {
             let k = layers[l].inputSize, n = layers[l].outputSize, elementwise = layers[l].activation.isElementwise
             for s in computed {
+                if layers[l].dropout > 0 {
+                    ready[s] = add(.dropout, l, s, count: rows[s], size: Self.loadRows,
+                                   blocks: shared ? (rows[s] + Self.loadRows - 1) / Self.loadRows : 1,
+                                   after: [ready[s]])
+                }
                 if l == 0 && sparse {
                     ready[s] = add(.sparseForward, 0, s, count: n,
                                    blocks: elementwise ? blocks(n, work: rows[s] * n * Self.sparseWork) : 1,
@@ -249,8 +272,12 @@ final class StepPlan {
                 if !fused {
                     let after = weights + (l > 0 ? computed.map { readers[$0] } : [])
                     let work = rows.reduce(0, +) * k * n
-                    let task = { add(.update, l, -1, count: n, blocks: blocks(n, work: work), after: after) }
-                    if exchanged { later.append { _ = task() } } else { _ = task() }
+                    let task = {
+                        let t = add(clipped ? .gather : .update, l, -1, count: n, blocks: blocks(n, work: work),
+                                    after: after)
+                        if clipped { gathers.append(t) }
+                    }
+                    if exchanged { later.append(task) } else { task() }
                 }
             } else {
                 // The sparse first layer's step: every shard's rows, in shard order.
@@ -268,6 +295,18 @@ final class StepPlan {
                 if exchanged { later.append { _ = task() } } else { _ = task() }
             }
             ready = below
+        }
+        // With clipping, every layer's update waits for the norm, which waits for every layer's gradient.
+        if clipped {
+            let updates = {
+                let norm = add(.norm, last, -1, after: gathers)
+                for l in stride(from: last, through: 0, by: -1) {
+                    let work = rows.reduce(0, +) * layers[l].inputSize * layers[l].outputSize
+                    add(.update, l, -1, count: layers[l].outputSize,
+                        blocks: blocks(layers[l].outputSize, work: work), after: [norm])
+                }
+            }
+            if exchanged { later.append(updates) } else { updates() }
         }
         exchangePoint = tasks.count
         for task in later { task() }

@@ -28,6 +28,16 @@ final class StepRunner: @unchecked Sendable {
     private let targets: [FloatBuffer]
     /// Each shard's sparse batch.
     private let batches: [SparseBatch]
+    /// Each layer's dropout rate, and for each shard and layer with dropout its mask and its inputs through it
+    /// (`dropped[s][l]`; empty for layers without).
+    private let dropoutRates: [Float]
+    private let masks: [[FloatBuffer]]
+    private let dropped: [[FloatBuffer]]
+    /// With clipping: each output row's sum of squares of its gradient (layer by layer, `rowSlots[l]` the first
+    /// of layer l's), and the factor the step's update takes.
+    private let rowSquares: UnsafeMutablePointer<Double>
+    private let rowSlots: [Int]
+    private var clipFactor: Float = 1
     /// Each shard's gradient buffer, made when a plan first writes one (several shards, or other processes).
     private var gradients: [FloatBuffer] = []
     private let gradientPointers: UnsafeMutablePointer<UnsafeMutablePointer<Float>>
@@ -80,6 +90,17 @@ final class StepRunner: @unchecked Sendable {
         batches = sparse.map { layer in
             (0..<shardCount).map { _ in SparseBatch(capacity: shardRows, inputs: network.inputSize, width: layer.stride) }
         } ?? []
+        let layers = network.layers
+        dropoutRates = layers.map(\.dropout)
+        func dropoutBuffers() -> [[FloatBuffer]] {
+            (0..<shardCount).map { _ in
+                layers.map { FloatBuffer(count: $0.dropout > 0 ? shardRows * $0.inputSize : 0) }
+            }
+        }
+        masks = dropoutBuffers()
+        dropped = dropoutBuffers()
+        rowSlots = layers.indices.map { l in layers[..<l].reduce(0) { $0 + $1.outputSize } }
+        rowSquares = .allocate(capacity: layers.reduce(0) { $0 + $1.outputSize })
         gradientPointers = .allocate(capacity: shardCount)
         parts = (0..<shardCount).map { _ in FloatBuffer(count: 0) }
         partPointers = .allocate(capacity: shardCount)
@@ -92,19 +113,21 @@ final class StepRunner: @unchecked Sendable {
         gradientPointers.deallocate()
         partPointers.deallocate()
         scratchPointers.deallocate()
+        rowSquares.deallocate()
     }
 
-    /// The plan for a batch of `rows` rows, shared among workers or for one (made the first time, then kept).
+    /// The plan for a batch of `rows` rows, shared among workers or for one, its gradient clipped by its norm
+    /// or not (made the first time, then kept).
     func plan(rows: Int, network: MLP, update: StepPlan.Update, exchange: (any ShardExchange)?,
-              shared: Bool) -> StepPlan {
-        let key = 2 * rows + (shared ? 1 : 0)
+              clipped: Bool = false, shared: Bool) -> StepPlan {
+        let key = 4 * rows + (clipped ? 2 : 0) + (shared ? 1 : 0)
         if let plan = plans[key] { return plan }
         let shards = (rows + shardRows - 1) / shardRows
         precondition(shards <= shardCount, "a batch of \(rows) rows needs more than \(shardCount) shards")
         let shardSizes = (0..<shards).map { min(shardRows, rows - $0 * shardRows) }
         let plan = StepPlan(layers: network.layers, inputSize: network.inputSize, rows: shardSizes,
                             computed: exchange?.shards(of: shards) ?? 0..<shards, sparse: sparse != nil,
-                            update: update, exchanged: exchange != nil, shared: shared,
+                            update: update, exchanged: exchange != nil, clipped: clipped, shared: shared,
                             partsBelowRows: partsBelowRows)
         if !plan.fused && update != .accumulate { makeGradients(network: network) }
         for s in 0..<shardCount where parts[s].count < plan.partsFloats {
@@ -128,6 +151,10 @@ final class StepRunner: @unchecked Sendable {
         let gradient: UnsafeMutablePointer<Float>?
         /// What each sample's dL/dz at the output is multiplied by (`LossReduction.gradientScale`).
         var gradientScale: Float = 1
+        /// The key of the step's dropout masks (`Dropout.key`).
+        var dropoutKey: UInt64 = 0
+        /// The largest global norm of the gradient a clipped plan lets through.
+        var clipNorm: Float = .infinity
     }
 
     /// Runs up to `steps` steps of `plan` on `workers` threads, in one fan-out: the threads stay for the whole run.
@@ -297,6 +324,13 @@ final class StepRunner: @unchecked Sendable {
         switch task.kind {
         case .load:
             load(s, block: block, plan: plan, task: task, step)
+        case .dropout:
+            let x = undropped(l, s), mask = masks[s][l].pointer, out = dropped[s][l].pointer
+            for r in range {
+                Dropout.fillMask(mask + r * k, units: k, rate: layer.dropout, key: step.dropoutKey, layer: l,
+                                 sample: step.indices[s * shardRows + r])
+                for i in r * k ..< (r + 1) * k { out[i] = x[i] * mask[i] }
+            }
         case .sparseForward:
             let h = workspaces[s].activations[0].pointer, rows = plan.rows[s]
             sparse!.forward(h, batches[s], outputs: range)
@@ -338,21 +372,41 @@ final class StepRunner: @unchecked Sendable {
                                         k: k, n: n, inputs: range)
             }
             if task.fold {
-                net.layers[l - 1].activation.backward(dx, output: input(l, s), rows: rows, stride: k, columns: range)
+                if dropoutRates[l] > 0 { applyMask(dx, masks[s][l].pointer, rows: 0..<rows, stride: k, columns: range) }
+                net.layers[l - 1].activation.backward(dx, output: undropped(l, s), rows: rows, stride: k,
+                                                      columns: range)
             }
         case .inputTail:
             let dx = workspaces[s].deltas[l - 1].pointer, rows = plan.rows[s]
             denseBackwardInputTail(dx, workspaces[s].deltas[l].pointer, p + layer.weightOffset, from: rows & ~3,
                                    m: rows, k: k, n: n)
-            net.layers[l - 1].activation.backward(dx, output: input(l, s), rows: rows, columns: k)
+            if dropoutRates[l] > 0 { applyMask(dx, masks[s][l].pointer, rows: 0..<rows, stride: k, columns: 0..<k) }
+            net.layers[l - 1].activation.backward(dx, output: undropped(l, s), rows: rows, columns: k)
         case .weights:
             weights(plan, task, block, range, step, worker: worker)
         case .update:
             let rule = step.rule, w = layer.weightOffset, b = layer.biasOffset, shards = plan.rows.count
-            applyUpdate(rule, p, range: w + range.lowerBound * k ..< w + range.upperBound * k,
-                        shards: gradientPointers, count: shards)
-            applyUpdate(rule, p, range: b + range.lowerBound ..< b + range.upperBound,
-                        shards: gradientPointers, count: shards)
+            let weights = w + range.lowerBound * k ..< w + range.upperBound * k
+            let biases = b + range.lowerBound ..< b + range.upperBound
+            if plan.clipped {
+                let gradient = ScaledGradient(values: gradientPointers[0], factor: clipFactor)
+                applyUpdate(rule, p, range: weights, clipped: gradient)
+                applyUpdate(rule, p, range: biases, clipped: gradient)
+            } else {
+                applyUpdate(rule, p, range: weights, shards: gradientPointers, count: shards)
+                applyUpdate(rule, p, range: biases, shards: gradientPointers, count: shards)
+            }
+        case .gather:
+            let w = layer.weightOffset, b = layer.biasOffset, shards = plan.rows.count, g = gradientPointers[0]
+            gatherShards(gradientPointers, count: shards, range: w + range.lowerBound * k ..< w + range.upperBound * k)
+            gatherShards(gradientPointers, count: shards, range: b + range.lowerBound ..< b + range.upperBound)
+            for j in range {
+                rowSquares[rowSlots[l] + j] = sumOfSquares(g + w + j * k, count: k) + Double(g[b + j]) * Double(g[b + j])
+            }
+        case .norm:
+            var total = 0.0
+            for i in 0..<(rowSlots[l] + n) { total += rowSquares[i] }
+            clipFactor = clippingFactor(norm: total.squareRoot(), maximum: step.clipNorm)
         case .sparseStep:
             for shard in plan.rows.indices {
                 sparse!.descend(delta: workspaces[shard].deltas[0].pointer, batch: batches[shard],
@@ -361,9 +415,23 @@ final class StepRunner: @unchecked Sendable {
         }
     }
 
-    /// Layer l's input on shard s: the shard's inputs, or the layer below's outputs.
+    /// Layer l's input on shard s: the shard's inputs, or the layer below's outputs; through the layer's dropout
+    /// mask when it has one.
     private func input(_ l: Int, _ s: Int) -> UnsafePointer<Float> {
+        dropoutRates[l] > 0 ? UnsafePointer(dropped[s][l].pointer) : undropped(l, s)
+    }
+
+    /// Layer l's input on shard s before any dropout: the shard's inputs, or the layer below's outputs.
+    private func undropped(_ l: Int, _ s: Int) -> UnsafePointer<Float> {
         UnsafePointer(l == 0 ? inputs[s].pointer : workspaces[s].activations[l - 1].pointer)
+    }
+
+    /// dL/dx of a layer with dropout becomes dL/d(its undropped input): each element times its mask.
+    private func applyMask(_ dx: UnsafeMutablePointer<Float>, _ mask: UnsafePointer<Float>, rows: Range<Int>,
+                           stride: Int, columns: Range<Int>) {
+        for r in rows {
+            for c in columns { dx[r * stride + c] *= mask[r * stride + c] }
+        }
     }
 
     /// A block of a shard's load: rows (inputs and targets), or with a sparse first layer, a block of inputs'

@@ -90,6 +90,13 @@ func applyUpdate(_ rule: UpdateRule, _ theta: UnsafeMutablePointer<Float>, range
     applyUpdate(rule, theta, range: range, ShardGradients(shards: shards, count: count))
 }
 
+/// θ[range] takes `rule`'s step for the gathered gradient times the clipping factor (`ScaledGradient`).
+@inline(never)
+func applyUpdate(_ rule: UpdateRule, _ theta: UnsafeMutablePointer<Float>, range: Range<Int>,
+                 clipped gradient: ScaledGradient) {
+    applyUpdate(rule, theta, range: range, gradient)
+}
+
 /// The rule, chosen once, then run over the range 8 parameters at a time.
 @inline(__always)
 private func applyUpdate<G: GradientSource>(_ rule: UpdateRule, _ theta: UnsafeMutablePointer<Float>,

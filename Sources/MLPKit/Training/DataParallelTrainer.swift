@@ -36,6 +36,11 @@ package final class DataParallelTrainer {
     package var exchange: (any ShardExchange)?
     /// Whether a step descends its batch's summed loss or its mean.
     package var lossReduction: LossReduction = .sum
+    /// The key of the dropout masks of the steps to come (`Dropout.key`: the seed and the epoch).
+    package var dropoutKey: UInt64 = 0
+    /// The largest global norm of a step's gradient: a larger one is scaled down to it before the update (nil:
+    /// no clipping).
+    package var clipNorm: Float?
     private let runner: StepRunner
     /// The current step's sample indices.
     private let batchIndices: UnsafeMutablePointer<Int>
@@ -51,6 +56,7 @@ package final class DataParallelTrainer {
                  optimizer: OptimizerState? = nil) {
         precondition(batchSize > 0 && threads > 0 && (shardRows ?? 1) > 0)
         precondition(optimizer == nil || inputBackground == nil, "the sparse first layer is SGD-only")
+        precondition(inputBackground == nil || network.layers[0].dropout == 0, "the sparse first layer takes all inputs")
         self.network = network
         self.optimizer = optimizer
         self.batchSize = batchSize
@@ -162,7 +168,7 @@ package final class DataParallelTrainer {
     package func profile(steps count: Int, batch: (Int) -> ArraySlice<Int>, inputs: UnsafePointer<Float>,
                          targets: UnsafePointer<Float>, learningRate: Float) -> StepProfile {
         let plan = runner.plan(rows: batchSize, network: network, update: optimizer == nil ? .descend : .rule,
-                               exchange: exchange, shared: true)
+                               exchange: exchange, clipped: clipNorm != nil, shared: true)
         let seconds = UnsafeMutablePointer<Double>.allocate(capacity: plan.blockCount)
         seconds.initialize(repeating: 0, count: plan.blockCount)
         defer { seconds.deallocate() }
@@ -181,7 +187,8 @@ package final class DataParallelTrainer {
                        after: (Int, Double) -> Bool) -> Int {
         precondition(rows <= batchSize && rows > 0)
         let plan = runner.plan(rows: rows, network: network, update: optimizer == nil ? .descend : .rule,
-                               exchange: exchange, shared: shared ?? (min(workers, workerLimit) > 1))
+                               exchange: exchange, clipped: clipNorm != nil,
+                               shared: shared ?? (min(workers, workerLimit) > 1))
         let sparse = sparse
         sparse?.changed = true
         return runner.run(plan, steps: count, workers: workers, exchange: exchange, prepare: { k in
@@ -198,7 +205,8 @@ package final class DataParallelTrainer {
             }
             return StepRunner.Step(network: network, indices: batchIndices, inputs: inputs, targets: targets,
                                    learningRate: learningRate, rule: rule, gradient: nil,
-                                   gradientScale: lossReduction.gradientScale(rows: rows))
+                                   gradientScale: lossReduction.gradientScale(rows: rows), dropoutKey: dropoutKey,
+                                   clipNorm: clipNorm ?? .infinity)
         }, finished: { k, loss in
             // The step moved the sparse layer's V: the network's W is stale until it is next read.
             sparse?.changed = true

@@ -35,14 +35,20 @@ public final class Trainer {
     public init(network: MLP, options: TrainingOptions) throws {
         try options.validate()
         guard !network.layers.isEmpty else { throw MLPError("the network has no layers: call addLayer first") }
+        guard network.pendingDropout == 0 else {
+            throw MLPError("the network ends in a dropout: addDropout drops the inputs of the layer added after it")
+        }
         self.network = network
         self.options = options
     }
 
-    /// How a run on `data` is carried out.
+    /// How a run on `data` is carried out. Dropout and clipping take mini-batch steps (of one sample at batch
+    /// 1); the sparse first layer is plain SGD without clipping, on inputs without dropout.
     public func plan(for data: TrainingSet) -> TrainingPlan {
-        let background = options.sparseFirstLayer && options.isPlainSGD ? data.dominantBackground() : nil
-        if options.batchSize == 1 && options.isPlainSGD {
+        let sparseFits = options.sparseFirstLayer && options.isPlainSGD && options.clipNorm == nil
+            && network.layers[0].dropout == 0
+        let background = sparseFits ? data.dominantBackground() : nil
+        if options.batchSize == 1 && options.isPlainSGD && options.clipNorm == nil && !network.hasDropout {
             return TrainingPlan(perSample: true, sparseBackground: background, shardRows: 1, shardsPerBatch: 1)
         }
         let rows = DataParallelTrainer.shardRows(batchSize: options.batchSize, parameters: network.parameterCount)
@@ -295,6 +301,8 @@ private final class MiniBatchRoute: TrainingRoute {
     let trainer: DataParallelTrainer
     /// Class targets as one-hot rows, made once.
     let oneHot: [Float]?
+    /// The seed of the dropout masks (with the epoch: `Dropout.key`).
+    let seed: UInt64
 
     init(network: MLP, data: TrainingSet, options: TrainingOptions, background: Float?,
          exchange: (any ShardExchange)?) {
@@ -307,6 +315,8 @@ private final class MiniBatchRoute: TrainingRoute {
                                       inputBackground: background, optimizer: optimizer)
         trainer.exchange = exchange
         trainer.lossReduction = options.lossReduction
+        trainer.clipNorm = options.clipNorm
+        seed = options.seed
         if case .classes(let labels) = data.targets {
             let classes = network.outputSize
             var rows = [Float](repeating: 0, count: data.count * classes)
@@ -353,6 +363,7 @@ private final class MiniBatchRoute: TrainingRoute {
                stop: StopRequest?, onEvent: (TrainingEvent) throws -> Void) throws -> String? {
         let total = order.count, batches = steps(in: total), epoch = state.epoch
         let every = progressInterval(total: total, stepSize: batchSize)
+        trainer.dropoutKey = Dropout.key(seed: seed, epoch: epoch)
         var failure: String?
         try data.inputs.withUnsafeBufferPointer { x in
             try data.withTargetRows { rows in

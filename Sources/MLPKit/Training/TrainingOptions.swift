@@ -19,6 +19,10 @@ public struct TrainingOptions: Sendable, Equatable {
     public var labelSmoothing: Float = 0
     /// The update rule.
     public var optimizer: Optimizer = .sgd
+    /// Clipping by the global norm: a step whose gradient (every parameter's, summed or averaged over the batch
+    /// as `lossReduction` says) has a Euclidean norm above this is scaled down to it before the update, as
+    /// PyTorch's `clip_grad_norm_` does (nil: no clipping). Mini-batch steps with a dense first layer.
+    public var clipNorm: Float?
     /// Decoupled weight decay λ: θ −= η·λ·θ each step (0: none).
     public var weightDecay: Float = 0
     /// Worker threads for the shards of a batch; the trained weights do not depend on it.
@@ -70,6 +74,9 @@ public struct TrainingOptions: Sendable, Equatable {
         case .steps(let count), .epochs(let count):
             guard count >= 0 else { throw MLPError(field: "warmup", "must be zero or positive, got \(warmup)") }
         }
+        if let clipNorm, !(clipNorm.isFinite && clipNorm > 0) {
+            throw MLPError(field: "clipNorm", "must be a positive number, got \(clipNorm)")
+        }
         guard labelSmoothing.isFinite, (0..<1).contains(labelSmoothing) else {
             throw MLPError(field: "labelSmoothing", "must be in [0, 1), got \(labelSmoothing)")
         }
@@ -81,9 +88,8 @@ public struct TrainingOptions: Sendable, Equatable {
     /// The settings that shape the trained weights, by field name, as text: a run can only be resumed with the
     /// same values. Threads and checkpoints never change the weights and are left out; so are the epochs unless
     /// the schedule depends on them (a run may be continued to more epochs otherwise), the loss reduction when
-    /// it is the sum, label smoothing when it is 0 and warmup when there is none (as runs made before they
-    /// existed). `seed` is the
-    /// shuffling's.
+    /// it is the sum, label smoothing when it is 0, warmup and clipping when there are none (as runs made before
+    /// they existed). `seed` is the shuffling's (and the dropout masks').
     public var shapingValues: [String: String] {
         var values = ["learningRate": "\(learningRate)", "schedule": schedule.rawValue,
                       "batchSize": "\(batchSize)", "optimizer": optimizer.description,
@@ -93,6 +99,7 @@ public struct TrainingOptions: Sendable, Equatable {
         if lossReduction != .sum { values["lossReduction"] = lossReduction.rawValue }   // runs before it: sum
         if labelSmoothing != 0 { values["labelSmoothing"] = "\(labelSmoothing)" }        // runs before it: none
         if warmup != .none { values["warmup"] = warmup.description }                     // runs before it: none
+        if let clipNorm { values["clipNorm"] = "\(clipNorm)" }                            // runs before it: none
         return values
     }
 
