@@ -95,63 +95,71 @@ import TestSupport
         #expect(try read.forward(x) == plain.forward(x))
     }
 
-    @Test func backwardsGradientIsTheMaskedNetworksFiniteDifference() throws {
-        // backward's first call draws the masks of key (seed 21, 0) for sample 0 on layers 0 and 1. With those
-        // masks fixed, the loss is that of the network without dropout fed x ⊙ m₀, with layer 1's weight
-        // columns scaled by m₁: its finite differences are the reference.
-        let net = network(), x: [Float] = [0.4, -0.9, 0.3, 1.2, -0.2, 0.7], target: [Float] = [0, 1, 0]
+    @Test(arguments: [1, 4])
+    func backwardsGradientIsTheMaskedNetworksFiniteDifference(rows: Int) throws {
+        // backward's first call draws the masks of key (seed 21, 0) for samples (rows) 0..<rows on layers 0 and 1.
+        // With those masks fixed, each row's loss is that of the network without dropout fed x ⊙ m₀, with layer
+        // 1's weight columns scaled by m₁: the finite differences of their sum are the reference. One row takes
+        // the kernels' one-row path, four rows their blocked path.
+        let net = network(), x = randomValues(rows * 6, seed: 13)
+        let targets = (0..<rows).flatMap { r in (0..<3).map { Float($0 == r % 3 ? 1 : 0) } }
         let key = Dropout.key(seed: 21, epoch: 0)
-        let m0 = masks(rate: 0.3, key: key, layer: 0, samples: 0..<1, units: 6)
-        let m1 = masks(rate: 0.5, key: key, layer: 1, samples: 0..<1, units: 5)
+        let m0 = masks(rate: 0.3, key: key, layer: 0, samples: 0..<rows, units: 6)
+        let m1 = masks(rate: 0.5, key: key, layer: 1, samples: 0..<rows, units: 5)
         #expect(m0.contains(0) && m0.contains { $0 > 1 } && m1.contains(0) && m1.contains { $0 > 1 },
-                "each mask drops some units and keeps others")
-        try net.backward(x, target: target)
+                "the masks drop some units and keep others")
+        try net.backward(Matrix(rows: rows, columns: 6, values: x), targets: Matrix(rows: rows, columns: 3,
+                                                                                   values: targets))
         let twin = MLP(inputSize: 6, loss: .softmaxCrossEntropy)
         for layer in net.layers { twin.addLayer(layer.outputSize, activation: layer.activation) }
-        let dropped = zip(x, m0).map(*), w1 = net.layers[1]
+        let w1 = net.layers[1]
         let (worst, index) = try GradientCheckTests().check(net, indices: Array(net.parameters.indices)) {
-            var theta = net.parameters
-            for o in 0..<w1.outputSize {
-                for i in 0..<w1.inputSize { theta[w1.weightOffset + o * w1.inputSize + i] *= m1[i] }
+            var loss: Float = 0
+            for r in 0..<rows {
+                var theta = net.parameters
+                for o in 0..<w1.outputSize {
+                    for i in 0..<w1.inputSize { theta[w1.weightOffset + o * w1.inputSize + i] *= m1[r * 5 + i] }
+                }
+                twin.parameters = theta
+                let dropped = (0..<6).map { x[r * 6 + $0] * m0[r * 6 + $0] }
+                loss += try twin.loss(dropped, target: Array(targets[(r * 3)..<(r * 3 + 3)]))
             }
-            twin.parameters = theta
-            return try twin.loss(dropped, target: target)
+            return loss
         }
         #expect(worst < 1, "parameter \(index) is \(worst) tolerances off")
         // The next call draws other masks.
         let first = net.gradients
         net.zeroGrad()
-        try net.backward(x, target: target)
+        try net.backward(Matrix(rows: rows, columns: 6, values: x), targets: Matrix(rows: rows, columns: 3,
+                                                                                   values: targets))
         #expect(net.gradients != first)
     }
 
-    @Test func aTrainerStepDropsBySampleIndexAsBackwardDoesByRow() throws {
-        // Samples 0..<16 in order, one shard: the trainer's masks for key (21, 0) are backward's first call's,
-        // whose rows are samples 0..<16. Against a step without dropout, the weights differ.
-        let data = randomValues(16 * 6, seed: 4), labels = (0..<16).map { $0 % 3 }
+    @Test func anEpochDropsAsBackwardsCallOfTheSameNumberBySampleIndex() throws {
+        // Two epochs of one batch of all 16 samples, in shuffled order: epoch e's masks are those of backward's
+        // call e (its rows in the data's order) for a network of the trainer's seed. Keyed by position in the
+        // batch, or by the same key every epoch, the steps would differ.
+        let data = randomValues(16 * 6, seed: 4), labels = (0..<16).map { UInt8($0 % 3) }
         var targets = [Float](repeating: 0, count: 16 * 3)
-        for (i, label) in labels.enumerated() { targets[i * 3 + label] = 1 }
-        let trained = network()
-        let trainer = DataParallelTrainer(network: trained, batchSize: 16, threads: 2)
-        trainer.dropoutKey = Dropout.key(seed: 21, epoch: 0)
-        data.withUnsafeBufferPointer { x in
-            targets.withUnsafeBufferPointer { y in
-                _ = trainer.step(indices: Array(0..<16)[...], inputs: x.baseAddress!, targets: y.baseAddress!,
-                                 learningRate: 0.1)
-            }
+        for (i, label) in labels.enumerated() { targets[i * 3 + Int(label)] = 1 }
+        let trained = network(seed: 21)
+        try Trainer(network: trained, options: TrainingOptions(epochs: 2, learningRate: 0.1, batchSize: 16, seed: 21))
+            .fit(TrainingSet(inputs: data, inputSize: 6, targets: .classes(labels)))
+        let reference = network(seed: 21)
+        let x = Matrix(rows: 16, columns: 6, values: data), y = Matrix(rows: 16, columns: 3, values: targets)
+        try reference.backward(x, targets: y)        // call 0: no epoch has that number
+        for _ in 1...2 {
+            reference.zeroGrad()
+            try reference.backward(x, targets: y)
+            reference.step(learningRate: 0.1)
         }
-        let reference = network()
-        try reference.backward(Matrix(rows: 16, columns: 6, values: data), targets: Matrix(rows: 16, columns: 3,
-                                                                                          values: targets))
-        reference.step(learningRate: 0.1)
-        #expect(maxDifference(trained.parameters, reference.parameters) < 1e-6)
+        #expect(maxDifference(trained.parameters, reference.parameters) < 1e-5)
         let plain = MLP(inputSize: 6, loss: .softmaxCrossEntropy)
         for layer in reference.layers { plain.addLayer(layer.outputSize, activation: layer.activation) }
-        plain.parameters = network().parameters
-        try plain.backward(Matrix(rows: 16, columns: 6, values: data), targets: Matrix(rows: 16, columns: 3,
-                                                                                      values: targets))
-        plain.step(learningRate: 0.1)
-        #expect(maxDifference(plain.parameters, trained.parameters) > 1e-3, "dropout changes the step")
+        plain.parameters = network(seed: 21).parameters
+        try Trainer(network: plain, options: TrainingOptions(epochs: 2, learningRate: 0.1, batchSize: 16, seed: 21))
+            .fit(TrainingSet(inputs: data, inputSize: 6, targets: .classes(labels)))
+        #expect(maxDifference(plain.parameters, trained.parameters) > 1e-3, "dropout changes the steps")
     }
 
     @Test func dropoutTakesMiniBatchStepsAndADenseFirstLayerUnderIt() throws {

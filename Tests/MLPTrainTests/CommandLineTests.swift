@@ -70,6 +70,29 @@ import TestSupport
         #expect(missing.status != 0 && missing.err.contains("/nonexistent/digits"), "\(missing.err)")
     }
 
+    @Test func trainWithDropoutAndClippingWritesTheSameModelOnAnyThreadCount() throws {
+        let folder = try TemporaryFolder()
+        let rows = colourBlobs(150, seed: 3).joined(separator: "\n")
+        let data = try folder.write(Array(("x,colour,y\n" + rows + "\n").utf8), to: "blobs.csv")
+        let train = ["train", "--data", data, "--target", "colour", "--layers", "dropout:0.1,16:relu,dropout:0.5,3:softmax",
+                     "--batch-size", "32", "--clip-norm", "0.5", "--label-smoothing", "0.1", "--epochs", "4"]
+        for threads in ["1", "2", "3"] {
+            let result = try runTool(train + ["--threads", threads, "--output", folder.path + "/t" + threads])
+            try #require(result.status == 0, "\(result.err)")
+            #expect((result.out + result.err).contains("dropout 0.1 → 16 relu → dropout 0.5 → 3 softmax"))
+        }
+        let model = try folder.bytes(of: "t1/model.safetensors")
+        #expect(try folder.bytes(of: "t2/model.safetensors") == model && folder.bytes(of: "t3/model.safetensors") == model)
+        let read = try MLP(contentsOf: folder.path + "/t1/model.safetensors")
+        #expect(read.layers.map(\.dropout) == [0.1, 0.5])
+        // Checks name the option and say what is wrong.
+        let clip = try runTool(train + ["--clip-norm", "0"])
+        #expect(clip.status == 64 && clip.err.contains("--clip-norm must be a positive number, got 0.0"), "\(clip.err)")
+        let rate = try runTool(["train", "--data", data, "--target", "colour", "--layers", "dropout:1.5,3:softmax"])
+        #expect(rate.status == 64 && rate.err.contains("--layers entry 1 \"dropout:1.5\": a dropout rate is a number in [0, 1)"),
+                "\(rate.err)")
+    }
+
     @Test func trainAndPredictOnACSVTable() throws {
         let folder = try TemporaryFolder()
         let rows = colourBlobs(120, seed: 6).joined(separator: "\n")
