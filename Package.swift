@@ -42,6 +42,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
     ],
     targets: [
         // C libraries, reached through module maps only (giflib has no pkg-config file).
@@ -61,9 +62,14 @@ let package = Package(
         // folders or safetensors, with target encoding and standardization.
         .target(name: "MLPData", dependencies: ["MLPKit", "MLPImaging", "CZlib"], swiftSettings: numericSettings),
 
-        // The jobs: disc, classify, autoencoder, train, PCA, traverse, predict and evaluate, with their figures; the
-        // benchmarks (training, scaling, shapes).
-        .target(name: "MLPJobs", dependencies: ["MLPKit", "MLPData", "MLPImaging"], swiftSettings: numericSettings),
+        // Models that leave the project: ONNX graphs, through the code swift-protobuf generated from Protos/
+        // (committed; scripts/generate-protos.sh makes it again).
+        .target(name: "MLPInterop", dependencies: ["MLPKit", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+
+        // The jobs: disc, classify, autoencoder, train, PCA, traverse, predict, evaluate and export, with their
+        // figures; the benchmarks (training, scaling, shapes).
+        .target(name: "MLPJobs", dependencies: ["MLPKit", "MLPData", "MLPImaging", "MLPInterop"],
+                swiftSettings: numericSettings),
 
         // Training across processes: the launch read from the environment, and (with the MPI trait) the gradient
         // exchange over Open MPI.
@@ -86,7 +92,8 @@ let package = Package(
                     swiftSettings: numericSettings),
         .testTarget(name: "MLPImagingTests", dependencies: ["MLPImaging", "MLPKit", "TestSupport"],
                     swiftSettings: numericSettings),
-        .testTarget(name: "MLPJobsTests", dependencies: ["MLPJobs", "MLPData", "MLPImaging", "MLPKit", "TestSupport"],
+        .testTarget(name: "MLPJobsTests", dependencies: ["MLPJobs", "MLPData", "MLPImaging", "MLPInterop", "MLPKit",
+                                                    "TestSupport"],
                     swiftSettings: numericSettings),
         .testTarget(name: "MLPTrainTests", dependencies: ["MLPJobs", "MLPKit", "TestSupport"],
                     swiftSettings: numericSettings),

@@ -438,6 +438,18 @@ MUTANTS = [
            "if paper != background { values = values.map { 1 - $0 } }", "",
            "TrainOnMNISTTests",
            "a picture of the other polarity reaches a train model unflipped"),
+    Mutant("onnx-gemm-without-transposed-weights", "Sources/MLPInterop/ONNXExport.swift",
+           "gemm.attribute = [attribute(\"transB\", int: 1)]", "gemm.attribute = [attribute(\"transB\", int: 0)]",
+           "ONNXExportTests",
+           "the Gemm reads W [out, in] as [in, out]"),
+    Mutant("onnx-leaky-relu-without-its-slope", "Sources/MLPInterop/ONNXExport.swift",
+           "leaky.attribute = [attribute(\"alpha\", float: slope)]", "",
+           "ONNXExportTests",
+           "LeakyRelu takes ONNX's default slope (0.01) whatever the layer's"),
+    Mutant("onnx-standardization-left-out", "Sources/MLPJobs/Jobs/ExportJob.swift",
+           "standardization = model.standardizer.map { .init(mean: $0.mean, scale: $0.scale) }", "",
+           "ONNXExportTests",
+           "a train model's graph expects standardized features but is given raw ones"),
 ]
 
 
@@ -506,6 +518,9 @@ def main():
     chosen = [m for m in MUTANTS if not args.names or m.name in args.names]
 
     os.environ.setdefault("MLP_DATA", os.path.normpath(os.path.join(ROOT, "..", "shared", "data", "mnist-png")))
+    venv_python = os.path.join(ROOT, ".build-venv", "bin", "python3")   # ONNX Runtime's checks (.ci/run makes it)
+    if os.path.exists(venv_python):
+        os.environ.setdefault("MLP_PYTHON", venv_python)
     os.makedirs(SCRATCH, exist_ok=True)
     log = os.path.join(os.path.dirname(SCRATCH), "mutants.log")
     open(log, "w").close()

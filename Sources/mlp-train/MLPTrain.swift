@@ -12,8 +12,8 @@ struct MLPTrain: ParsableCommand {
         commandName: "mlp-train",
         abstract: "Build, train and look at multilayer perceptrons.",
         subcommands: [DiscCommand.self, ClassifyCommand.self, AutoencoderCommand.self, TrainCommand.self, PCACommand.self,
-                      TraverseCommand.self, PredictCommand.self, EvaluateCommand.self, DownloadCommand.self,
-                      BenchCommand.self])
+                      TraverseCommand.self, PredictCommand.self, EvaluateCommand.self, ExportCommand.self,
+                      DownloadCommand.self, BenchCommand.self])
 
     /// Lets `mlp-train --threads 4 classify …` mean `mlp-train classify --threads 4 …`: options shared by every
     /// subcommand may come before the subcommand's name.

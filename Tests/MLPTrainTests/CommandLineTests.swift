@@ -9,7 +9,7 @@ import TestSupport
     @Test func helpListsEveryCommand() throws {
         let result = try runTool(["--help"])
         #expect(result.status == 0)
-        for command in ["disc", "classify", "autoencoder", "train", "pca", "traverse", "download", "bench"] {
+        for command in ["disc", "classify", "autoencoder", "train", "pca", "traverse", "export", "download", "bench"] {
             #expect(result.out.contains("  \(command) "), "missing \(command)")
         }
     }

@@ -1,0 +1,34 @@
+// The Python that checks our files with other tools (ONNX Runtime): $MLP_PYTHON, else the checkout's .build-venv.
+import Foundation
+import MLPKit
+
+/// The root of the checkout (for scripts/).
+package let checkoutRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
+/// A Python with onnx, onnxruntime and numpy: $MLP_PYTHON, else `.build-venv/bin/python3` (which `.ci/run`
+/// creates with pinned versions), when it imports them; nil otherwise.
+package let pythonWithONNX: String? = {
+    let candidates = [ProcessInfo.processInfo.environment["MLP_PYTHON"], checkoutRoot + "/.build-venv/bin/python3"]
+    for case let path? in candidates where FileManager.default.isExecutableFile(atPath: path) {
+        if let result = try? runPython(path, ["-c", "import onnx, onnxruntime, numpy"]), result.status == 0 {
+            return path
+        }
+    }
+    return nil
+}()
+
+/// Runs `python` with `arguments`; returns the exit status and what it printed on stdout and stderr.
+package func runPython(_ python: String, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: python)
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
