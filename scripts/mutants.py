@@ -450,6 +450,22 @@ MUTANTS = [
            "standardization = model.standardizer.map { .init(mean: $0.mean, scale: $0.scale) }", "",
            "ONNXExportTests",
            "a train model's graph expects standardized features but is given raw ones"),
+    Mutant("import-gemm-reads-weights-untransposed", "Sources/MLPInterop/ONNXImport.swift",
+           "let transposed = (attributes[\"transB\"]?.i ?? 0) == 1", "let transposed = true",
+           "ImportTests",
+           "a Gemm with transB = 0 (weights [in, out]) is read as [out, in]"),
+    Mutant("import-leaky-relu-loses-its-slope", "Sources/MLPInterop/ONNXImport.swift",
+           "return .leakyReLU(slope: attributes[\"alpha\"]?.f ?? 0.01)", "return .leakyReLU",
+           "ImportTests",
+           "an imported LeakyRelu takes the default slope whatever the graph's alpha"),
+    Mutant("import-state-dict-keys-sorted-as-text", "Sources/MLPJobs/Jobs/ImportJob.swift",
+           "return x.lexicographicallyPrecedes(y) || (x == y && a < b)", "return a < b",
+           "ImportTests",
+           "Linear layers 10, 2, 4 … are taken in the order of their keys' text, not their numbers"),
+    Mutant("train-init-from-ignored", "Sources/MLPJobs/Jobs/TrainJob.swift",
+           "        if let path = options.initFrom { try startFrom(path, network) }\n", "",
+           "ImportTests",
+           "train --init-from trains from fresh weights"),
 ]
 
 

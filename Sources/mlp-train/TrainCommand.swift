@@ -64,6 +64,10 @@ struct TrainCommand: TrainingCommand {
                                valueName: "initializer"))
     var initializer: InitializerChoice?
 
+    @Option(help: ArgumentHelp("Start from this model's weights (fine-tuning): one written by train, import or "
+                               + "another job, with the same layer widths as --layers.", valueName: "model"))
+    var initFrom: String?
+
     @Option(help: "Folder for the metrics, model, summary and figures.")
     var output: String = "Output/train"
 
@@ -124,6 +128,7 @@ struct TrainCommand: TrainingCommand {
         options.standardize = standardize
         options.earlyStopping = earlyStopping
         options.initializer = initializer?.initializer
+        options.initFrom = initFrom
         options.output = output
         options.checkpoints = run.checkpointing.options()
         return options

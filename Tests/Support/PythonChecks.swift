@@ -32,3 +32,13 @@ package func runPython(_ python: String, _ arguments: [String]) throws -> (statu
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
 }
+
+/// A Python with torch (Debian's python3-torch, which `.ci/run` installs): $MLP_TORCH_PYTHON, else
+/// /usr/bin/python3, when it imports torch; nil otherwise.
+package let pythonWithTorch: String? = {
+    let candidates = [ProcessInfo.processInfo.environment["MLP_TORCH_PYTHON"], "/usr/bin/python3"]
+    for case let path? in candidates where FileManager.default.isExecutableFile(atPath: path) {
+        if let result = try? runPython(path, ["-c", "import torch"]), result.status == 0 { return path }
+    }
+    return nil
+}()

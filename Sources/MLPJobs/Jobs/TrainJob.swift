@@ -36,6 +36,9 @@ public enum TrainJob {
         /// How every layer starts; nil: the one suited to its activation (He for the ReLU family, Xavier for the
         /// others). `.classic` is the homework's randn × 0.1.
         public var initializer: Initializer?
+        /// A model file whose weights the network starts from instead (fine-tuning; its layers' widths must be
+        /// the spec's): one written by `train`, `import` or the other jobs.
+        public var initFrom: String?
         /// Folder for everything written; nil writes nothing.
         public var output: String? = "Output/train"
         /// Resuming and stopping.
@@ -170,11 +173,23 @@ public enum TrainJob {
         let network = spec.network(inputSize: train.featureCount, loss: loss, seed: options.seed) { activation in
             options.initializer ?? .suited(to: activation)
         }
+        if let path = options.initFrom { try startFrom(path, network) }
         let model = try TabularModel(network: network, encoding: encoding, featureNames: train.featureNames,
                                      targetNames: train.targetNames, standardizer: standardizer, imageShape: train.imageShape)
         model.noteImageBackground(of: train.features)
         return Setup(model: model, train: try trainingSet(train), validation: try validation.map(trainingSet),
                      test: try test.map(trainingSet), spec: spec, rawTrain: train)
+    }
+
+    /// Sets `network`'s weights to those of the model at `path`, whose layers must have the same widths.
+    static func startFrom(_ path: String, _ network: MLP) throws {
+        let start = try MLP(contentsOf: path)
+        guard start.inputSize == network.inputSize,
+              start.layers.map(\.outputSize) == network.layers.map(\.outputSize) else {
+            throw MLPError("\(path): its layers (\(start.architecture)) do not fit the network to train "
+                           + "(\(network.architecture)); --init-from needs the same widths")
+        }
+        network.parameters = start.parameters
     }
 
     /// The initializer as a checkpoint's setting: none for randn × 0.1 (as checkpoints made before the choice
@@ -232,7 +247,8 @@ public enum TrainJob {
             extra: ["--layers": setup.spec.description, "--loss": net.loss.rawValue,
                     "--standardize": options.standardize ? "yes" : "no",
                     "target": (try? JobCheckpoints.encode(model.encoding)) ?? ""]
-                .merging(Self.initializerSetting(options.initializer)) { _, new in new },
+                .merging(Self.initializerSetting(options.initializer)) { _, new in new }
+                .merging(options.initFrom.map { ["--init-from": $0] } ?? [:]) { _, new in new },
             options: options.checkpoints)
         let resumed = try checkpoints.resumed(epochs: options.epochs)
         var log = try TrainLog()
