@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates the committed Swift code for the protocol buffers in Protos/ (ONNX's messages), with protoc and
+# Regenerates the committed Swift code for the protocol buffers in Protos/ (ONNX's messages, TensorBoard's event
+# files), with protoc and
 # swift-protobuf's protoc-gen-swift at the version Package.swift names (1.39.0):
 #
 #   apt-get install -y protobuf-compiler
@@ -14,5 +15,6 @@ cd "$(dirname "$0")/.."
 plugin="${1:?usage: scripts/generate-protos.sh PATH-TO-protoc-gen-swift}"
 out=Sources/MLPInterop/Generated
 mkdir -p "$out"
-protoc --plugin=protoc-gen-swift="$plugin" --swift_opt=Visibility=Package --swift_out="$out" -I Protos Protos/onnx.proto
-echo "wrote $out/onnx.pb.swift"
+protoc --plugin=protoc-gen-swift="$plugin" --swift_opt=Visibility=Package --swift_out="$out" -I Protos \
+    Protos/onnx.proto Protos/tensorboard.proto
+echo "wrote $out/onnx.pb.swift and $out/tensorboard.pb.swift"

@@ -466,6 +466,19 @@ MUTANTS = [
            "        if let path = options.initFrom { try startFrom(path, network) }\n", "",
            "ImportTests",
            "train --init-from trains from fresh weights"),
+    Mutant("tensorboard-crc-unmasked", "Sources/MLPInterop/CRC32C.swift",
+           "return ((crc >> 15) | (crc << 17)) &+ 0xA282_EAD8", "return crc",
+           "CleanStopTests/trainStops",
+           "event records carry the plain CRC-32C, which TensorBoard's reader rejects as corrupt"),
+    Mutant("tensorboard-resume-without-start", "Sources/MLPJobs/Jobs/TrainingBoard.swift",
+           "let start = resumed.map { ($0.epoch - 1) * data.count + $0.position + 1 }", "let start: Int? = nil",
+           "CleanStopTests/aKilled",
+           "a resumed run does not mark where it starts, so a killed run's steps after its checkpoint show twice"),
+    Mutant("tensorboard-steps-restart-each-epoch", "Sources/MLPJobs/Jobs/TrainingBoard.swift",
+           "private func axis(epoch: Int, done: Int) -> Int { (epoch - 1) * samplesPerEpoch + done }",
+           "private func axis(epoch: Int, done: Int) -> Int { done }",
+           "CleanStopTests/trainStops",
+           "every epoch's events land on the same steps"),
 ]
 
 

@@ -17,7 +17,8 @@ struct TrainCommand: TrainingCommand {
             the digits' folder. MNIST's own test split is scored every epoch unless --test says otherwise. The \
             target decides the defaults: class labels → softmax + cross-entropy; one 0/1 column → logistic; numbers → identity + squared loss. \
             Writes metrics.csv, model.safetensors, summary.json, curves.png and confusion.png (classes) or \
-            scatter.png (numbers) into --output; `mlp-train predict --model …/model.safetensors FILE.csv` applies \
+            scatter.png (numbers) into --output, and a TensorBoard event file (events.out.tfevents.…) into \
+            --tensorboard or --output; `mlp-train predict --model …/model.safetensors FILE.csv` applies \
             the model.
             """)
 
@@ -63,6 +64,10 @@ struct TrainCommand: TrainingCommand {
                                + "homework (randn × 0.1). Default: he for the ReLU family, xavier for the others.",
                                valueName: "initializer"))
     var initializer: InitializerChoice?
+
+    @Option(help: ArgumentHelp("Folder for the TensorBoard event file (default: --output): per-step loss, each "
+                               + "epoch's scores, figure and histograms.", valueName: "folder"))
+    var tensorboard: String?
 
     @Option(help: ArgumentHelp("Start from this model's weights (fine-tuning): one written by train, import or "
                                + "another job, with the same layer widths as --layers.", valueName: "model"))
@@ -129,6 +134,7 @@ struct TrainCommand: TrainingCommand {
         options.earlyStopping = earlyStopping
         options.initializer = initializer?.initializer
         options.initFrom = initFrom
+        options.tensorboard = tensorboard
         options.output = output
         options.checkpoints = run.checkpointing.options()
         return options
@@ -182,7 +188,8 @@ struct TrainCommand: TrainingCommand {
             if let r2 { result += String(format: ", R² %.4f", r2) }
         }
         print(result)
-        print("wrote \(output)/model.safetensors, metrics.csv, summary.json, curves.png and "
-              + (summary.classes != nil || summary.task.hasPrefix("binary") ? "confusion.png" : "scatter.png"))
+        print("wrote \(output)/model.safetensors, metrics.csv, summary.json, curves.png, "
+              + (summary.classes != nil || summary.task.hasPrefix("binary") ? "confusion.png" : "scatter.png")
+              + " and a TensorBoard event file" + (tensorboard.map { " in \($0)" } ?? ""))
     }
 }

@@ -90,9 +90,9 @@ import TestSupport
         try values.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: path)) }
     }
 
-    @Test(requires(pythonWithONNX != nil, "needs onnx and onnxruntime ($MLP_PYTHON or .build-venv)"))
+    @Test(requires(pythonTools != nil, "needs onnx and onnxruntime ($MLP_PYTHON or .build-venv)"))
     func onnxRuntimeGivesOurOutputsForEveryKindOfModel() throws {
-        let python = try #require(pythonWithONNX, "no Python with onnx, onnxruntime and numpy")
+        let python = try #require(pythonTools, "no Python with onnx, onnxruntime and numpy")
         let folder = try TemporaryFolder()
         // The test digits when they are here (all 10,000), else 2,000 rows in [0, 1].
         let digits = try? sharedMNIST.get().test

@@ -153,5 +153,65 @@ import TestSupport
                                            "--resume", "stopped/checkpoint.safetensors"], directory: folder)
         try #require(resumed.status == 0, "\(resumed.err)")
         #expect(try bytes(folder + "/stopped/model.safetensors") == bytes(folder + "/whole/model.safetensors"))
+
+        try expectTheSameBoard(folder + "/stopped", as: folder + "/whole", epochs: 600, samples: 240)
+    }
+
+    /// TensorBoard's own reader finds in `resumed` (a stopped or killed run, resumed: two event files) every
+    /// scalar, image and histogram of the uninterrupted run in `whole`, at the same steps, each once, with the same
+    /// values (but the speed). Skipped without a Python that has tensorboard, except under CI.
+    /// The x-axis is the samples trained on: epoch e ends at e × `samples` (the training samples per epoch).
+    func expectTheSameBoard(_ resumed: String, as whole: String, epochs: Int, samples: Int) throws {
+        guard pythonTools != nil || underCI else { return }
+        let python = try #require(pythonTools, "no Python with tensorboard")
+        func board(_ folder: String) throws -> [String: [String: [[Double]]]] {
+            let result = try runPython(python, [checkoutRoot + "/scripts/read-tensorboard.py", folder])
+            try #require(result.status == 0, "\(result.err)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8))
+                                as? [String: [String: [[Double]]]])
+        }
+        let uninterrupted = try board(whole), continued = try board(resumed)
+        let files = try FileManager.default.contentsOfDirectory(atPath: resumed)
+        #expect(files.filter { $0.hasPrefix("events.out.tfevents.") }.count == 2, "one file before the stop, one after")
+        #expect(uninterrupted["scalars"]?["epoch"] == (1...epochs).map { [Double($0 * samples), Double($0)] })
+        #expect(uninterrupted["histograms"]?["weights/layers.0"]?.count == epochs)
+        let every = (epochs + 19) / 20   // the figure at 20 evenly spaced epochs and the last
+        #expect(uninterrupted["images"]?["figure"]?.count == epochs / every + (epochs % every == 0 ? 0 : 1))
+        for kind in ["scalars", "images", "histograms"] {
+            let expected = uninterrupted[kind] ?? [:], got = continued[kind] ?? [:]
+            #expect(Set(got.keys) == Set(expected.keys), "\(kind)")
+            for (tag, events) in expected {
+                let steps = (got[tag] ?? []).map { $0[0] }
+                #expect(steps == events.map { $0[0] }, "\(kind) \(tag): the same steps, each once")
+                if tag != "samples_per_second" {
+                    #expect((got[tag] ?? []).map { Array($0.dropFirst()) } == events.map { Array($0.dropFirst()) },
+                            "\(kind) \(tag): the same values")
+                }
+            }
+        }
+    }
+
+    @Test func aKilledTrainRunResumesItsBoardWithoutTheStepsAfterItsCheckpoint() throws {
+        // SIGKILL leaves events written after the last checkpoint; the resumed run's file starts at the checkpoint,
+        // so TensorBoard drops them.
+        let temporary = try TemporaryFolder()
+        let folder = temporary.path
+        let rows = colourBlobs(240, seed: 5).joined(separator: "\n")
+        _ = FileManager.default.createFile(atPath: folder + "/blobs.csv", contents: Data(("x,colour,y\n" + rows).utf8))
+        let train = ["train", "--data", "blobs.csv", "--target", "colour", "--layers", "8:tanh,3:softmax",
+                     "--validation-split", "0.2", "--epochs", "150", "--batch-size", "8", "--optimizer", "adam",
+                     "--learning-rate", "0.003", "--checkpoint-every", "200", "--threads", "1"]
+        let whole = try runTool(train + ["--output", "whole"], directory: folder)
+        try #require(whole.status == 0, "\(whole.err)")
+        let child = try start(train + ["--output", "killed"], in: folder)
+        try waitFor(folder + "/killed/checkpoint-prev.safetensors")
+        usleep(300_000)
+        kill(child.process.processIdentifier, SIGKILL)
+        child.process.waitUntilExit()
+        let resumed = try runTool(train + ["--output", "killed", "--resume", "killed/checkpoint.safetensors"],
+                                  directory: folder)
+        try #require(resumed.status == 0, "\(resumed.err)")
+        #expect(try bytes(folder + "/killed/model.safetensors") == bytes(folder + "/whole/model.safetensors"))
+        try expectTheSameBoard(folder + "/killed", as: folder + "/whole", epochs: 150, samples: 192)
     }
 }

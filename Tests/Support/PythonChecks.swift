@@ -6,12 +6,13 @@ import MLPKit
 package let checkoutRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().path
 
-/// A Python with onnx, onnxruntime and numpy: $MLP_PYTHON, else `.build-venv/bin/python3` (which `.ci/run`
-/// creates with pinned versions), when it imports them; nil otherwise.
-package let pythonWithONNX: String? = {
+/// A Python with the checking tools of scripts/requirements.txt (onnx, onnxruntime, numpy, tensorboard):
+/// $MLP_PYTHON, else `.build-venv/bin/python3` (which `.ci/run` creates with those versions), when it imports
+/// them; nil otherwise.
+package let pythonTools: String? = {
     let candidates = [ProcessInfo.processInfo.environment["MLP_PYTHON"], checkoutRoot + "/.build-venv/bin/python3"]
     for case let path? in candidates where FileManager.default.isExecutableFile(atPath: path) {
-        if let result = try? runPython(path, ["-c", "import onnx, onnxruntime, numpy"]), result.status == 0 {
+        if let result = try? runPython(path, ["-c", "import onnx, onnxruntime, numpy, tensorboard"]), result.status == 0 {
             return path
         }
     }

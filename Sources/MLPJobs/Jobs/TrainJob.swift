@@ -41,6 +41,8 @@ public enum TrainJob {
         public var initFrom: String?
         /// Folder for everything written; nil writes nothing.
         public var output: String? = "Output/train"
+        /// Folder for the TensorBoard event file (`TrainingBoard`); nil: `output`.
+        public var tensorboard: String?
         /// Resuming and stopping.
         public var checkpoints = CheckpointOptions()
         /// Other processes computing the other shards of each batch (`mpirun`); nil: this process trains alone.
@@ -181,6 +183,20 @@ public enum TrainJob {
                      test: try test.map(trainingSet), spec: spec, rawTrain: train)
     }
 
+    /// An epoch's numbers as TensorBoard scalars.
+    static func boardScalars(_ record: EpochRecord) -> [(tag: String, value: Double)] {
+        var scalars: [(tag: String, value: Double)] = [("loss/train", record.trainLoss),
+                                                       ("learning_rate", Double(record.learningRate)),
+                                                       ("samples_per_second", record.samplesPerSecond)]
+        for (set, score) in [("validation", record.validation), ("test", record.test)] {
+            guard let score else { continue }
+            scalars.append(("loss/" + set, score.loss))
+            if let accuracy = score.accuracy { scalars.append(("accuracy/" + set, accuracy)) }
+            if let r2 = score.r2 { scalars.append(("r2/" + set, r2)) }
+        }
+        return scalars
+    }
+
     /// Sets `network`'s weights to those of the model at `path`, whose layers must have the same widths.
     static func startFrom(_ path: String, _ network: MLP) throws {
         let start = try MLP(contentsOf: path)
@@ -262,6 +278,10 @@ public enum TrainJob {
         if let folder = options.output { try log.writeMetrics(to: folder + "/metrics.csv") }
 
         let evaluator = Evaluator(network: net, threads: options.threads)
+        let board = try (options.tensorboard ?? options.output).map {
+            try TrainingBoard(folder: $0, data: setup.train, outputs: net.outputSize, batchSize: options.batchSize,
+                              epochs: options.epochs, resumed: resumed?.state)
+        }
         var stopping = EarlyStopping(patience: options.earlyStopping, records: log.records)
         let epochClock = EpochClock()
         let jobRecords = {
@@ -276,8 +296,9 @@ public enum TrainJob {
                     case .progress(let p):
                         events(.progress(epoch: p.epoch, done: p.done, total: p.total, meanLoss: p.meanLoss,
                                          samplesPerSecond: p.samplesPerSecond))
-                    case .step:
-                        break
+                        if plan.perSample { try board?.progress(epoch: p.epoch, done: p.done, meanLoss: p.meanLoss) }
+                    case .step(let step):
+                        try board?.step(step)
                     case .checkpoint:
                         if stopping.shouldStop { throw EarlyStopping.Stop() }
                     case .epoch(let report):
@@ -289,6 +310,9 @@ public enum TrainJob {
                                                  seconds: epochClock.lap(), samplesPerSecond: report.samplesPerSecond)
                         try log.append(record)
                         let improved = stopping.record(record)
+                        try board?.epoch(report.epoch, scalars: Self.boardScalars(record), figure: {
+                            TrainFigures.curves(log.records, encoding: model.encoding, epochs: options.epochs)
+                        }, network: net)
                         events(.epoch(record))
                         if let folder = options.output {
                             try log.writeMetrics(to: folder + "/metrics.csv")
