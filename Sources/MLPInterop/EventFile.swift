@@ -5,7 +5,8 @@ import SwiftProtobuf
 
 /// Appends a run's events to `events.out.tfevents.<seconds>.<host>` in a folder, for `tensorboard --logdir`.
 ///
-/// Each record is framed as TFRecord frames it: the length (8 bytes, little-endian), its masked CRC-32C, the
+/// Records are gathered in memory and written when 64 KB have gathered and at each `flush` (a run's epochs), as
+/// TensorFlow's writer does: a crash loses at most the events since. Each record is framed as TFRecord frames it: the length (8 bytes, little-endian), its masked CRC-32C, the
 /// `Event`'s bytes and their masked CRC-32C. The file starts with the `brain.Event:2` version event. A run resumed
 /// at step s writes a new file in the same folder starting with a `SessionLog` START at s: TensorBoard then drops
 /// the events of steps after s that the interrupted run had written, so the logical run has no step twice.
@@ -13,6 +14,8 @@ package final class EventFile {
     /// The file's path.
     package let path: String
     private let handle: FileHandle
+    /// Records not yet written.
+    private var pending: [UInt8] = []
 
     /// A new event file in `folder` (made if missing); `resumingAt` writes the START marker at that step.
     package init(folder: String, resumingAt step: Int? = nil) throws {
@@ -35,6 +38,7 @@ package final class EventFile {
         version.wallTime = now
         version.fileVersion = "brain.Event:2"
         try write(version)
+        defer { try? flush() }
         if let step {
             var start = Tensorboard_Event()
             start.wallTime = now
@@ -46,7 +50,10 @@ package final class EventFile {
         }
     }
 
-    deinit { try? handle.close() }
+    deinit {
+        try? flush()
+        try? handle.close()
+    }
 
     /// A number at `step` (`tag` as TensorBoard groups it: `loss/train`).
     package func scalar(_ tag: String, _ value: Double, step: Int) throws {
@@ -89,8 +96,16 @@ package final class EventFile {
         try summary(entry, step: step)
     }
 
-    /// Pushes what was written to the file.
-    package func flush() { try? handle.synchronize() }
+    /// Writes the records gathered so far to the file.
+    package func flush() throws {
+        guard !pending.isEmpty else { return }
+        do {
+            try handle.write(contentsOf: pending)
+        } catch {
+            throw MLPError("\(path): cannot write the TensorBoard events: \(error)")
+        }
+        pending.removeAll(keepingCapacity: true)
+    }
 
     private func summary(_ value: Tensorboard_Summary.Value, step: Int) throws {
         var event = Tensorboard_Event()
@@ -104,14 +119,12 @@ package final class EventFile {
 
     /// One record: length, its masked CRC, the event, its masked CRC.
     private func write(_ event: Tensorboard_Event) throws {
-        let data = [UInt8](try event.serializedData())
-        var record = [UInt8]()
-        record.reserveCapacity(data.count + 16)
+        let data: [UInt8] = try event.serializedBytes()
         let length = withUnsafeBytes(of: UInt64(data.count).littleEndian, Array.init)
-        record += length
-        record += withUnsafeBytes(of: CRC32C.masked(length).littleEndian, Array.init)
-        record += data
-        record += withUnsafeBytes(of: CRC32C.masked(data).littleEndian, Array.init)
-        try handle.write(contentsOf: record)
+        pending += length
+        pending += withUnsafeBytes(of: CRC32C.masked(length).littleEndian, Array.init)
+        pending += data
+        pending += withUnsafeBytes(of: CRC32C.masked(data).littleEndian, Array.init)
+        if pending.count >= 1 << 16 { try flush() }
     }
 }

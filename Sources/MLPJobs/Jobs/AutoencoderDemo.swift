@@ -139,10 +139,12 @@ public enum AutoencoderDemo {
         }
         // The metrics so far (none, or the checkpoint's), so that a stopped run always leaves them.
         if let folder = options.output { try writeMetrics(records, to: folder + "/metrics.csv") }
+        var lastFrame: Canvas?
         func writeFrame(_ title: String) throws {
             guard let folder = options.output else { return }
             frames += 1
             let frame = try showcase.figure(net, title: title)
+            lastFrame = frame
             try PNGFile.write(frame, to: folder + "/" + DiscDemo.frameName(frames))
             if options.gif {
                 if animation == nil {
@@ -152,6 +154,10 @@ public enum AutoencoderDemo {
             }
         }
 
+        let board = try options.output.map {
+            try TrainingBoard(folder: $0, data: train, outputs: 784, batchSize: options.batchSize,
+                              epochs: options.epochs, resumed: resumed?.state)
+        }
         let jobRecords = {
             ["records": try JobCheckpoints.encode(records), "frames": try JobCheckpoints.encode(frames),
              "training_seconds": try JobCheckpoints.encode(trainingSeconds)]
@@ -163,7 +169,9 @@ public enum AutoencoderDemo {
             case .progress(let p):
                 events(.progress(epoch: p.epoch, done: p.done, total: p.total, runningLoss: p.meanLoss,
                                  samplesPerSecond: p.samplesPerSecond))
+                if plan.perSample { try board?.progress(epoch: p.epoch, done: p.done, meanLoss: p.meanLoss) }
             case .step(let s):
+                try board?.step(s)
                 if let every = options.framesEvery, s.step % every == 0, s.step < s.steps {
                     try writeFrame("autoencoder - epoch \(s.epoch), batch \(s.step)/\(s.steps)")
                 }
@@ -177,6 +185,12 @@ public enum AutoencoderDemo {
                                          testLoss: testLoss, seconds: epochClock.lap(),
                                          samplesPerSecond: report.samplesPerSecond)
                 records.append(record)
+                try board?.epoch(report.epoch, scalars: [
+                    ("loss/train", trainLoss), ("loss/test", testLoss),
+                    ("learning_rate", Double(report.learningRate)), ("samples_per_second", report.samplesPerSecond),
+                ], figure: {
+                    try lastFrame ?? showcase.figure(net, title: "autoencoder - epoch \(report.epoch)/\(options.epochs)")
+                }, network: net)
                 events(.epoch(record))
                 if let folder = options.output {
                     try writeMetrics(records, to: folder + "/metrics.csv")

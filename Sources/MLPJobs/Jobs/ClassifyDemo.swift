@@ -128,6 +128,12 @@ public enum ClassifyDemo {
                 try JobCheckpoints.decode(Double.self, "training_seconds", from: $0, path: options.checkpoints.resume!)
             } ?? 0
             let epochClock = EpochClock()
+            // One TensorBoard run per network: OUTPUT/a, OUTPUT/b.
+            let board = try options.output.map {
+                try TrainingBoard(folder: $0 + "/" + network.rawValue, data: train, outputs: 10,
+                                  batchSize: options.batchSize, epochs: options.epochs, resumed: checkpoint?.state)
+            }
+            let perSample = trainer.plan(for: train).perSample
             let jobRecords = {
                 ["network": try JobCheckpoints.encode(network), "records": try JobCheckpoints.encode(records),
                  "finished": try JobCheckpoints.encode(summaries), "confusions": try JobCheckpoints.encode(confusions),
@@ -138,7 +144,10 @@ public enum ClassifyDemo {
                 case .progress(let p):
                     events(.progress(network: network, epoch: p.epoch, done: p.done, total: p.total,
                                      runningLoss: p.meanLoss, samplesPerSecond: p.samplesPerSecond))
-                case .step, .checkpoint:
+                    if perSample { try board?.progress(epoch: p.epoch, done: p.done, meanLoss: p.meanLoss) }
+                case .step(let step):
+                    try board?.step(step)
+                case .checkpoint:
                     break
                 case .epoch(let report):
                     trainingSeconds += report.seconds
@@ -151,6 +160,11 @@ public enum ClassifyDemo {
                         testAccuracy: test.accuracy, seconds: epochClock.lap(),
                         samplesPerSecond: report.samplesPerSecond)
                     records.append(record)
+                    try board?.epoch(report.epoch, scalars: [
+                        ("loss/train", train.loss), ("accuracy/train", train.accuracy), ("loss/test", test.loss),
+                        ("accuracy/test", test.accuracy), ("learning_rate", Double(report.learningRate)),
+                        ("samples_per_second", report.samplesPerSecond),
+                    ], figure: { ClassifyFigures.curves(records, epochs: options.epochs) }, network: net)
                     events(.epoch(record))
                     if let folder = options.output {
                         try writeMetrics(records, to: folder + "/metrics.csv")

@@ -126,9 +126,18 @@ public enum DiscDemo {
         let records = {
             ["records": try JobCheckpoints.encode(history), "training_seconds": try JobCheckpoints.encode(trainingSeconds)]
         }
+        let board = try options.output.map {
+            try TrainingBoard(folder: $0, data: data, outputs: 1, batchSize: options.batchSize, epochs: options.epochs,
+                              resumed: resumed?.state)
+        }
+        let perSample = trainer.plan(for: data).perSample
         try checkpoints.fit(trainer, data, from: resumed, records: records) { event in
             switch event {
-            case .progress, .step, .checkpoint:
+            case .progress(let p):
+                if perSample { try board?.progress(epoch: p.epoch, done: p.done, meanLoss: p.meanLoss) }
+            case .step(let step):
+                try board?.step(step)
+            case .checkpoint:
                 break
             case .epoch(let report):
                 trainingSeconds += report.seconds
@@ -138,12 +147,23 @@ public enum DiscDemo {
                                    accuracy: Double(correct) / Double(options.samples))
                 history.append(record)
                 log(record)
+                var frame: Canvas?
+                func drawn() throws -> Canvas {
+                    if let frame { return frame }
+                    let drawing = drawFrame(hidden: try net.forward(points, end: "layer2"), labels: labels,
+                                            history: history, of: options.epochs)
+                    frame = drawing
+                    return drawing
+                }
+                try board?.epoch(report.epoch, scalars: [
+                    ("loss/train", report.meanLoss), ("accuracy/train", record.accuracy),
+                    ("learning_rate", Double(report.learningRate)), ("samples_per_second", report.samplesPerSecond),
+                ], figure: drawn, network: net)
                 guard let folder = options.output else { return }
                 try writeMetrics(history, to: folder + "/metrics.csv")
                 try net.write(to: folder + "/model.safetensors")
                 if options.frames {
-                    let hidden = try net.forward(points, end: "layer2")
-                    let frame = drawFrame(hidden: hidden, labels: labels, history: history, of: options.epochs)
+                    let frame = try drawn()
                     try PNGFile.write(frame, to: folder + "/" + frameName(report.epoch))
                     if options.gif {
                         if animation == nil {

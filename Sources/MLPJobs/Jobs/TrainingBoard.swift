@@ -83,6 +83,6 @@ final class TrainingBoard {
             try file.histogram("biases/layers.\(l)", Array(parameters[biases]), step: at)
             if !gradients.isEmpty { try file.histogram("gradients/layers.\(l).weight", Array(gradients[weights]), step: at) }
         }
-        file.flush()
+        try file.flush()
     }
 }
