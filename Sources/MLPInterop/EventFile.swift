@@ -6,10 +6,11 @@ import SwiftProtobuf
 /// Appends a run's events to `events.out.tfevents.<seconds>.<host>` in a folder, for `tensorboard --logdir`.
 ///
 /// Records are gathered in memory and written when 64 KB have gathered and at each `flush` (a run's epochs), as
-/// TensorFlow's writer does: a crash loses at most the events since. Each record is framed as TFRecord frames it: the length (8 bytes, little-endian), its masked CRC-32C, the
-/// `Event`'s bytes and their masked CRC-32C. The file starts with the `brain.Event:2` version event. A run resumed
-/// at step s writes a new file in the same folder starting with a `SessionLog` START at s: TensorBoard then drops
-/// the events of steps after s that the interrupted run had written, so the logical run has no step twice.
+/// TensorFlow's writer does: a crash loses at most the events since. Each record is framed as TFRecord frames it:
+/// the length (8 bytes, little-endian), its masked CRC-32C, the `Event`'s bytes and their masked CRC-32C. The
+/// file starts with the `brain.Event:2` version event. A run resumed at step s writes a new file in the same
+/// folder starting with a `SessionLog` START at s: TensorBoard then drops the events of steps after s that the
+/// interrupted run had written, so the logical run has no step twice.
 package final class EventFile {
     /// The file's path.
     package let path: String
