@@ -18,14 +18,21 @@ package let mlpTrainBinary: String? = {
 package func runTool(_ arguments: [String], environment: [String: String] = [:],
              directory: String? = nil) throws -> (status: Int32, out: String, err: String) {
     guard let binary = mlpTrainBinary else { throw MLPError("no mlp-train binary beside the test bundle") }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: binary)
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    process.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     env.removeValue(forKey: "MLP_DATA")
     for (key, value) in environment { env[key] = value }
-    process.environment = env
+    return try runProcess(binary, arguments, environment: env, directory: directory)
+}
+
+/// Runs `executable` with `arguments` (with `environment` and in `directory` when given); returns the exit
+/// status, stdout and stderr.
+package func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                        directory: String? = nil) throws -> (status: Int32, out: String, err: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    process.arguments = arguments
+    if let environment { process.environment = environment }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

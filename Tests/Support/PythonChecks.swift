@@ -21,17 +21,7 @@ package let pythonTools: String? = {
 
 /// Runs `python` with `arguments`; returns the exit status and what it printed on stdout and stderr.
 package func runPython(_ python: String, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    try runProcess(python, arguments)
 }
 
 /// A Python with torch (Debian's python3-torch, which `.ci/run` installs): $MLP_TORCH_PYTHON, else
