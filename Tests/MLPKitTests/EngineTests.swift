@@ -119,6 +119,26 @@ import TestSupport
         }
     }
 
+    @Test func forwardOnSeveralThreadsGivesTheBitsOfOne() throws {
+        // Rows that leave 1 to 3 over a multiple of 4, and threads that do not divide them; a part of the network.
+        let net = MLP(inputSize: 50, loss: .softmaxCrossEntropy, seed: 3)
+        net.addLayer(40, activation: .relu, name: "hidden")
+        net.addLayer(30, activation: .tanh)
+        net.addLayer(10, activation: .softmax)
+        for rows in [1, 7, 33, 130] {
+            let x = Matrix(rows: rows, columns: 50, values: randomValues(rows * 50, seed: UInt64(rows)))
+            let one = try net.forward(x), hidden = try net.forward(x, end: "hidden")
+            for threads in [2, 3, 5] {
+                #expect(firstMismatch(try net.forward(x, threads: threads).values, one.values) == nil,
+                        "\(rows) rows on \(threads) threads")
+                #expect(firstMismatch(try net.forward(x, end: "hidden", threads: threads).values, hidden.values) == nil)
+            }
+        }
+        #expect(throws: MLPError("forward: threads must be at least 1, got 0")) {
+            try net.forward(Matrix(rows: 1, columns: 50), threads: 0)
+        }
+    }
+
     @Test func unknownNamesAndWrongSizesAreClearErrors() throws {
         let net = homeworkNetwork()
         #expect(throws: MLPError("no layer named \"nope\" (named layers: \"special_start\", \"special_end\")")) {

@@ -1,15 +1,15 @@
 // The one chunked forward pass: many rows through some layers, a workspace-sized chunk at a time.
 
 extension MLP {
-    /// Runs `rows` rows of `x` (each layers.first's inputSize wide) through `layers`, in chunks of
-    /// `workspaces[0].capacity` rows (a multiple of 4, so every row gets the same kernel path as in one pass),
-    /// one worker per workspace. `body(chunk, first, rows, outputs)` sees each chunk's outputs (rows × the last
-    /// layer's outputSize) while they are valid; chunk c always holds rows c·capacity ..< …, whatever the
-    /// number of workers. Reads the parameters as they are: callers synchronize first.
+    /// Runs `rows` rows of `x` (each layers.first's inputSize wide) through `layers`, in chunks of `chunkRows`
+    /// rows (by default `workspaces[0].capacity`; a multiple of 4, so every row gets the same kernel path as in
+    /// one pass; no workspace may hold fewer), one worker per workspace. `body(chunk, first, rows, outputs)` sees
+    /// each chunk's outputs (rows × the last layer's outputSize) while they are valid; chunk c always holds rows
+    /// c·chunkRows ..< …, whatever the number of workers. Reads the parameters as they are: callers synchronize first.
     package func forwardInChunks(_ x: UnsafePointer<Float>, rows: Int, layers range: Range<Int>,
-                                 workspaces: [Workspace],
+                                 workspaces: [Workspace], chunkRows: Int? = nil,
                                  _ body: (_ chunk: Int, _ first: Int, _ rows: Int, _ outputs: UnsafePointer<Float>) -> Void) {
-        let chunkRows = workspaces[0].capacity
+        let chunkRows = chunkRows ?? workspaces[0].capacity
         let chunks = (rows + chunkRows - 1) / chunkRows
         let inputs = layers[range.lowerBound].inputSize
         let workers = min(workspaces.count, chunks)
@@ -31,17 +31,20 @@ extension MLP {
         var output = Matrix(rows: x.rows, columns: layers[range.upperBound - 1].outputSize)
         guard x.rows > 0 else { return output }
         let workspace = makeWorkspace(capacity: (min(x.rows, chunkRows) + 3) / 4 * 4)
-        copyForward(x, into: &output, layers: range, workspace: workspace)
+        copyForward(x, into: &output, layers: range, workspaces: [workspace])
         return output
     }
 
-    /// Runs x through `range` with `workspace`, copying each chunk's outputs into `output`.
-    func copyForward(_ x: Matrix, into output: inout Matrix, layers range: Range<Int>, workspace: Workspace) {
+    /// Runs x through `range` in chunks of `chunkRows` rows (by default `workspaces[0].capacity`), one worker per
+    /// workspace, copying each chunk's outputs into `output`.
+    func copyForward(_ x: Matrix, into output: inout Matrix, layers range: Range<Int>, workspaces: [Workspace],
+                     chunkRows: Int? = nil) {
         let width = output.columns
         x.values.withUnsafeBufferPointer { input in
             output.values.withUnsafeMutableBufferPointer { out in
                 let destination = UncheckedSendable(value: out.baseAddress!)
-                forwardInChunks(input.baseAddress!, rows: x.rows, layers: range, workspaces: [workspace]) {
+                forwardInChunks(input.baseAddress!, rows: x.rows, layers: range, workspaces: workspaces,
+                                chunkRows: chunkRows) {
                     _, first, rows, y in
                     (destination.value + first * width).update(from: y, count: rows * width)
                 }

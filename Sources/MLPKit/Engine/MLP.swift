@@ -35,8 +35,8 @@ public final class MLP {
     /// The seed of `backward`'s dropout masks, and the calls it has made (each call draws new masks).
     private let dropoutSeed: UInt64
     private var backwardCalls = 0
-    /// Scratch memory for the convenience (Array and Matrix) API.
-    private var scratch: Workspace?
+    /// Scratch memory for the convenience (Array and Matrix) API: one workspace per thread it has used.
+    private var scratch: [Workspace] = []
     private var scratchRunner: (runner: StepRunner, layers: [Layer])?
     private var backwardRows: [Int] = []
     /// A trainer holding some parameters in another form while it trains (the sparse first layer); it writes
@@ -151,17 +151,24 @@ public final class MLP {
 
     // MARK: Batches (rows = samples)
 
-    /// Outputs for every row of `x`, optionally from layer `start` to layer `end` (names, inclusive).
-    public func forward(_ x: Matrix, start: String? = nil, end: String? = nil) throws -> Matrix {
+    /// Outputs for every row of `x`, optionally from layer `start` to layer `end` (names, inclusive). With
+    /// `threads` > 1 the rows are split into that many blocks, each run on its own thread; every row's outputs
+    /// are the same bits whatever the number of threads.
+    public func forward(_ x: Matrix, start: String? = nil, end: String? = nil, threads: Int = 1) throws -> Matrix {
         let range = try layerRange(start: start, end: end)
         let first = range.lowerBound, last = range.upperBound - 1
         guard x.columns == layers[first].inputSize else {
             throw MLPError("forward: layer \(describe(first)) takes \(layers[first].inputSize) inputs, got \(x.columns)")
         }
+        guard threads >= 1 else { throw MLPError("forward: threads must be at least 1, got \(threads)") }
         synchronize()
         var output = Matrix(rows: x.rows, columns: layers[last].outputSize)
         guard x.rows > 0 else { return output }
-        copyForward(x, into: &output, layers: range, workspace: scratchWorkspace(rows: (x.rows + 3) / 4 * 4))
+        // Blocks of a multiple of 4 rows, so each row takes the kernel path it takes in one pass.
+        let blockRows = ((x.rows + threads - 1) / threads + 3) / 4 * 4
+        let blocks = (x.rows + blockRows - 1) / blockRows
+        copyForward(x, into: &output, layers: range, workspaces: scratchWorkspaces(blocks, rows: blockRows),
+                    chunkRows: blockRows)
         return output
     }
 
@@ -204,7 +211,7 @@ public final class MLP {
         try checkBatch(x, targets)
         guard x.rows > 0 else { return 0 }
         synchronize()
-        let workspace = scratchWorkspace(rows: x.rows)
+        let workspace = scratchWorkspaces(1, rows: x.rows)[0]
         return x.values.withUnsafeBufferPointer { input in
             targets.values.withUnsafeBufferPointer { target in
                 forwardPass(input.baseAddress!, rows: x.rows, layers: 0..<layers.count, workspace: workspace)
@@ -276,12 +283,15 @@ public final class MLP {
         return runner
     }
 
-    /// The convenience API's workspace, regrown when a batch is larger or the network has changed.
-    private func scratchWorkspace(rows: Int) -> Workspace {
-        if let scratch, scratch.fits(inputSize: inputSize, layers: layers, rows: rows) { return scratch }
-        let fresh = makeWorkspace(capacity: max(rows, scratch?.capacity ?? 1))
-        scratch = fresh
-        return fresh
+    /// The convenience API's first `count` workspaces, each regrown when a batch is larger or the network has
+    /// changed.
+    private func scratchWorkspaces(_ count: Int, rows: Int) -> [Workspace] {
+        for t in 0..<count {
+            if t < scratch.count, scratch[t].fits(inputSize: inputSize, layers: layers, rows: rows) { continue }
+            let fresh = makeWorkspace(capacity: max(rows, t < scratch.count ? scratch[t].capacity : 1))
+            if t < scratch.count { scratch[t] = fresh } else { scratch.append(fresh) }
+        }
+        return Array(scratch.prefix(count))
     }
 
     /// Brings every parameter up to date in the network's own buffer (a trainer may hold some elsewhere).
