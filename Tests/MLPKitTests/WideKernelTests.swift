@@ -7,7 +7,8 @@ import TestSupport
 @Suite struct WideKernelTests {
     /// Batches around the tiles' 4 and 8 rows, inputs around the strips of 48 and the vectors of 8 and 16, outputs
     /// around the forward tile's 12 and dW's 8; plus the homework's shape, and batches of 32 or more (the forward
-    /// pass packs W's tile) with K over 256 (several passes over the inputs), and over 128 (blocks of samples).
+    /// pass packs W's tile) with K over 256 (several passes over the inputs), and over 128 (blocks of samples), with
+    /// few tiles of 12 outputs (x read in place) and more than 8 (x packed).
     static let shapes: [(m: Int, k: Int, n: Int)] = {
         var shapes: [(m: Int, k: Int, n: Int)] = []
         for m in [2, 4, 8, 13] {
@@ -16,7 +17,7 @@ import TestSupport
             }
         }
         return shapes + [(16, 784, 512), (20, 131, 97), (128, 256, 96), (32, 300, 30), (36, 523, 25),
-                         (140, 70, 26)]
+                         (140, 70, 26), (64, 300, 121), (132, 784, 40)]
     }()
 
     /// Runs `body` with each width and expects the same bits in `output` (reset from `start` before each).

@@ -1,7 +1,7 @@
 // The dense layer's forward kernel for a batch of M samples: y = x·wᵀ + b.
 //
 // A SIMD, register-blocked version of its naive twin in DenseNaive.swift, which defines what it computes. M == 1
-// goes to the batch-1 kernels in VectorKernels.swift. The backward kernels are in DenseBackwardInput.swift (dL/dx)
+// goes to the batch-1 kernels in VectorKernels.swift; blocks of 16 samples of small layers to SampleLanesForward.swift. The backward kernels are in DenseBackwardInput.swift (dL/dx)
 // and DenseBackwardWeights.swift (dW); the conventions below hold for all three files.
 //
 // Conventions: row-major contiguous buffers, outputs first, sizes last. x is (M,K) — M samples of
@@ -36,14 +36,22 @@ func denseForward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
 func denseBlockRows(m: Int, k: Int) -> Int { k < 8 ? 0 : m & ~3 }
 
 /// y[0..<rows, outputs] = x[0..<rows]·w[outputs]ᵀ + b[outputs], rows a multiple of 4: the blocked part of
-/// `denseForward`. Each output is formed the same way whatever `outputs` is, as long as its bounds are
-/// multiples of 3 (or N), so disjoint ranges can run on different threads and give the same bits. `wide` runs it
+/// `denseForward`. Blocks of 16 rows take `denseForwardSampleLanes` where it is faster (`prefersSampleLanes`).
+/// Each output is formed the same way whatever `outputs` is, as long as its bounds are multiples of 3 (or N), so
+/// disjoint ranges can run on different threads and give the same bits. `wide` runs it
 /// with 16-lane vectors (WideForward.swift), same bits.
 @inline(never)
 func denseForwardBlock(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                        _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>, rows: Int, k: Int, n: Int,
                        outputs: Range<Int>, wide: Bool = VectorWidth.isWide) {
     guard rows > 0 else { return }
+    if rows >= 16, prefersSampleLanes(k: k, outputs: outputs.count) {
+        let lanes = rows & ~15
+        denseForwardSampleLanes(y, x, w, b, rows: lanes, k: k, n: n, outputs: outputs)
+        denseForwardBlock(y + lanes &* n, x + lanes &* k, w, b, rows: rows &- lanes, k: k, n: n, outputs: outputs,
+                          wide: wide)
+        return
+    }
     if wide {
         denseForwardBlockWide(y, x, w, b, rows: rows, k: k, n: n, outputs: outputs)
         return

@@ -38,11 +38,16 @@ let forwardDepth = 256
 /// of W passes over them.
 let forwardRows = 128
 
-/// `denseForwardBlock` with 16-lane vectors: same arguments, same bits. x is first packed in pairs of samples
-/// (8 inputs of sample 2p, then the same 8 of sample 2p + 1), so one load fills both halves of a register, in
-/// blocks of `forwardRows` samples. Then outputs go 12 at a time, in passes of `forwardDepth` inputs over every 4
-/// samples (the rest of the outputs, fewer than 12, go to the 8-lane kernel: each output is formed the same way
-/// whatever its neighbours).
+/// Layers of at most this many tiles of 12 outputs read x in place instead of packing it: with so few tiles, the
+/// copy costs more than it saves (measured at batch 1024: 3 tiles, 784 → 36, ran 12% faster in place; 43 tiles,
+/// 784 → 512, 6% slower).
+let inPlaceTiles = 8
+
+/// `denseForwardBlock` with 16-lane vectors: same arguments, same bits. x goes in blocks of `forwardRows` samples.
+/// Unless the layer is narrow (`inPlaceTiles`), each block is first packed in pairs of samples (8 inputs of sample
+/// 2p, then the same 8 of sample 2p + 1), so one load fills both halves of a register. Then outputs go 12 at a
+/// time, in passes of `forwardDepth` inputs over every 4 samples (the rest of the outputs, fewer than 12, go to the
+/// 8-lane kernel block by block: each output is formed the same way whatever its neighbours).
 @inline(never)
 func denseForwardBlockWide(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
                            _ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>, rows: Int, k: Int, n: Int,
@@ -53,31 +58,37 @@ func denseForwardBlockWide(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<
         // Scratch: x in pairs (block rows × 8·vectors floats), 24 accumulators of 16 lanes per group of 4 samples,
         // and W's tile.
         let depth = forwardDepth / 8, blockRows = min(rows, forwardRows)
+        let packsInputs = (wideEnd &- outputs.lowerBound) / 12 > inPlaceTiles
         let packed = ThreadScratch.floats(blockRows &* vectors &* 8 &+ blockRows / 4 &* 384 &+ depth &* 96)
         let partials = packed + blockRows &* vectors &* 8, tile = partials + blockRows / 4 &* 384
         var first = 0
         while first < rows {
             let count = min(forwardRows, rows &- first)
-            packPairs(packed, x + first &* k, rows: count, k: k, vectors: vectors)
-            forwardBlockRows(y + first &* n, x + first &* k, w, b, packed: packed, partials: partials, tile: tile,
+            if packsInputs { packPairs(packed, x + first &* k, rows: count, k: k, vectors: vectors) }
+            forwardBlockRows(y + first &* n, x + first &* k, w, b, packed: packsInputs ? UnsafePointer(packed) : nil,
+                             partials: partials, tile: tile,
                              groups: count / 4, k: k, n: n, outputs: outputs.lowerBound ..< wideEnd)
+            // The other outputs while the block's rows are still in cache (x passes through memory once).
+            denseForwardBlock(y + first &* n, x + first &* k, w, b, rows: count, k: k, n: n,
+                              outputs: wideEnd ..< outputs.upperBound, wide: false)
             first &+= forwardRows
         }
+    } else {
+        denseForwardBlock(y, x, w, b, rows: rows, k: k, n: n, outputs: outputs, wide: false)
     }
-    let j = wideEnd
-    denseForwardBlock(y, x, w, b, rows: rows, k: k, n: n, outputs: j ..< outputs.upperBound, wide: false)
 }
 
-/// Outputs `outputs` (a multiple of 12 of them) of `groups` groups of 4 samples whose pairs are packed: 12 outputs
-/// at a time, in passes of `forwardDepth` inputs over every group, then each group's sums finished.
+/// Outputs `outputs` (a multiple of 12 of them) of `groups` groups of 4 samples, their pairs `packed` (nil: read
+/// in place): 12 outputs at a time, in passes of `forwardDepth` inputs over every group, then each group's sums
+/// finished.
 @inline(never)
 private func forwardBlockRows(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                              _ b: UnsafePointer<Float>, packed: UnsafePointer<Float>,
+                              _ b: UnsafePointer<Float>, packed: UnsafePointer<Float>?,
                               partials: UnsafeMutablePointer<Float>, tile: UnsafeMutablePointer<Float>, groups: Int,
                               k: Int, n: Int, outputs: Range<Int>) {
     let vectors = k / 8, depth = forwardDepth / 8
     // Packing W's tile pays once it serves 8 groups of samples or more (measured: at 4, batch 16, it cost 10%).
-    let packs = groups >= 8
+    let packs = groups >= 8 || packed == nil
     var j = outputs.lowerBound
     while j < outputs.upperBound {
         var start = 0
@@ -87,12 +98,19 @@ private func forwardBlockRows(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePoint
             if packs { packTile(tile, wTile, count: count, k: k) }
             var g = 0
             while g < groups {
-                let pairs = packed + (g &* 2 &* vectors &+ start) &* 16
-                if packs {
-                    forward4x12(partials + g &* 384, pairs, pairs + vectors &* 16, tile, count: count, resume: resume)
+                if let packed {
+                    let pairs = packed + (g &* 2 &* vectors &+ start) &* 16
+                    if packs {
+                        forward4x12(partials + g &* 384, pairs, pairs + vectors &* 16, tile, count: count,
+                                    resume: resume)
+                    } else {
+                        forward4x12(partials + g &* 384, pairs, pairs + vectors &* 16, wTile, count: count,
+                                    resume: resume, k: k)
+                    }
                 } else {
-                    forward4x12(partials + g &* 384, pairs, pairs + vectors &* 16, wTile, count: count,
-                                resume: resume, k: k)
+                    let rows = x + (g &* 4 &* k &+ start &* 8)
+                    forward4x12(partials + g &* 384, rows, rows + 2 &* k, tile, count: count, resume: resume,
+                                inPlace: k)
                 }
                 g &+= 1
             }
@@ -164,12 +182,21 @@ private func forward4x12(_ partials: UnsafeMutablePointer<Float>, _ pairs01: Uns
     forward4x12Body(partials, pairs01, pairs23, w, count: count, resume: resume, row: k, vector: 8)
 }
 
+/// forward4x12 reading x in place: pairs01 is sample 0's row from the pass's first input (sample 1's K after it),
+/// pairs23 sample 2's.
+@inline(never)
+private func forward4x12(_ partials: UnsafeMutablePointer<Float>, _ pairs01: UnsafePointer<Float>,
+                         _ pairs23: UnsafePointer<Float>, _ tile: UnsafePointer<Float>, count: Int, resume: Bool,
+                         inPlace k: Int) {
+    forward4x12Body(partials, pairs01, pairs23, tile, count: count, resume: resume, row: 8, vector: 96, inPlace: k)
+}
+
 /// The pass itself, W's 8 floats for output c and vector v at w + c·row + v·vector (inlined into each caller, so
-/// the packed one's offsets are constants).
+/// the packed one's offsets are constants); x's pairs packed, or with `inPlace` K rows of x K apart.
 @inline(__always)
 private func forward4x12Body(_ partials: UnsafeMutablePointer<Float>, _ pairs01: UnsafePointer<Float>,
                              _ pairs23: UnsafePointer<Float>, _ w: UnsafePointer<Float>, count: Int, resume: Bool,
-                             row: Int, vector: Int) {
+                             row: Int, vector: Int, inPlace k: Int = 0) {
     // p0c: samples 0 and 1, output c; p1c: samples 2 and 3.
     var p00 = SIMD16<Float>(), p01 = SIMD16<Float>(), p02 = SIMD16<Float>(), p03 = SIMD16<Float>()
     var p04 = SIMD16<Float>(), p05 = SIMD16<Float>(), p06 = SIMD16<Float>(), p07 = SIMD16<Float>()
@@ -190,7 +217,7 @@ private func forward4x12Body(_ partials: UnsafeMutablePointer<Float>, _ pairs01:
     var u0p = pairs01, u1p = pairs23, wp = w
     var v = 0
     while v < count {
-        let u0 = load16(u0p), u1 = load16(u1p)
+        let u0 = k == 0 ? load16(u0p) : pair8(u0p, u0p + k), u1 = k == 0 ? load16(u1p) : pair8(u1p, u1p + k)
         var c = twice8(wp)
         p00 = p00.addingProduct(u0, c); p10 = p10.addingProduct(u1, c)
         c = twice8(wp + 1 &* row)
@@ -215,7 +242,7 @@ private func forward4x12Body(_ partials: UnsafeMutablePointer<Float>, _ pairs01:
         p010 = p010.addingProduct(u0, c); p110 = p110.addingProduct(u1, c)
         c = twice8(wp + 11 &* row)
         p011 = p011.addingProduct(u0, c); p111 = p111.addingProduct(u1, c)
-        u0p += 16; u1p += 16; wp += vector
+        u0p += k == 0 ? 16 : 8; u1p += k == 0 ? 16 : 8; wp += vector
         v &+= 1
     }
     store16(p00, partials); store16(p01, partials + 16); store16(p02, partials + 32)
