@@ -13,15 +13,18 @@ struct BenchCommand: ParsableCommand {
 
     /// Which tables to measure.
     enum Suite: String, ExpressibleByArgument, CaseIterable {
-        case all, kernels, training, autoencoder, scaling, shapes
+        case all, kernels, training, autoencoder, scaling, shapes, inference
     }
 
     @Option(help: "Seconds to time each kernel or training configuration.")
     var seconds: Double = 0.3
 
     @Option(help: ArgumentHelp("What to measure: all, kernels, training, autoencoder (its training speed only), "
-                               + "scaling or shapes.", discussion: "shapes: forward, dL/dx and dW of square layers of "
-                               + "64 to 2048 units at batches 16, 128 and 1024 as GFLOP/s and % of one thread's FMA "
+                               + "scaling, shapes or inference.", discussion: "inference: the forward pass "
+                               + "through MLP.forward of network B, the autoencoder's encoder and 784 → 1024 → 1024 → "
+                               + "10, each call timed: one sample's latency (median and p99, µs), and batches of 1,024 "
+                               + "on 1 and 2 threads; not part of all. shapes: forward, dL/dx and dW of square layers "
+                               + "of 64 to 2048 units at batches 16, 128 and 1024 as GFLOP/s and % of one thread's FMA "
                                + "peak (measured in the same run; both vector widths where 16 lanes are used), then "
                                + "whole Adam steps of three networks for `train` on 1 and 2 threads; it is not part "
                                + "of all. scaling: the autoencoder at batches 16, 256, 384 and 1024 "
@@ -36,9 +39,21 @@ struct BenchCommand: ParsableCommand {
                                discussion: "Default: $MLP_DATA when set; without data, only random inputs are timed."))
     var data: String?
 
+    @Flag(help: ArgumentHelp("With --suite inference: print one JSON object per line (model, batch, threads, "
+                             + "median_us, p99_us, samples_per_s)."))
+    var json = false
+
+    @Option(help: ArgumentHelp("With --suite inference: write the networks timed into this folder (b.safetensors, "
+                               + "autoencoder.safetensors, wide.safetensors), to export and time them elsewhere.",
+                               valueName: "folder"))
+    var saveModels: String?
+
     func validate() throws {
         guard seconds > 0, seconds.isFinite else {
             throw ValidationError("--seconds must be a positive number of seconds, not \(seconds).")
+        }
+        if suite != .inference, json || saveModels != nil {
+            throw ValidationError("--json and --save-models go with --suite inference.")
         }
     }
 
@@ -50,6 +65,13 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        if suite == .inference {
+            let models = InferenceBenchmark.models()
+            if let saveModels { try InferenceBenchmark.save(models, to: saveModels) }
+            let results = try InferenceBenchmark.run(seconds: seconds, models: models)
+            print(json ? InferenceBenchmark.jsonLines(results) : InferenceBenchmark.report(results), terminator: "")
+            return
+        }
         if suite == .shapes {
             let peaks = Dictionary(uniqueKeysWithValues: [1, 2].map { ($0, FMAPeak.measure(threads: $0).total) })
             print(String(format: "FMA peak: %.0f GFLOP/s on 1 thread, %.0f on 2", peaks[1]!, peaks[2]!))
