@@ -117,6 +117,13 @@ private func options(_ data: String, _ folder: TemporaryFolder, output: String =
         let metadata = try SafeTensors.read(folder.path + "/out/model.safetensors").metadata
         #expect(metadata["layers.0.init"] == "he-normal" && metadata["layers.1.init"] == "xavier-normal")
         #expect(model.standardizer != nil)
+        // The checkpoint holds the standardization too, so it exports and predicts as the model does.
+        let checkpoint = try TabularModel(contentsOf: folder.path + "/out/checkpoint.safetensors")
+        #expect(checkpoint.standardizer?.mean == model.standardizer?.mean)
+        #expect(checkpoint.standardizer?.scale == model.standardizer?.scale)
+        let exported = try ExportJob.run(.init(model: folder.path + "/out/checkpoint.safetensors",
+                                               onnx: folder.path + "/checkpoint.onnx"))
+        #expect(exported.standardizes)
     }
 
     @Test func targetEncodingFollowsTheTaskAndRefusesWhatDoesNotFit() throws {

@@ -59,11 +59,14 @@ struct JobCheckpoints {
     /// The settings that shape the weights (compared before resuming).
     let run: [String: String]
     let options: CheckpointOptions
+    /// Tensors every checkpoint's model holds besides the network's (a `train` model's standardization), so a
+    /// checkpoint reads as the model it would be.
+    let modelTensors: [SafeTensors.Tensor]
 
     /// `training`'s shaping values (its seed is the job's), named by command-line option as checkpoints have
     /// always named them, with the job's own: its name, the data.
     init(job: String, folder: String?, training: TrainingOptions, data: TrainingSet,
-         extra: [String: String] = [:], options: CheckpointOptions) {
+         extra: [String: String] = [:], modelTensors: [SafeTensors.Tensor] = [], options: CheckpointOptions) {
         var run: [String: String] = [:]
         for (field, value) in training.shapingValues {
             if field == "sparseFirstLayer" {
@@ -79,6 +82,7 @@ struct JobCheckpoints {
         self.folder = folder
         self.run = run
         self.options = options
+        self.modelTensors = modelTensors
     }
 
     /// Where checkpoints are written, if anywhere.
@@ -105,8 +109,10 @@ struct JobCheckpoints {
         do {
             try trainer.fit(data, resumingFrom: checkpoint?.state, stop: options.stop) { event in
                 if case .checkpoint(let state) = event, let path {
-                    try TrainingCheckpoint(network: trainer.network, state: state, run: run, job: records())
-                        .write(to: path)
+                    var checkpoint = TrainingCheckpoint(network: trainer.network, state: state, run: run,
+                                                        job: try records())
+                    checkpoint.model.tensors += modelTensors
+                    try checkpoint.write(to: path)
                 }
                 try onEvent(event)
             }

@@ -40,12 +40,16 @@ public struct TabularModel {
     /// The model as safetensors (network, standardization, notes).
     public var safeTensors: SafeTensors {
         var file = network.safeTensors
-        if let standardizer {
-            let count = standardizer.mean.count
-            file.tensors.append(.init(name: "standardize.mean", shape: [count], values: standardizer.mean))
-            file.tensors.append(.init(name: "standardize.scale", shape: [count], values: standardizer.scale))
-        }
+        file.tensors += standardizationTensors
         return file
+    }
+
+    /// `standardize.mean` and `standardize.scale` when the model standardizes its features; none otherwise.
+    public var standardizationTensors: [SafeTensors.Tensor] {
+        guard let standardizer else { return [] }
+        let count = standardizer.mean.count
+        return [.init(name: "standardize.mean", shape: [count], values: standardizer.mean),
+                .init(name: "standardize.scale", shape: [count], values: standardizer.scale)]
     }
 
     /// Writes the model to `path`, replacing any file there atomically.

@@ -265,7 +265,7 @@ public enum TrainJob {
                     "target": (try? JobCheckpoints.encode(model.encoding)) ?? ""]
                 .merging(Self.initializerSetting(options.initializer)) { _, new in new }
                 .merging(options.initFrom.map { ["--init-from": $0] } ?? [:]) { _, new in new },
-            options: options.checkpoints)
+            modelTensors: model.standardizationTensors, options: options.checkpoints)
         let resumed = try checkpoints.resumed(epochs: options.epochs)
         var log = try TrainLog()
         var trainingSeconds = 0.0
