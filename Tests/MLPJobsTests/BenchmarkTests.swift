@@ -28,6 +28,30 @@ import TestSupport
         let peak = FMAPeak.measure(threads: 2, seconds: 0.01)
         #expect(peak.threads == 2 && peak.total > 0 && peak.total.isFinite)
     }
+
+    @Test func theInferenceSuiteTimesEachConfigurationAndPrintsItsFields() throws {
+        let models = InferenceBenchmark.models()
+        #expect(models.map(\.name) == ["b", "encoder", "wide"])
+        #expect(try models[1].network.forward([Float](repeating: 0.5, count: 784), end: models[1].end).count == 2)
+        #expect(models[2].network.layers.map(\.outputSize) == [1024, 1024, 10])
+        let results = try InferenceBenchmark.run(seconds: 0, models: [models[0]], minimumCalls: 3)
+        #expect(results.map { [$0.batch, $0.threads] } == [[1, 1], [1024, 1], [1024, 2]])
+        for r in results {
+            #expect(r.model == "b" && r.medianMicroseconds > 0 && r.medianMicroseconds <= r.p99Microseconds)
+            #expect((r.readMicroseconds != nil) == (r.batch == 1))
+        }
+        // One JSON object per line, with the fields scripts read.
+        let lines = InferenceBenchmark.jsonLines(results).split(separator: "\n")
+        #expect(lines.count == 3)
+        for (line, r) in zip(lines, results) {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let keys = ["model", "batch", "threads", "median_us", "p99_us", "samples_per_s"]
+                + (r.batch == 1 ? ["read_us"] : [])
+            #expect(Set(object.keys) == Set(keys))
+            #expect(object["batch"] as? Int == r.batch)
+            #expect(abs((object["samples_per_s"] as? Double ?? 0) - r.samplesPerSecond) <= 0.1)
+        }
+    }
 }
 
 @Suite struct StepProfileTests {

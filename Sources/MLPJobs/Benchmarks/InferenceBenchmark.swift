@@ -60,8 +60,9 @@ public enum InferenceBenchmark {
     /// The (batch, threads) pairs timed for every model.
     public static let configurations = [(batch: 1, threads: 1), (batch: 1024, threads: 1), (batch: 1024, threads: 2)]
 
-    /// Times every model at every configuration for about `seconds` each (at least 200 calls, after 20 to warm up).
-    public static func run(seconds: Double, models: [Model] = models()) throws -> [Result] {
+    /// Times every model at every configuration for about `seconds` each (at least `minimumCalls` calls, after 20
+    /// to warm up).
+    public static func run(seconds: Double, models: [Model] = models(), minimumCalls: Int = 200) throws -> [Result] {
         var results: [Result] = []
         for model in models {
             for (batch, threads) in configurations {
@@ -70,11 +71,13 @@ public enum InferenceBenchmark {
                 let times: [Double]
                 var read: Double?
                 if batch == 1 {
-                    read = try readTime(model, seconds: seconds)
+                    read = try readTime(model, seconds: seconds, minimumCalls: minimumCalls)
                     // The one-sample API: an array in, an array out.
-                    times = try callTimes(seconds: seconds) { _ = try model.network.forward(inputs, end: model.end) }
+                    times = try callTimes(seconds: seconds, minimumCalls: minimumCalls) {
+                        _ = try model.network.forward(inputs, end: model.end)
+                    }
                 } else {
-                    times = try callTimes(seconds: seconds) {
+                    times = try callTimes(seconds: seconds, minimumCalls: minimumCalls) {
                         _ = try model.network.forward(x, end: model.end, threads: threads)
                     }
                 }
@@ -97,7 +100,7 @@ public enum InferenceBenchmark {
     /// The median time of one read of the parameters that `model`'s pass uses, in µs: a sum of 16-lane vectors
     /// over a copy of them, called as often as the pass is. Read that way over and over, they come from the same
     /// level of the memory as the pass reads them from.
-    static func readTime(_ model: Model, seconds: Double) throws -> Double {
+    static func readTime(_ model: Model, seconds: Double, minimumCalls: Int) throws -> Double {
         let net = model.network
         let last = try model.end.map { try net.layerIndex(named: $0) } ?? net.layers.count - 1
         let count = net.layers[last].biasOffset + net.layers[last].outputSize
@@ -105,7 +108,7 @@ public enum InferenceBenchmark {
         defer { copy.deallocate() }
         net.parameters.withUnsafeBytes { copy.copyMemory(from: $0.baseAddress!, byteCount: count * 4) }
         var sink = SIMD16<Float>()
-        let times = try callTimes(seconds: seconds) {
+        let times = try callTimes(seconds: seconds, minimumCalls: minimumCalls) {
             var a = SIMD16<Float>(), b = SIMD16<Float>(), c = SIMD16<Float>(), d = SIMD16<Float>()
             var offset = 0
             while offset + 64 <= count {
@@ -122,13 +125,13 @@ public enum InferenceBenchmark {
         return times.sorted()[times.count / 2] * 1e6
     }
 
-    /// Seconds taken by each call of `body`, called until `seconds` pass and at least 200 times.
-    static func callTimes(seconds: Double, _ body: () throws -> Void) throws -> [Double] {
+    /// Seconds taken by each call of `body`, called until `seconds` pass and at least `minimumCalls` times.
+    static func callTimes(seconds: Double, minimumCalls: Int, _ body: () throws -> Void) throws -> [Double] {
         for _ in 0..<20 { try body() }
         var times: [Double] = []
         times.reserveCapacity(1 << 16)
         let clock = Stopwatch()
-        while times.count < 200 || clock.seconds < seconds {
+        while times.count < minimumCalls || clock.seconds < seconds {
             let start = DispatchTime.now().uptimeNanoseconds
             try body()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
