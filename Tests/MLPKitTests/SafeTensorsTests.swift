@@ -132,6 +132,55 @@ private func floatBytes(_ values: [Float]) -> [UInt8] {
         #expect(missing?.message.contains("nope.safetensors") == true)
     }
 
+    @Test(requires(pythonTools != nil, "needs numpy ($MLP_PYTHON or .build-venv)"))
+    func everyElementTypeReadsAsNumpyConvertsIt() throws {
+        // numpy writes each type (every F16, I16, U16, I8 and U8 value; BF16, F64 and I32 values that round) and
+        // the same values converted to float32; we must read the first as the second.
+        let python = try #require(pythonTools, "no Python with numpy")
+        let folder = try TemporaryFolder()
+        let script = """
+            import json, sys, numpy as np
+            def save(path, arrays):
+                header, data = {}, b""
+                for name, (dtype, a) in arrays.items():
+                    raw = np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<")).tobytes()
+                    header[name] = {"dtype": dtype, "shape": list(a.shape), "data_offsets": [len(data), len(data) + len(raw)]}
+                    data += raw
+                text = json.dumps(header).encode()
+                text += b" " * (-len(text) % 8)
+                open(path, "wb").write(len(text).to_bytes(8, "little") + text + data)
+            rng = np.random.default_rng(5)
+            bf16 = rng.integers(0, 1 << 16, 4096, dtype=np.uint16)
+            f64 = np.concatenate([rng.normal(0, 1e3, 4000), [1e300, -1e-300, 0.1, 2.0 ** -149, np.inf, -0.0]])
+            i32 = np.concatenate([rng.integers(-(1 << 31), (1 << 31) - 1, 4000), [(1 << 24) + 1, -(1 << 31)]]).astype(np.int32)
+            typed = {"f16": ("F16", np.arange(1 << 16, dtype=np.uint16).view(np.float16).reshape(256, 256)),
+                     "bf16": ("BF16", bf16), "f64": ("F64", f64), "f32": ("F32", rng.normal(size=(3, 5)).astype(np.float32)),
+                     "i32": ("I32", i32), "i16": ("I16", np.arange(-(1 << 15), 1 << 15, dtype=np.int16)),
+                     "i8": ("I8", np.arange(-128, 128, dtype=np.int8)), "u16": ("U16", np.arange(1 << 16, dtype=np.uint16)),
+                     "u8": ("U8", np.arange(256, dtype=np.uint8).reshape(16, 16))}
+            save(sys.argv[1], typed)
+            expected = {k: ("F32", (a.astype(np.uint32) << 16).view(np.float32) if k == "bf16" else a.astype(np.float32))
+                        for k, (_, a) in typed.items()}
+            save(sys.argv[2], expected)
+            """
+        let typedPath = folder.path + "/typed.safetensors", expectedPath = folder.path + "/expected.safetensors"
+        let result = try runPython(python, ["-c", script, typedPath, expectedPath])
+        #expect(result.status == 0, "\(result.err)")
+        let typed = try SafeTensors.read(typedPath), expected = try SafeTensors.read(expectedPath)
+        #expect(typed.tensors.map(\.name).sorted() == expected.tensors.map(\.name).sorted())
+        #expect(typed.tensors.count == 9)
+        for tensor in typed.tensors {
+            let want = try #require(expected[tensor.name])
+            #expect(tensor.shape == want.shape, "\(tensor.name)")
+            // NaNs as NaNs (converters may quiet a signaling one); every other value bit for bit.
+            let differ = zip(tensor.values, want.values).filter { a, b in
+                a.isNaN != b.isNaN || (!a.isNaN && a.bitPattern != b.bitPattern)
+            }
+            #expect(differ.isEmpty && tensor.values.count == want.values.count,
+                    "\(tensor.name): \(differ.count) values differ, first \(differ.first.map { "\($0)" } ?? "-")")
+        }
+    }
+
     @Test func malformedFilesGiveClearErrors() {
         let four = floatBytes([1, 2, 3, 4])
         let entry = { (name: String, shape: String, begin: Int, end: Int) in
@@ -146,8 +195,12 @@ private func floatBytes(_ values: [Float]) -> [UInt8] {
             (handMade("{\"a\":{\"dtype\":\"F32\",}}", data: []), "not valid JSON"),
             (handMade("{" + entry("a", "1", 0, 4) + "," + entry("a", "1", 4, 8) + "}", data: floatBytes([1, 2])),
              "duplicate key"),
-            (handMade("{\"w\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}}", data: [0, 0, 0, 0]),
-             "dtype F16"),
+            (handMade("{\"w\":{\"dtype\":\"BOOL\",\"shape\":[2],\"data_offsets\":[0,2]}}", data: [0, 1]),
+             "dtype BOOL; the types read are F64, F32, F16, BF16, I32, I16, I8, U16, U8"),
+            (handMade("{\"w\":{\"dtype\":\"U8\",\"shape\":[3],\"data_offsets\":[0,4]}}", data: [1, 2, 3, 4]),
+             "shape [3] needs 3 U8 values, but data_offsets [0, 4] cover 4 bytes (4.0 values)"),
+            (handMade("{\"w\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,3]}}", data: [0, 0, 60]),
+             "needs 2 F16 values"),
             (handMade("{\"w\":{\"dtype\":\"F32\",\"data_offsets\":[0,16]}}", data: four), "no \"shape\" field"),
             (handMade("{\"w\":{\"shape\":[4],\"data_offsets\":[0,16]}}", data: four), "no \"dtype\" field"),
             (handMade("{\"w\":{\"dtype\":\"F32\",\"shape\":[4]}}", data: four), "no \"data_offsets\" field"),

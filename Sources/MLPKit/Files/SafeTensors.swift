@@ -1,6 +1,8 @@
-// The safetensors file format (F32 tensors only): reading with full validation, and byte-exact writing.
+// The safetensors file format: reading with full validation (floats and integers of 8 to 64 bits, as Float), and
+// byte-exact writing (F32).
 
-/// A safetensors file: named 32-bit float tensors plus string metadata.
+/// A safetensors file: named tensors, held as 32-bit floats, plus string metadata. Reading takes the element types
+/// numpy and PyTorch write for data (`ElementType`); writing writes F32.
 ///
 /// Layout: an 8-byte little-endian header length N; an N-byte JSON header
 /// `{"__metadata__": {…}, "name": {"dtype": "F32", "shape": […], "data_offsets": [begin, end]}, …}` padded
@@ -151,7 +153,7 @@ public struct SafeTensors: Sendable, Equatable {
         let dataStart = 8 + headerLength
         let dataCount = bytes.count - dataStart
         var metadata: [String: String] = [:]
-        var spans: [(name: String, shape: [Int], begin: Int, end: Int)] = []
+        var spans: [(name: String, shape: [Int], type: ElementType, begin: Int, end: Int)] = []
         for (key, value) in entries {
             if key == "__metadata__" {
                 guard case .object(let items) = value else { throw fail("__metadata__ is not a JSON object") }
@@ -175,8 +177,9 @@ public struct SafeTensors: Sendable, Equatable {
             guard case .string(let dtype) = try field("dtype") else {
                 throw fail("tensor \"\(key)\": \"dtype\" is not a string")
             }
-            guard dtype == "F32" else {
-                throw fail("tensor \"\(key)\" has dtype \(dtype); only F32 (32-bit float) tensors are supported")
+            guard let type = ElementType(rawValue: dtype) else {
+                throw fail("tensor \"\(key)\" has dtype \(dtype); the types read are "
+                           + ElementType.allCases.map(\.rawValue).joined(separator: ", "))
             }
             guard case .array(let shapeItems) = try field("shape"), shapeItems.allSatisfy({ $0.nonNegativeInt != nil })
             else {
@@ -194,12 +197,14 @@ public struct SafeTensors: Sendable, Equatable {
             }
             let shape = shapeItems.map { $0.nonNegativeInt! }
             let (product, overflow) = SafeTensors.product(shape)
-            guard !overflow, product <= (end - begin) / 4, product * 4 == end - begin else {
+            let size = type.size
+            guard !overflow, product <= (end - begin) / size, product * size == end - begin else {
                 throw fail(
-                    "tensor \"\(key)\": shape \(shape) needs \(overflow ? "too many" : String(product)) F32 values, but "
-                        + "data_offsets [\(begin), \(end)] cover \(end - begin) bytes (\(Double(end - begin) / 4) values)")
+                    "tensor \"\(key)\": shape \(shape) needs \(overflow ? "too many" : String(product)) \(dtype) values, "
+                        + "but data_offsets [\(begin), \(end)] cover \(end - begin) bytes "
+                        + "(\(Double(end - begin) / Double(size)) values)")
             }
-            spans.append((key, shape, begin, end))
+            spans.append((key, shape, type, begin, end))
         }
 
         spans.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
@@ -220,18 +225,50 @@ public struct SafeTensors: Sendable, Equatable {
 
         self.metadata = metadata
         self.tensors = spans.map { span in
-            let count = (span.end - span.begin) / 4
+            let count = (span.end - span.begin) / span.type.size
             let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
                 bytes.withUnsafeBytes { raw in
-                    let base = dataStart + span.begin
-                    for i in 0..<count {
-                        let bits = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base + i * 4, as: UInt32.self))
-                        buffer[i] = Float(bitPattern: bits)
-                    }
+                    span.type.decode(count, from: UnsafeRawBufferPointer(rebasing: raw[(dataStart + span.begin)...]),
+                                     into: buffer.baseAddress!)
                 }
                 initialized = count
             }
             return Tensor(name: span.name, shape: span.shape, values: values)
+        }
+    }
+
+    /// The element types read, each decoded to Float: exactly, except F64 and I32 beyond 2²⁴ (rounded to nearest).
+    enum ElementType: String, CaseIterable {
+        case F64, F32, F16, BF16, I32, I16, I8, U16, U8
+
+        /// Bytes per element.
+        var size: Int {
+            switch self {
+            case .F64: 8
+            case .F32, .I32: 4
+            case .F16, .BF16, .I16, .U16: 2
+            case .I8, .U8: 1
+            }
+        }
+
+        /// Decodes `count` little-endian elements at `raw` into `values`.
+        func decode(_ count: Int, from raw: UnsafeRawBufferPointer, into values: UnsafeMutablePointer<Float>) {
+            func each<T: FixedWidthInteger>(_: T.Type, _ convert: (T) -> Float) {
+                for i in 0..<count {
+                    values[i] = convert(T(littleEndian: raw.loadUnaligned(fromByteOffset: i * size, as: T.self)))
+                }
+            }
+            switch self {
+            case .F64: each(UInt64.self) { Float(Double(bitPattern: $0)) }
+            case .F32: each(UInt32.self) { Float(bitPattern: $0) }
+            case .F16: each(UInt16.self) { Float(Float16(bitPattern: $0)) }
+            case .BF16: each(UInt16.self) { Float(bitPattern: UInt32($0) << 16) }
+            case .I32: each(Int32.self) { Float($0) }
+            case .I16: each(Int16.self) { Float($0) }
+            case .I8: each(Int8.self) { Float($0) }
+            case .U16: each(UInt16.self) { Float($0) }
+            case .U8: each(UInt8.self) { Float($0) }
+            }
         }
     }
 
