@@ -134,6 +134,16 @@ import TestSupport
                 #expect(firstMismatch(try net.forward(x, end: "hidden", threads: threads).values, hidden.values) == nil)
             }
         }
+        // One sample at a time: calls alternate the order they read the weights in, with the same bits.
+        let wide = MLP(inputSize: 30, loss: .squared, seed: 4)
+        wide.addLayer(130, activation: .tanh)
+        wide.addLayer(70, activation: .relu)
+        wide.addLayer(3, activation: .identity)
+        let samples = Matrix(rows: 4, columns: 30, values: randomValues(120, seed: 5))
+        let first = try wide.forward(samples.row(0)), second = try wide.forward(samples.row(0))
+        #expect(firstMismatch(first, second) == nil)
+        let third = try wide.forward(Matrix(rows: 1, columns: 30, values: samples.row(0))).values
+        #expect(firstMismatch(third, first) == nil)
         #expect(throws: MLPError("forward: threads must be at least 1, got 0")) {
             try net.forward(Matrix(rows: 1, columns: 50), threads: 0)
         }

@@ -322,6 +322,20 @@ private func expectClose(_ got: Buffer, _ want: Buffer, bound: Buffer, terms: In
         }
     }
 
+    @Test func matVecDescendingHasMatVecsBits() {
+        // Row counts around the blocks of 64 and the groups of 4; every output written, guards intact.
+        let a = Arena(seed: 9)
+        for (k, n) in [(784, 1), (784, 3), (50, 63), (50, 64), (7, 65), (130, 130), (33, 200)] {
+            defer { a.reset() }
+            let w = a.random(n * k), x = a.random(k), b = a.random(n)
+            let y = a.random(n), want = a.random(n)
+            matVecDescending(y.p, w.p, x.p, b.p, k: k, n: n)
+            matVec(want.p, w.p, x.p, b.p, k: k, n: n)
+            let same = (0..<n).allSatisfy { y.p[$0].bitPattern == want.p[$0].bitPattern }
+            #expect(same && y.guardsIntact, "matVecDescending K=\(k) N=\(n)")
+        }
+    }
+
     @Test func vecMatMatchesNaive() {
         let a = Arena(seed: 5)
         for (k, n) in vectorShapes {

@@ -3,15 +3,21 @@
 
 extension MLP {
     /// Runs `x` (rows × layers[first].inputSize) through `range`; layer l's outputs land in workspace.activations[l].
+    /// With `descending`, a single sample reads each layer's rows of W last block first (`matVecDescending`).
     func forwardPass(_ x: UnsafePointer<Float>, rows: Int, layers range: Range<Int>, workspace: Workspace,
-                     parameters: UnsafePointer<Float>? = nil) {
+                     parameters: UnsafePointer<Float>? = nil, descending: Bool = false) {
         let p = parameters ?? UnsafePointer(parameterBuffer.pointer)
         var input = x
         for l in range {
             let layer = layers[l]
             let output = workspace.activations[l].pointer
-            denseForward(output, input, p + layer.weightOffset, p + layer.biasOffset,
-                         m: rows, k: layer.inputSize, n: layer.outputSize)
+            if descending, rows == 1 {
+                matVecDescending(output, p + layer.weightOffset, input, p + layer.biasOffset, k: layer.inputSize,
+                                 n: layer.outputSize)
+            } else {
+                denseForward(output, input, p + layer.weightOffset, p + layer.biasOffset,
+                             m: rows, k: layer.inputSize, n: layer.outputSize)
+            }
             layer.activation.forward(output, rows: rows, columns: layer.outputSize)
             input = UnsafePointer(output)
         }

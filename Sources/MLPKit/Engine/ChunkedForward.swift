@@ -6,8 +6,9 @@ extension MLP {
     /// one pass; no workspace may hold fewer), one worker per workspace. `body(chunk, first, rows, outputs)` sees
     /// each chunk's outputs (rows × the last layer's outputSize) while they are valid; chunk c always holds rows
     /// c·chunkRows ..< …, whatever the number of workers. Reads the parameters as they are: callers synchronize first.
+    /// `descending` goes to `forwardPass`.
     package func forwardInChunks(_ x: UnsafePointer<Float>, rows: Int, layers range: Range<Int>,
-                                 workspaces: [Workspace], chunkRows: Int? = nil,
+                                 workspaces: [Workspace], chunkRows: Int? = nil, descending: Bool = false,
                                  _ body: (_ chunk: Int, _ first: Int, _ rows: Int, _ outputs: UnsafePointer<Float>) -> Void) {
         let chunkRows = chunkRows ?? workspaces[0].capacity
         let chunks = (rows + chunkRows - 1) / chunkRows
@@ -18,7 +19,8 @@ extension MLP {
             let y = UnsafePointer(workspace.activations[range.upperBound - 1].pointer)
             for chunk in stride(from: worker, to: chunks, by: workers) {
                 let first = chunk * chunkRows, count = min(chunkRows, rows - first)
-                forwardPass(x + first * inputs, rows: count, layers: range, workspace: workspace)
+                forwardPass(x + first * inputs, rows: count, layers: range, workspace: workspace,
+                            descending: descending)
                 body(chunk, first, count, y)
             }
         }
@@ -36,15 +38,15 @@ extension MLP {
     }
 
     /// Runs x through `range` in chunks of `chunkRows` rows (by default `workspaces[0].capacity`), one worker per
-    /// workspace, copying each chunk's outputs into `output`.
+    /// workspace, copying each chunk's outputs into `output`. `descending` goes to `forwardPass`.
     func copyForward(_ x: Matrix, into output: inout Matrix, layers range: Range<Int>, workspaces: [Workspace],
-                     chunkRows: Int? = nil) {
+                     chunkRows: Int? = nil, descending: Bool = false) {
         let width = output.columns
         x.values.withUnsafeBufferPointer { input in
             output.values.withUnsafeMutableBufferPointer { out in
                 let destination = UncheckedSendable(value: out.baseAddress!)
                 forwardInChunks(input.baseAddress!, rows: x.rows, layers: range, workspaces: workspaces,
-                                chunkRows: chunkRows) {
+                                chunkRows: chunkRows, descending: descending) {
                     _, first, rows, y in
                     (destination.value + first * width).update(from: y, count: rows * width)
                 }

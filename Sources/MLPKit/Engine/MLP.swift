@@ -38,6 +38,9 @@ public final class MLP {
     /// Scratch memory for the convenience (Array and Matrix) API: one workspace per thread it has used.
     private var scratch: [Workspace] = []
     private var scratchRunner: (runner: StepRunner, layers: [Layer])?
+    /// Whether the next single-sample `forward` reads each layer's rows last block first: the passes alternate, so
+    /// each starts with the rows the one before read last, still in cache when the weights are larger than it.
+    private var nextSampleDescends = false
     private var backwardRows: [Int] = []
     /// A trainer holding some parameters in another form while it trains (the sparse first layer); it writes
     /// them back whenever the network is read (`synchronize`).
@@ -153,7 +156,8 @@ public final class MLP {
 
     /// Outputs for every row of `x`, optionally from layer `start` to layer `end` (names, inclusive). With
     /// `threads` > 1 the rows are split into that many blocks, each run on its own thread; every row's outputs
-    /// are the same bits whatever the number of threads.
+    /// are the same bits whatever the number of threads. Single samples alternate the order they read each layer's
+    /// weights in (same bits), so a network larger than the cache finds more of them still cached.
     public func forward(_ x: Matrix, start: String? = nil, end: String? = nil, threads: Int = 1) throws -> Matrix {
         let range = try layerRange(start: start, end: end)
         let first = range.lowerBound, last = range.upperBound - 1
@@ -167,8 +171,10 @@ public final class MLP {
         // Blocks of a multiple of 4 rows, so each row takes the kernel path it takes in one pass.
         let blockRows = ((x.rows + threads - 1) / threads + 3) / 4 * 4
         let blocks = (x.rows + blockRows - 1) / blockRows
+        let descending = x.rows == 1 && nextSampleDescends
+        if x.rows == 1 { nextSampleDescends.toggle() }
         copyForward(x, into: &output, layers: range, workspaces: scratchWorkspaces(blocks, rows: blockRows),
-                    chunkRows: blockRows)
+                    chunkRows: blockRows, descending: descending)
         return output
     }
 

@@ -72,6 +72,19 @@ func matVec(_ y: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>, _ x: Un
     }
 }
 
+/// `matVec` over W's rows in blocks of 64, from the last block to the first (each block in order): the same
+/// outputs, the same bits. A single-sample pass over a network larger than the cache that alternates this order
+/// with matVec's reads first the rows the previous pass read last, which are still cached (`MLP.forward`).
+@inline(never)
+func matVecDescending(_ y: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+                      _ b: UnsafePointer<Float>, k: Int, n: Int) {
+    var start = (n &- 1) / 64 &* 64
+    while start >= 0 {
+        matVec(y + start, w + start &* k, x, b + start, k: k, n: min(64, n &- start))
+        start &-= 64
+    }
+}
+
 /// y = w·x + b for K < 8.   w is (N,K), x is (K), b is (N); y is (N). Overwrites y.
 ///
 /// With so few inputs the per-row setup of `matVec` costs more than the arithmetic, so SIMD runs
