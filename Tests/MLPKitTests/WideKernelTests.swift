@@ -17,7 +17,7 @@ import TestSupport
             }
         }
         return shapes + [(16, 784, 512), (20, 131, 97), (128, 256, 96), (32, 300, 30), (36, 523, 25),
-                         (140, 70, 26), (64, 300, 121), (132, 784, 40)]
+                         (140, 70, 26), (64, 300, 121), (132, 784, 40), (132, 300, 110)]
     }()
 
     /// Runs `body` with each width and expects the same bits in `output` (reset from `start` before each).
