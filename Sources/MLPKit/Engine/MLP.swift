@@ -289,15 +289,16 @@ public final class MLP {
         return runner
     }
 
-    /// The convenience API's first `count` workspaces, each regrown when a batch is larger or the network has
-    /// changed.
+    /// The convenience API's workspaces, the first `count` of them regrown when a batch is larger or the network
+    /// has changed (any after them are left as they are; a pass of `count` blocks uses only the first `count`).
+    /// Returns the kept array itself, so a call allocates nothing once they fit.
     private func scratchWorkspaces(_ count: Int, rows: Int) -> [Workspace] {
         for t in 0..<count {
             if t < scratch.count, scratch[t].fits(inputSize: inputSize, layers: layers, rows: rows) { continue }
             let fresh = makeWorkspace(capacity: max(rows, t < scratch.count ? scratch[t].capacity : 1))
             if t < scratch.count { scratch[t] = fresh } else { scratch.append(fresh) }
         }
-        return Array(scratch.prefix(count))
+        return scratch
     }
 
     /// Brings every parameter up to date in the network's own buffer (a trainer may hold some elsewhere).
