@@ -9,12 +9,13 @@ import Musl
 import Darwin
 #endif
 
-/// Labelled grayscale images, as the network consumes them: `images` holds `count` images of `rows × columns`
-/// values each, row-major, one after another; every value is a stored pixel divided by 255 (in [0, 1]), with
-/// no other change. Which value is background depends on the source (see `MNIST.Format`).
+/// Labelled grayscale images, as the network consumes them: `count` images of `rows × columns` values each,
+/// row-major, one after another. Loaded from files, the pixels stay bytes in memory (a quarter of the floats'
+/// size), each read as the stored pixel divided by 255 (in [0, 1]), with no other change. Which value is
+/// background depends on the source (see `MNIST.Format`).
 public struct Dataset: Sendable, Equatable {
-    /// `count × rows × columns` pixel values in [0, 1], image after image, each row-major.
-    public var images: [Float]
+    /// The images, one row of `rows × columns` values each, kept as stored (bytes when loaded from files).
+    public let pixels: InputRows
     /// One class label per image (0…9 for digits).
     public var labels: [UInt8]
     /// Image height in pixels.
@@ -22,25 +23,50 @@ public struct Dataset: Sendable, Equatable {
     /// Image width in pixels.
     public let columns: Int
 
+    /// `count × rows × columns` pixel values in [0, 1], image after image, each row-major: a decoded copy of
+    /// `pixels` (made on each call when the pixels are bytes).
+    public var images: [Float] { pixels.floats }
+
     /// Creates a data set, checking that `images` holds exactly `labels.count` images of `rows × columns`.
     public init(images: [Float], labels: [UInt8], rows: Int = 28, columns: Int = 28) throws {
+        try Self.check(values: images.count, labels: labels.count, rows: rows, columns: columns)
+        self.init(unchecked: try InputRows(floats: images, width: rows * columns), labels: labels, rows: rows,
+                  columns: columns)
+    }
+
+    /// Creates a data set from pixel rows, checking that there is one row of `rows × columns` values per label.
+    public init(pixels: InputRows, labels: [UInt8], rows: Int = 28, columns: Int = 28) throws {
+        try Self.check(values: pixels.count * pixels.width, labels: labels.count, rows: rows, columns: columns)
+        guard pixels.width == rows * columns else {
+            throw MLPError("invalid data set: rows of \(pixels.width) values are not \(rows)×\(columns) images")
+        }
+        self.init(unchecked: pixels, labels: labels, rows: rows, columns: columns)
+    }
+
+    /// Checks a size of images and a number of values.
+    private static func check(values: Int, labels: Int, rows: Int, columns: Int) throws {
         guard rows > 0, columns > 0 else {
             throw MLPError("invalid data set: images must be at least 1×1 pixel, not \(rows)×\(columns)")
         }
-        guard images.count == labels.count * rows * columns else {
+        guard values == labels * rows * columns else {
             throw MLPError(
-                "invalid data set: \(labels.count) labels need \(labels.count * rows * columns) pixel values "
-                    + "(\(rows)×\(columns) each), but there are \(images.count)")
+                "invalid data set: \(labels) labels need \(labels * rows * columns) pixel values "
+                    + "(\(rows)×\(columns) each), but there are \(values)")
         }
-        self.init(unchecked: images, labels: labels, rows: rows, columns: columns)
     }
 
     /// Creates a data set whose sizes the caller has already checked.
-    init(unchecked images: [Float], labels: [UInt8], rows: Int, columns: Int) {
-        self.images = images
+    init(unchecked pixels: InputRows, labels: [UInt8], rows: Int, columns: Int) {
+        self.pixels = pixels
         self.labels = labels
         self.rows = rows
         self.columns = columns
+    }
+
+    /// Images of `bytes` (`labels.count` images of `rows × columns` pixels), read as pixel / 255.
+    init(unchecked bytes: [UInt8], labels: [UInt8], rows: Int, columns: Int) {
+        self.init(unchecked: try! InputRows(bytes: bytes, width: rows * columns), labels: labels, rows: rows,
+                  columns: columns)
     }
 
     /// The number of images.
@@ -51,20 +77,19 @@ public struct Dataset: Sendable, Equatable {
 
     /// The pixel values of image `index` (0 ≤ index < count).
     public func image(_ index: Int) -> ArraySlice<Float> {
-        images[index * pixelsPerImage..<(index + 1) * pixelsPerImage]
+        pixels.floats(rows: index..<index + 1)[...]
     }
 
-    /// The same images with every value `x` replaced by `1 − x` (swaps dark-on-light and light-on-dark).
+    /// The same images with every value `x` replaced by `1 − x` (swaps dark-on-light and light-on-dark). Bytes
+    /// stay bytes: only the table they are read through changes.
     public func inverted() -> Dataset {
-        Dataset(unchecked: images.map { 1 - $0 }, labels: labels, rows: rows, columns: columns)
+        Dataset(unchecked: pixels.mapValues { 1 - $0 }, labels: labels, rows: rows, columns: columns)
     }
 
     /// The first `n` images (all of them if there are fewer than `n`).
     public func prefix(_ n: Int) -> Dataset {
         let kept = max(0, min(n, count))
-        return Dataset(
-            unchecked: Array(images[0..<kept * pixelsPerImage]), labels: Array(labels[0..<kept]),
-            rows: rows, columns: columns)
+        return Dataset(unchecked: pixels.prefix(kept), labels: Array(labels[0..<kept]), rows: rows, columns: columns)
     }
 
     /// How many images each class has: element `k` counts the images labelled `k`, for k in 0…max label.
@@ -159,12 +184,12 @@ extension Dataset {
     /// The images as inputs and their labels as class targets, for training or scoring a classifier.
     public var classification: TrainingSet {
         // Dataset's own initialiser guarantees whole images and one label per image.
-        try! TrainingSet(inputs: images, inputSize: pixelsPerImage, targets: .classes(labels))
+        try! TrainingSet(rows: pixels, targets: .classes(labels))
     }
 
     /// The images as their own targets, for an autoencoder.
     public var autoencoding: TrainingSet {
-        try! TrainingSet(inputs: images, inputSize: pixelsPerImage, targets: .inputs)
+        try! TrainingSet(rows: pixels, targets: .inputs)
     }
 }
 

@@ -13,7 +13,7 @@ import Darwin
 /// `t10k-images-idx3-ubyte` and `t10k-labels-idx1-ubyte`, each plain or gzip-compressed (`.gz`).
 ///
 /// Polarity: IDX pixels are 0 for background and 255 for ink (white digits on black), the inverse of the PNG
-/// mosaics. Loaded values are pixel / 255, so here background is 0.0; `Dataset.inverted()` converts.
+/// mosaics. Loaded values are pixel / 255 (the bytes kept as bytes), so here background is 0.0; `Dataset.inverted()` converts.
 ///
 /// Layout (all integers big-endian): an images file is the magic 0x00000803, the image count, 28 (rows),
 /// 28 (columns), then count × 784 pixel bytes; a labels file is the magic 0x00000801, the count, then one byte
@@ -66,14 +66,7 @@ public enum IDXLoader {
                 "\(imagesPath) holds \(imageCount) images but \(labelsPath) holds \(labels.count) labels; "
                     + "they must match")
         }
-        let table = (0..<256).map { Float($0) / 255 }
-        let values = [Float](unsafeUninitializedCapacity: pixels.count) { buffer, initialized in
-            table.withUnsafeBufferPointer { lookup in
-                for i in 0..<pixels.count { buffer[i] = lookup[Int(pixels[i])] }
-            }
-            initialized = pixels.count
-        }
-        return Dataset(unchecked: values, labels: labels, rows: 28, columns: 28)
+        return Dataset(unchecked: pixels, labels: labels, rows: 28, columns: 28)
     }
 
     /// The path of `name` in `folder`: the plain file, else `name.gz`, else the same names with the last `-`

@@ -2,7 +2,7 @@
 import MLPImaging
 import MLPKit
 
-/// Reads digits stored as PNG mosaics: a split folder (`train/`, `test/`) holds `0.png` … `9.png`, one class
+/// Reads digits stored as PNG mosaics, keeping their pixels as bytes: a split folder (`train/`, `test/`) holds `0.png` … `9.png`, one class
 /// per file; each is an 8-bit grayscale image whose width and height are multiples of 28, cut into 28×28 tiles
 /// read row by row. Tiles whose pixels are all 0 are padding (they fill the end of the grid) and are skipped.
 ///
@@ -12,7 +12,7 @@ public enum MosaicLoader {
     /// The side of one tile, in pixels.
     public static let tileSize = 28
 
-    /// Loads `folder/train` and `folder/test`; all 20 files are decoded in parallel.
+    /// Loads `folder/train` and `folder/test`; each folder's 10 files are decoded in parallel.
     public static func load(from folder: String) throws -> (train: Dataset, test: Dataset) {
         let splits = try load(splits: [folder + "/train", folder + "/test"])
         return (splits[0], splits[1])
@@ -29,7 +29,7 @@ public enum MosaicLoader {
         var tiles: [Int]
     }
 
-    /// Loads several split folders at once, so every file of every split is decoded concurrently.
+    /// Loads several split folders, one after another.
     static func load(splits folders: [String]) throws -> [Dataset] {
         var missing: [String] = []
         for folder in folders {
@@ -46,35 +46,59 @@ public enum MosaicLoader {
                     + "(each split folder needs 0.png … 9.png)")
         }
 
-        // Pass 1: decode every file and find its digit tiles.
-        let paths = folders.flatMap { folder in (0..<10).map { folder + "/\($0).png" } }
-        let mosaics = try concurrentMap(paths.count) { try decode(paths[$0]) }
-
-        // Pass 2: per split, convert the tiles through a lookup table straight into the final buffer.
-        let table = (0..<256).map { Float($0) / 255 }
+        // Each split's bytes are written in place while its files are decoded (a few at a time, so memory holds
+        // the images and only the mosaics being converted): class c's tiles go first to a slot as large as its
+        // grid (read from the PNG header), then the classes close up in order.
+        let tileValues = tileSize * tileSize
         var datasets: [Dataset] = []
-        for split in 0..<folders.count {
-            let classes = Array(mosaics[split * 10..<split * 10 + 10])
-            var offsets: [Int] = []
-            var total = 0
-            for mosaic in classes {
-                offsets.append(total)
-                total += mosaic.tiles.count
-            }
-            let starts = offsets
-            let tileValues = tileSize * tileSize
-            let images = [Float](unsafeUninitializedCapacity: max(1, total * tileValues)) { buffer, initialized in
-                let output = UncheckedSendable(value: buffer.baseAddress!)
-                forEachWorker(10) { label in
-                    convert(classes[label], table: table, into: output.value + starts[label] * tileValues)
+        for folder in folders {
+            let paths = (0..<10).map { folder + "/\($0).png" }
+            let slots = try paths.map { path in
+                guard let (width, height) = PNGFile.size(of: path) else {
+                    _ = try decode(path)  // says what is wrong with the file
+                    throw MLPError("\(path) is not a PNG file")
                 }
-                initialized = total * tileValues
+                return (width / tileSize) * (height / tileSize)
             }
+            var starts = [0]
+            for slot in slots { starts.append(starts.last! + slot) }
+            let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: 10)
+            defer { counts.deallocate() }
+            var failures = [MLPError?](repeating: nil, count: 10)
+            let slotStarts = starts
+            let images = [UInt8](unsafeUninitializedCapacity: max(1, starts[10] * tileValues)) { buffer, initialized in
+                let output = UncheckedSendable(value: buffer.baseAddress!), tiles = UncheckedSendable(value: counts)
+                failures.withUnsafeMutableBufferPointer { failures in
+                let failed = UncheckedSendable(value: failures)
+                forEachWorker(10) { label in
+                    do {
+                        let mosaic = try decode(paths[label])
+                        guard mosaic.tiles.count <= slots[label] else {
+                            throw MLPError("\(paths[label]) has more tiles than its header's size holds")
+                        }
+                        convert(mosaic, into: output.value + slotStarts[label] * tileValues)
+                        tiles.value[label] = mosaic.tiles.count
+                    } catch {
+                        failed.value[label] = error as? MLPError ?? MLPError("\(paths[label]): \(error)")
+                        tiles.value[label] = 0
+                    }
+                }
+                }
+                var end = 0
+                for label in 0..<10 {
+                    let count = counts[label] * tileValues
+                    if end != slotStarts[label] * tileValues {
+                        (buffer.baseAddress! + end).update(from: buffer.baseAddress! + slotStarts[label] * tileValues,
+                                                           count: count)
+                    }
+                    end += count
+                }
+                initialized = end
+            }
+            if let failure = failures.first(where: { $0 != nil }) { throw failure! }
             var labels: [UInt8] = []
-            labels.reserveCapacity(total)
-            for (label, mosaic) in classes.enumerated() {
-                labels += repeatElement(UInt8(label), count: mosaic.tiles.count)
-            }
+            labels.reserveCapacity(images.count / tileValues)
+            for label in 0..<10 { labels += repeatElement(UInt8(label), count: counts[label]) }
             datasets.append(Dataset(unchecked: images, labels: labels, rows: tileSize, columns: tileSize))
         }
         return datasets
@@ -112,20 +136,17 @@ public enum MosaicLoader {
         return Mosaic(image: image, tiles: tiles)
     }
 
-    /// Writes the mosaic's digit tiles, one after another, as pixel / 255.
-    private static func convert(_ mosaic: Mosaic, table: [Float], into output: UnsafeMutablePointer<Float>) {
+    /// Writes the mosaic's digit tiles' pixels, one tile after another.
+    private static func convert(_ mosaic: Mosaic, into output: UnsafeMutablePointer<UInt8>) {
         let width = mosaic.image.width
         let across = width / tileSize
-        table.withUnsafeBufferPointer { lookup in
-            mosaic.image.pixels.withUnsafeBufferPointer { pixels in
-                var out = output
-                for tile in mosaic.tiles {
-                    let origin = (tile / across) * tileSize * width + (tile % across) * tileSize
-                    for y in 0..<tileSize {
-                        let row = origin + y * width
-                        for x in 0..<tileSize { out[x] = lookup[Int(pixels[row + x])] }
-                        out += tileSize
-                    }
+        mosaic.image.pixels.withUnsafeBufferPointer { pixels in
+            var out = output
+            for tile in mosaic.tiles {
+                let origin = (tile / across) * tileSize * width + (tile % across) * tileSize
+                for y in 0..<tileSize {
+                    out.update(from: pixels.baseAddress! + origin + y * width, count: tileSize)
+                    out += tileSize
                 }
             }
         }

@@ -83,6 +83,18 @@ public enum PNGFile {
         return GrayImage(width: width, height: height, pixels: pixels)
     }
 
+    /// The width and height a PNG file's header declares (its first 24 bytes), without decoding it; nil when the
+    /// file cannot be read or does not start as a PNG does (decoding it then says what is wrong).
+    public static func size(of path: String) -> (width: Int, height: Int)? {
+        guard let file = fopen(path, "rb") else { return nil }
+        defer { fclose(file) }
+        var header = [UInt8](repeating: 0, count: 24)
+        guard fread(&header, 1, 24, file) == 24, Array(header[0..<8]) == signature,
+              Array(header[12..<16]) == Array("IHDR".utf8) else { return nil }
+        func word(_ at: Int) -> Int { header[at..<at + 4].reduce(0) { $0 << 8 | Int($1) } }
+        return (word(16), word(20))
+    }
+
     /// Reads any PNG at `path` as 8-bit RGB, 3 bytes per pixel, row-major (transparency is composited
     /// on white).
     public static func readRGB(_ path: String) throws -> (width: Int, height: Int, pixels: [UInt8]) {

@@ -78,7 +78,9 @@ package final class EventFile {
     }
 
     /// The distribution of `values` at `step`, in `buckets` equal buckets between their least and largest value.
-    package func histogram(_ tag: String, _ values: [Float], step: Int, buckets: Int = 30) throws {
+    package func histogram(_ tag: String, _ values: some Collection<Float>, dividedBy divisor: Float = 1, step: Int,
+                           buckets: Int = 30) throws {
+        let values = values.lazy.map { $0 / divisor }
         var histogram = Tensorboard_HistogramProto()
         let low = Double(values.min() ?? 0), high = Double(values.max() ?? 0)
         histogram.min = low

@@ -19,11 +19,11 @@ import TestSupport
                       rowBlocks: [Range<Int>]? = nil) -> SparseBatch {
         let batch = SparseBatch(capacity: rows + 1, inputs: inputs, width: 8)
         guard let inputBlocks, let rowBlocks else {
-            batch.load(rows: rows, background: background) { data + $0 * inputs }
+            batch.load(rows: rows, background: background, from: RowReader(floats: data, width: inputs)) { $0 }
             return batch
         }
-        for r in 0..<rows { batch.sources[r] = data + r * inputs }
-        batch.begin(rows: rows, background: background)
+        for r in 0..<rows { batch.sources[r] = r }
+        batch.begin(rows: rows, background: background, reader: RowReader(floats: data, width: inputs))
         for range in inputBlocks { batch.loadInputs(range) }
         for range in rowBlocks { batch.loadRows(range) }
         return batch
@@ -65,8 +65,9 @@ import TestSupport
             let whole = Self.batch(x.baseAddress!)
             // Uneven blocks, last first, over a batch that held other rows (1…7) before: its lists are refilled.
             let reused = Self.batch(x.baseAddress! + Self.inputs)
-            for r in 0..<Self.rows { reused.sources[r] = x.baseAddress! + r * Self.inputs }
-            reused.begin(rows: Self.rows, background: Self.background)
+            for r in 0..<Self.rows { reused.sources[r] = r }
+            reused.begin(rows: Self.rows, background: Self.background,
+                         reader: RowReader(floats: x.baseAddress!, width: Self.inputs))
             for range in [40..<45, 8..<40, 0..<8] { reused.loadInputs(range) }
             for range in [5..<7, 0..<5] { reused.loadRows(range) }
             for i in 0..<Self.inputs {

@@ -46,7 +46,7 @@ import TestSupport
     @Test(arguments: [Float(1), 0], [20, 37])
     func sparseEpochsEqualDenseEpochs(background: Float, width: Int) throws {
         let inputs = data(background: background)
-        #expect(SparseRows(inputs: inputs, width: Self.inputs, background: background).meanNonzeros > 3)
+        #expect(inputs.filter { $0 != background }.count > 3 * labels.count)
         let dense = try train(inputs, width: width, sparse: false)
         let sparse = try train(inputs, width: width, sparse: true)
         for (d, s) in zip(dense.reports, sparse.reports) {

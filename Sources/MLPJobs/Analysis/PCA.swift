@@ -29,11 +29,13 @@ public struct PCA: Sendable {
         guard n > 1 else { throw MLPError("PCA needs at least two images, got \(n)") }
         guard (1...d).contains(count) else { throw MLPError("--components must be between 1 and \(d), got \(count)") }
         var mean = [Double](repeating: 0, count: d)
-        for i in 0..<n { for j in 0..<d { mean[j] += Double(data.images[i * d + j]) } }
+        data.pixels.withReader { pixels in
+            for i in 0..<n { for j in 0..<d { mean[j] += Double(pixels.value(i * d + j)) } }
+        }
         for j in 0..<d { mean[j] /= Double(n) }
         let meanFloat = mean.map { Float($0) }
 
-        var covariance = centredCrossProducts(data.images, columns: d, mean: meanFloat, threads: threads,
+        var covariance = centredCrossProducts(data.pixels, mean: meanFloat, threads: threads,
                                               blockRows: Self.blockRows, groups: Self.groups)
         for i in 0..<(d * d) { covariance[i] /= Double(n) }
         totalVariance = (0..<d).reduce(0) { $0 + covariance[$1 * d + $1] }

@@ -18,11 +18,9 @@ enum AutoencoderStepper {
     /// are enough of them.
     static func sample(of digits: Dataset) -> (images: [Float], background: Float)? {
         guard digits.pixelsPerImage == 784, digits.count >= 2048 else { return nil }
-        var images: [Float] = []
-        images.reserveCapacity(2048 * 784)
-        for s in 0..<2048 {
-            let image = s * digits.count / 2048
-            images += digits.images[(image * 784)..<((image + 1) * 784)]
+        var images = [Float](repeating: 0, count: 2048 * 784)
+        images.withUnsafeMutableBufferPointer { images in
+            for s in 0..<2048 { digits.pixels.copyRow(s * digits.count / 2048, into: images.baseAddress! + s * 784) }
         }
         guard let background = TrainingSet.dominantValue(of: images).flatMap({ $0.fraction >= 0.5 ? $0.value : nil })
         else { return nil }

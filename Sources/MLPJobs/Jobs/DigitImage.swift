@@ -120,7 +120,7 @@ public enum DigitModel {
 extension DigitModel {
     /// The value of a blank pixel in `images`: the value (0 or 1) that fills at least half of them, else nil.
     public static func background(of images: Dataset) -> Float? {
-        guard let dominant = TrainingSet.dominantValue(of: images.images), dominant.fraction >= 0.5 else { return nil }
+        guard let dominant = TrainingSet.dominantValue(of: images.pixels), dominant.fraction >= 0.5 else { return nil }
         return dominant.value
     }
 

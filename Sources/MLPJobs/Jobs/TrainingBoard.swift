@@ -27,7 +27,7 @@ final class TrainingBoard {
         self.batchSize = batchSize
         self.epochs = epochs
         let rows = min(256, data.count), k = data.inputSize
-        let x = Matrix(rows: rows, columns: k, values: Array(data.inputs[0 ..< rows * k]))
+        let x = Matrix(rows: rows, columns: k, values: data.inputRows.floats(rows: 0..<rows))
         switch data.targets {
         case .classes(let labels):
             var y = [Float](repeating: 0, count: rows * outputs)
@@ -74,14 +74,18 @@ final class TrainingBoard {
         if let probe {
             network.zeroGrad()
             try network.backward(probe.x, targets: probe.y)
-            gradients = network.gradients.map { $0 / Float(probe.x.rows) }
+            gradients = network.gradients
             network.zeroGrad()
         }
         for (l, layer) in network.layers.enumerated() {
             let weights = layer.weightOffset ..< layer.biasOffset, biases = layer.biasOffset ..< layer.biasOffset + layer.outputSize
-            try file.histogram("weights/layers.\(l)", Array(parameters[weights]), step: at)
-            try file.histogram("biases/layers.\(l)", Array(parameters[biases]), step: at)
-            if !gradients.isEmpty { try file.histogram("gradients/layers.\(l).weight", Array(gradients[weights]), step: at) }
+            try file.histogram("weights/layers.\(l)", parameters[weights], step: at)
+            try file.histogram("biases/layers.\(l)", parameters[biases], step: at)
+            if let probe, !gradients.isEmpty {
+                // The probe's mean gradient: the summed one over its rows.
+                try file.histogram("gradients/layers.\(l).weight", gradients[weights], dividedBy: Float(probe.x.rows),
+                                   step: at)
+            }
         }
         try file.flush()
     }

@@ -10,18 +10,45 @@ extension MLP {
     package func forwardInChunks(_ x: UnsafePointer<Float>, rows: Int, layers range: Range<Int>,
                                  workspaces: [Workspace], chunkRows: Int? = nil, descending: Bool = false,
                                  _ body: (_ chunk: Int, _ first: Int, _ rows: Int, _ outputs: UnsafePointer<Float>) -> Void) {
+        let inputs = layers[range.lowerBound].inputSize
+        forwardInChunks(rows: rows, layers: range, workspaces: workspaces, chunkRows: chunkRows, descending: descending,
+                        input: { _, first, _ in x + first * inputs }) { chunk, first, count, _, y in
+            body(chunk, first, count, y)
+        }
+    }
+
+    /// `forwardInChunks` over the rows `reader` reads: float rows in place, others decoded a chunk at a time into
+    /// `decoded[worker]` (one buffer per workspace, each chunkRows × inputSize floats). `body` also sees the chunk's
+    /// inputs as floats.
+    package func forwardInChunks(_ reader: RowReader, rows: Int, layers range: Range<Int>, workspaces: [Workspace],
+                                 decoded: [FloatBuffer],
+                                 _ body: (_ chunk: Int, _ first: Int, _ rows: Int, _ inputs: UnsafePointer<Float>,
+                                          _ outputs: UnsafePointer<Float>) -> Void) {
+        forwardInChunks(rows: rows, layers: range, workspaces: workspaces, input: { worker, first, count in
+            if let row = reader.floatRow(first) { return row }
+            let buffer = decoded[worker].pointer
+            for r in 0..<count { reader.copyRow(first + r, into: buffer + r * reader.width) }
+            return UnsafePointer(buffer)
+        }, body)
+    }
+
+    /// The one loop: worker w takes chunks w, w + workers, …; `input(worker, first, rows)` gives a chunk's inputs.
+    private func forwardInChunks(rows: Int, layers range: Range<Int>, workspaces: [Workspace], chunkRows: Int? = nil,
+                                 descending: Bool = false,
+                                 input: (_ worker: Int, _ first: Int, _ rows: Int) -> UnsafePointer<Float>,
+                                 _ body: (_ chunk: Int, _ first: Int, _ rows: Int, _ inputs: UnsafePointer<Float>,
+                                          _ outputs: UnsafePointer<Float>) -> Void) {
         let chunkRows = chunkRows ?? workspaces[0].capacity
         let chunks = (rows + chunkRows - 1) / chunkRows
-        let inputs = layers[range.lowerBound].inputSize
         let workers = min(workspaces.count, chunks)
         forEachWorker(workers) { worker in
             let workspace = workspaces[worker]
             let y = UnsafePointer(workspace.activations[range.upperBound - 1].pointer)
             for chunk in stride(from: worker, to: chunks, by: workers) {
                 let first = chunk * chunkRows, count = min(chunkRows, rows - first)
-                forwardPass(x + first * inputs, rows: count, layers: range, workspace: workspace,
-                            descending: descending)
-                body(chunk, first, count, y)
+                let x = input(worker, first, count)
+                forwardPass(x, rows: count, layers: range, workspace: workspace, descending: descending)
+                body(chunk, first, count, x, y)
             }
         }
     }

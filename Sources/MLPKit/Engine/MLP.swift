@@ -168,12 +168,15 @@ public final class MLP {
         synchronize()
         var output = Matrix(rows: x.rows, columns: layers[last].outputSize)
         guard x.rows > 0 else { return output }
-        // Blocks of a multiple of 4 rows, so each row takes the kernel path it takes in one pass.
-        let blockRows = ((x.rows + threads - 1) / threads + 3) / 4 * 4
+        // Blocks of a multiple of 4 rows, so each row takes the kernel path it takes in one pass, and of at most
+        // `keptRows`, so the workspaces kept between calls stay small whatever the batch.
+        let blockRows = min(((x.rows + threads - 1) / threads + 3) / 4 * 4, Self.keptRows)
         let blocks = (x.rows + blockRows - 1) / blockRows
         let descending = x.rows == 1 && nextSampleDescends
         if x.rows == 1 { nextSampleDescends.toggle() }
-        copyForward(x, into: &output, layers: range, workspaces: scratchWorkspaces(blocks, rows: blockRows),
+        // One workspace per thread at work (the kept ones may be more, from a call on more threads).
+        let workers = min(blocks, threads), kept = scratchWorkspaces(workers, rows: blockRows)
+        copyForward(x, into: &output, layers: range, workspaces: kept.count > workers ? Array(kept.prefix(workers)) : kept,
                     chunkRows: blockRows, descending: descending)
         return output
     }
@@ -198,8 +201,10 @@ public final class MLP {
                 backwardRows.withUnsafeBufferPointer { rows in
                     var loss = 0.0
                     runner.run(plan, steps: 1, workers: 1, exchange: nil, prepare: { _ in
-                        StepRunner.Step(network: self, indices: rows.baseAddress!, inputs: input.baseAddress!,
-                                        targets: target.baseAddress!, learningRate: 0, rule: .sgd(0),
+                        StepRunner.Step(network: self, indices: rows.baseAddress!,
+                                        inputs: RowReader(floats: input.baseAddress!, width: inputSize),
+                                        targets: RowReader(floats: target.baseAddress!, width: outputSize),
+                                        learningRate: 0, rule: .sgd(0),
                                         gradient: gradientBuffer.pointer, dropoutKey: dropoutKey)
                     }, finished: { _, stepLoss in
                         loss = stepLoss
@@ -292,6 +297,9 @@ public final class MLP {
     /// The convenience API's workspaces, the first `count` of them regrown when a batch is larger or the network
     /// has changed (any after them are left as they are; a pass of `count` blocks uses only the first `count`).
     /// Returns the kept array itself, so a call allocates nothing once they fit.
+    /// The most rows a workspace `forward` keeps between calls holds.
+    static let keptRows = 256
+
     private func scratchWorkspaces(_ count: Int, rows: Int) -> [Workspace] {
         for t in 0..<count {
             if t < scratch.count, scratch[t].fits(inputSize: inputSize, layers: layers, rows: rows) { continue }

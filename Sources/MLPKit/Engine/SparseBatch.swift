@@ -25,8 +25,13 @@ final class SparseBatch {
     let rowValues: UnsafeMutablePointer<Float>
     /// zSums[r] = Σᵢ z[r, i].
     let zSums: UnsafeMutablePointer<Float>
-    /// Where row r's inputs are read from (set by `begin`'s caller, `inputs` floats each).
-    let sources: UnsafeMutablePointer<UnsafePointer<Float>>
+    /// Which row of `reader` row r is (set by `begin`'s caller).
+    let sources: UnsafeMutablePointer<Int>
+    /// The rows the batch's rows are read from (set by `begin`).
+    private(set) var reader = RowReader(floats: UnsafePointer(bitPattern: 16)!, width: 0)
+    /// For byte rows, eight copies of a byte that reads as the background, so that eight background bytes are
+    /// skipped at once; nil when no byte does.
+    private var backgroundBytes: UInt64?
 
     /// capacity × width floats for the layer's work on this batch: its padded outputs, then its scaled deltas.
     private let scratchBuffer: FloatBuffer
@@ -62,8 +67,8 @@ final class SparseBatch {
         rowCounts.deallocate(); rowInputs.deallocate(); rowValues.deallocate(); sources.deallocate()
     }
 
-    /// One sample's non-background inputs and their z, read in place from `SparseRows` (set by
-    /// `load(sample:from:)`, cleared by `begin`), inputs in increasing order.
+    /// The only row's non-background inputs and their z, listed by `load(row:from:background:)` (cleared by
+    /// `begin`), inputs in increasing order.
     private(set) var single: (indices: UnsafePointer<Int32>, values: UnsafePointer<Float>, count: Int)?
 
     /// Row r's non-background inputs and their z, inputs in increasing order.
@@ -72,22 +77,20 @@ final class SparseBatch {
         return (UnsafePointer(rowInputs + r * inputs), UnsafePointer(rowValues + r * inputs), Int(rowCounts[r]))
     }
 
-    /// Makes sample `sample` of `rows` the batch's only row, without copying: the layer reads its entries in
-    /// place, so the cost follows the number of non-background inputs, not the input size. `rows` must outlive
-    /// the use of the batch. (The per-input lists are not filled: the step reads `single`.)
-    func load(sample: Int, from rows: SparseRows) {
-        let first = rows.starts[sample]
-        single = (UnsafePointer(rows.indices + first), UnsafePointer(rows.values + first),
-                  rows.starts[sample + 1] - first)
-        self.rows = 1
-        zSums[0] = rows.zSums[sample]
+    /// Loads `rows` rows, row r being row `source(r)` of `reader`, relative to `background`.
+    func load(rows: Int, background: Float, from reader: RowReader, source: (Int) -> Int) {
+        for r in 0..<rows { sources[r] = source(r) }
+        begin(rows: rows, background: background, reader: reader)
+        loadAll()
     }
 
-    /// Loads `rows` rows, row r being `source(r)` (`inputs` floats), relative to `background`.
-    func load(rows: Int, background: Float, source: (Int) -> UnsafePointer<Float>) {
-        for r in 0..<rows { sources[r] = source(r) }
-        begin(rows: rows, background: background)
-        loadAll()
+    /// Makes row `row` of `reader` the batch's only row, listing its non-background inputs as it is read (for rows
+    /// not listed ahead). The per-input lists are not filled: the step reads `single`.
+    func load(row: Int, from reader: RowReader, background: Float) {
+        sources[0] = row
+        begin(rows: 1, background: background, reader: reader)
+        list(row: 0, byInput: false)
+        single = (UnsafePointer(rowInputs), UnsafePointer(rowValues), Int(rowCounts[0]))
     }
 
     /// `loadInputs(0..<inputs)` and `loadRows(0..<rows)` in one scan of every row (after `begin`).
@@ -96,12 +99,19 @@ final class SparseBatch {
         for r in 0..<rows { list(row: r, byInput: true) }
     }
 
-    /// Starts a batch of `rows` rows, read from `sources[0..<rows]` by `loadInputs` and `loadRows`, which must
-    /// then cover every input and every row before the batch is used.
-    func begin(rows: Int, background: Float) {
-        precondition(rows <= capacity)
+    /// Starts a batch of `rows` rows, rows `sources[0..<rows]` of `reader`, read by `loadInputs` and `loadRows`,
+    /// which must then cover every input and every row before the batch is used.
+    func begin(rows: Int, background: Float, reader: RowReader) {
+        precondition(rows <= capacity && reader.width == inputs)
         self.rows = rows
+        if let table = reader.table {
+            // The last step's byte still reading as the background is all the skip needs.
+            if backgroundBytes.map({ table[Int($0 & 0xFF)] != background }) ?? true {
+                backgroundBytes = (0..<256).first { table[$0] == background }.map { UInt64($0) &* 0x0101_0101_0101_0101 }
+            }
+        }
         self.background = background
+        self.reader = reader
         single = nil
     }
 
@@ -146,21 +156,46 @@ final class SparseBatch {
     }
 
     /// Calls `body(i, z)` for each input i in `range` of row r that is not the background, in increasing order,
-    /// skipping 8 background inputs at a time (most of an image's border).
+    /// skipping 8 background inputs at a time (most of an image's border). Byte rows are scanned as bytes; z is the
+    /// decoded value less the background, as for float rows.
     @inline(__always)
     private func scan(row r: Int, inputs range: Range<Int>, _ body: (Int, Float) -> Void) {
-        let x = sources[r], c = splat(background)
-        var i = range.lowerBound
-        while i < range.upperBound {
-            if i + 8 <= range.upperBound, all(load8(x + i) .== c) {
-                i += 8
-                continue
+        let source = sources[r]
+        if let x = reader.floatRow(source) {
+            let c = splat(background)
+            var i = range.lowerBound
+            while i < range.upperBound {
+                if i + 8 <= range.upperBound, all(load8(x + i) .== c) {
+                    i += 8
+                    continue
+                }
+                let end = min(i + 8, range.upperBound)
+                while i < end {
+                    let z = x[i] - background
+                    if z != 0 { body(i, z) }
+                    i += 1
+                }
             }
-            let end = min(i + 8, range.upperBound)
-            while i < end {
-                let z = x[i] - background
+        } else if let bytes = reader.byteRow(source), let table = reader.table {
+            var i = range.lowerBound
+            while i < range.upperBound {
+                if let pattern = backgroundBytes, i + 8 <= range.upperBound,
+                   UnsafeRawPointer(bytes + i).loadUnaligned(as: UInt64.self) == pattern {
+                    i += 8
+                    continue
+                }
+                let end = min(i + 8, range.upperBound)
+                while i < end {
+                    let z = table[Int(bytes[i])] - background
+                    if z != 0 { body(i, z) }
+                    i += 1
+                }
+            }
+        } else {
+            let first = source * inputs
+            for i in range {
+                let z = reader.value(first + i) - background
                 if z != 0 { body(i, z) }
-                i += 1
             }
         }
     }

@@ -142,8 +142,9 @@ final class StepRunner: @unchecked Sendable {
     struct Step {
         let network: MLP
         let indices: UnsafePointer<Int>
-        let inputs: UnsafePointer<Float>
-        let targets: UnsafePointer<Float>
+        /// The samples' input rows and target rows (read by row number: `indices`).
+        let inputs: RowReader
+        let targets: RowReader
         let learningRate: Float
         /// The optimizer's rule (`.rule` plans), or SGD's at `learningRate`.
         let rule: UpdateRule
@@ -232,11 +233,10 @@ final class StepRunner: @unchecked Sendable {
     private func begin(_ plan: StepPlan, _ step: Step) {
         current = step
         if let sparse {
-            let k = step.network.inputSize
             for s in plan.loaded {
                 let batch = batches[s], first = s * shardRows
-                for r in 0..<plan.rows[s] { batch.sources[r] = step.inputs + step.indices[first + r] * k }
-                batch.begin(rows: plan.rows[s], background: sparse.background)
+                for r in 0..<plan.rows[s] { batch.sources[r] = step.indices[first + r] }
+                batch.begin(rows: plan.rows[s], background: sparse.background, reader: step.inputs)
             }
         }
     }
@@ -455,14 +455,9 @@ final class StepRunner: @unchecked Sendable {
                 batches[s].loadRows(range)
             }
         } else {
-            for r in range {
-                (inputs[s].pointer + r * k).update(from: step.inputs + step.indices[first + r] * k, count: k)
-            }
+            for r in range { step.inputs.copyRow(step.indices[first + r], into: inputs[s].pointer + r * k) }
         }
-        for r in range {
-            (targets[s].pointer + r * outputs).update(from: step.targets + step.indices[first + r] * outputs,
-                                                      count: outputs)
-        }
+        for r in range { step.targets.copyRow(step.indices[first + r], into: targets[s].pointer + r * outputs) }
     }
 
     /// A block of layer l's dW and db on a shard: added to the gradient, written to the shard's buffer, or taking

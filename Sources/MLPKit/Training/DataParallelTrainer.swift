@@ -142,6 +142,16 @@ package final class DataParallelTrainer {
     package func steps(_ count: Int, rows: Int, batch: (Int) -> ArraySlice<Int>, inputs: UnsafePointer<Float>,
                        targets: UnsafePointer<Float>, learningRate: Float,
                        after: (Int, Double) -> Bool) -> Int {
+        steps(count, rows: rows, batch: batch, inputs: RowReader(floats: inputs, width: network.inputSize),
+              targets: RowReader(floats: targets, width: network.outputSize), learningRate: learningRate, after: after)
+    }
+
+    /// `steps` on rows read through `inputs` and `targets` (floats, or bytes and half floats decoded as each batch's
+    /// rows are copied in).
+    @discardableResult
+    package func steps(_ count: Int, rows: Int, batch: (Int) -> ArraySlice<Int>, inputs: RowReader,
+                       targets: RowReader, learningRate: Float,
+                       after: (Int, Double) -> Bool) -> Int {
         guard choosesWorkers, exchange == nil, min(threads, workerLimit) > 1 else {
             return steps(count, rows: rows, batch: batch, inputs: inputs, targets: targets,
                          learningRate: learningRate, workers: threads, after: after)
@@ -175,15 +185,16 @@ package final class DataParallelTrainer {
         runner.blockSeconds = seconds
         defer { runner.blockSeconds = nil }
         let clock = Stopwatch()
-        steps(count, rows: batchSize, batch: batch, inputs: inputs, targets: targets, learningRate: learningRate,
+        steps(count, rows: batchSize, batch: batch, inputs: RowReader(floats: inputs, width: network.inputSize),
+              targets: RowReader(floats: targets, width: network.outputSize), learningRate: learningRate,
               workers: 1, shared: true) { _, _ in true }
         return StepProfile(plan: plan, blockSeconds: seconds, steps: count, totalSeconds: clock.seconds)
     }
 
     /// `shared`: the plan that workers share even on one worker (nil: when more than one runs).
     @discardableResult
-    private func steps(_ count: Int, rows: Int, batch: (Int) -> ArraySlice<Int>, inputs: UnsafePointer<Float>,
-                       targets: UnsafePointer<Float>, learningRate: Float, workers: Int, shared: Bool? = nil,
+    private func steps(_ count: Int, rows: Int, batch: (Int) -> ArraySlice<Int>, inputs: RowReader,
+                       targets: RowReader, learningRate: Float, workers: Int, shared: Bool? = nil,
                        after: (Int, Double) -> Bool) -> Int {
         precondition(rows <= batchSize && rows > 0)
         let plan = runner.plan(rows: rows, network: network, update: optimizer == nil ? .descend : .rule,

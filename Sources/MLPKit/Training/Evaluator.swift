@@ -23,6 +23,8 @@ public final class Evaluator {
     let threads: Int
     let chunkSize: Int
     private let workspaces: [Workspace]
+    /// Per worker, a chunk of inputs decoded from rows not stored as floats.
+    private let decoded: [FloatBuffer]
 
     /// An evaluator of `network` using up to `threads` worker threads.
     public init(network: MLP, threads: Int, chunkSize: Int = 256) {
@@ -30,6 +32,7 @@ public final class Evaluator {
         self.threads = max(1, threads)
         self.chunkSize = chunkSize
         workspaces = (0..<max(1, threads)).map { _ in network.makeWorkspace(capacity: chunkSize) }
+        decoded = (0..<max(1, threads)).map { _ in FloatBuffer(count: chunkSize * network.inputSize) }
     }
 
     /// Classifier figures over `data` (class targets): mean cross-entropy against the labels, accuracy,
@@ -43,7 +46,7 @@ public final class Evaluator {
         var predictions = [UInt8](repeating: 0, count: data.count)
         let loss = predictions.withUnsafeMutableBufferPointer { predicted in
             classes.withUnsafeBufferPointer { labels in
-                sumOverChunks(data) { first, rows, y in
+                sumOverChunks(data) { first, rows, _, y in
                     var loss = 0.0
                     for r in 0..<rows {
                         let row = y + r * outputs
@@ -71,10 +74,10 @@ public final class Evaluator {
         }
         try data.check(against: network)
         let size = network.outputSize
-        let total = data.withTargetRows { targets -> Double in
+        let total = data.withTargetRows(size: size) { targets -> Double in
             guard let targets else { return 0 }
-            return sumOverChunks(data) { first, rows, y in
-                Double(network.loss.value(y, targets + first * size, count: rows * size))
+            return sumOverChunks(data) { first, rows, x, y in
+                Double(network.loss.value(y, targetRows(targets, first: first, inputs: x), count: rows * size))
             }
         }
         return total / Double(max(data.count, 1))
@@ -88,11 +91,12 @@ public final class Evaluator {
         var outputs = [Float](repeating: 0, count: data.count * size)
         let total = outputs.withUnsafeMutableBufferPointer { out in
             let destination = UncheckedSendable(value: out.baseAddress!)
-            return data.withTargetRows { targets -> Double in
-                sumOverChunks(data) { first, rows, y in
+            return data.withTargetRows(size: size) { targets -> Double in
+                sumOverChunks(data) { first, rows, x, y in
                     (destination.value + first * size).update(from: y, count: rows * size)
                     if let targets {
-                        return Double(network.loss.value(y, targets + first * size, count: rows * size))
+                        return Double(network.loss.value(y, targetRows(targets, first: first, inputs: x),
+                                                         count: rows * size))
                     }
                     guard case .classes(let classes) = data.targets else { return 0 }
                     var oneHot = [Float](repeating: 0, count: rows * size)
@@ -104,25 +108,32 @@ public final class Evaluator {
         return (outputs, total / Double(max(data.count, 1)))
     }
 
-    /// Runs the network over `data` in chunks on the workers; `score(first, rows, outputs)` turns each chunk's
-    /// outputs into a number (it may also write per-sample results at first..<first+rows). Returns the sum of
-    /// the chunk scores, added in chunk order.
+    /// Runs the network over `data` in chunks on the workers; `score(first, rows, inputs, outputs)` turns each
+    /// chunk's outputs into a number (it may also write per-sample results at first..<first+rows). Returns the sum
+    /// of the chunk scores, added in chunk order.
     private func sumOverChunks(_ data: TrainingSet,
-                               _ score: (_ first: Int, _ rows: Int, _ outputs: UnsafePointer<Float>) -> Double) -> Double {
+                               _ score: (_ first: Int, _ rows: Int, _ inputs: UnsafePointer<Float>,
+                                         _ outputs: UnsafePointer<Float>) -> Double) -> Double {
         let count = data.count
         let chunks = (count + chunkSize - 1) / chunkSize
         guard chunks > 0 else { return 0 }
         network.synchronize()
         var chunkSums = [Double](repeating: 0, count: chunks)
-        data.inputs.withUnsafeBufferPointer { images in
+        data.inputRows.withReader { reader in
             chunkSums.withUnsafeMutableBufferPointer { slots in
                 let sums = UncheckedSendable(value: slots)
-                network.forwardInChunks(images.baseAddress!, rows: count, layers: 0..<network.layers.count,
-                                        workspaces: workspaces) { chunk, first, rows, y in
-                    sums.value[chunk] = score(first, rows, y)
+                network.forwardInChunks(reader, rows: count, layers: 0..<network.layers.count,
+                                        workspaces: workspaces, decoded: decoded) { chunk, first, rows, x, y in
+                    sums.value[chunk] = score(first, rows, x, y)
                 }
             }
         }
         return chunkSums.reduce(0, +)
+    }
+
+    /// A chunk's target rows from `first`: the chunk's inputs (already floats) when the targets are the inputs,
+    /// else the float rows in place.
+    private func targetRows(_ targets: RowReader, first: Int, inputs: UnsafePointer<Float>) -> UnsafePointer<Float> {
+        targets.floatRow(first) ?? inputs
     }
 }

@@ -11,12 +11,11 @@ extension MLP {
         return backpropagateSample(x, target: target, workspace: workspace, learningRate: learningRate, downTo: 0)
     }
 
-    /// One SGD step on sample `sample` with the first layer sparse: `layer` holds it as V + u·1ᵀ and steps it
-    /// as a batch of one (`batch`, of capacity 1, is loaded from `rows`). The same step as `sgdStep` up to float
-    /// rounding, touching only the first-layer weights of the sample's non-background inputs.
-    func sgdStep(sparse layer: SparseFirstLayer, rows: SparseRows, batch: SparseBatch, sample: Int,
-                         target: UnsafePointer<Float>, learningRate: Float, workspace: Workspace) -> Float {
-        batch.load(sample: sample, from: rows)
+    /// One SGD step on the sample `batch` holds (a batch of one) with the first layer sparse: `layer` holds it as
+    /// V + u·1ᵀ and steps it as a batch of one. The same step as `sgdStep` up to float rounding, touching only the
+    /// first-layer weights of the sample's non-background inputs.
+    func sgdStep(sparse layer: SparseFirstLayer, batch: SparseBatch,
+                 target: UnsafePointer<Float>, learningRate: Float, workspace: Workspace) -> Float {
         let first = layers[0], h = workspace.activations[0].pointer
         layer.forward(h, batch, outputs: 0..<first.outputSize)
         first.activation.forward(h, rows: 1, columns: first.outputSize)

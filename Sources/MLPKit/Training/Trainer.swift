@@ -213,7 +213,9 @@ private final class PerSampleRoute: TrainingRoute {
     let network: MLP
     let data: TrainingSet
     let workspace: Workspace
-    let sparse: (layer: SparseFirstLayer, rows: SparseRows, batch: SparseBatch)?
+    let sparse: (layer: SparseFirstLayer, background: Float, batch: SparseBatch)?
+    /// One sample's inputs as floats, for rows not stored as floats.
+    let decoded: FloatBuffer
     /// Writes class targets (one-hot, or smoothed).
     let options: TrainingOptions
 
@@ -222,10 +224,11 @@ private final class PerSampleRoute: TrainingRoute {
         self.options = options
         self.data = data
         workspace = network.makeWorkspace(capacity: 1)
-        // The sparse first layer as a batch of one: the samples' non-background inputs are listed once.
+        decoded = FloatBuffer(count: data.inputSize)
+        // The sparse first layer as a batch of one: each sample's non-background inputs are listed as it is read.
         sparse = background.map { background in
             let layer = SparseFirstLayer(network: network, background: background)
-            return (layer: layer, rows: SparseRows(inputs: data.inputs, width: data.inputSize, background: background),
+            return (layer: layer, background: background,
                     batch: SparseBatch(capacity: 1, inputs: data.inputSize, width: layer.stride))
         }
     }
@@ -247,7 +250,7 @@ private final class PerSampleRoute: TrainingRoute {
 
     func train(order: [Int], state: inout TrainingState, learningRate rate: Float, maxSteps: Int,
                stop: StopRequest?, onEvent: (TrainingEvent) throws -> Void) throws -> String? {
-        let net = network, workspace = workspace, sparse = sparse, outputs = net.outputSize
+        let net = network, workspace = workspace, sparse = sparse, outputs = net.outputSize, decoded = decoded
         let total = order.count, epoch = state.epoch
         let clock = Stopwatch()
         var position = state.position, lossSum = state.epochLoss
@@ -262,22 +265,27 @@ private final class PerSampleRoute: TrainingRoute {
         let seconds = state.epochSeconds
         let every = progressInterval(total: total, stepSize: 1)
         let labels: [UInt8]? = if case .classes(let labels) = data.targets { labels } else { nil }
-        try data.inputs.withUnsafeBufferPointer { x in
-            try data.withTargetRows { rows in
+        try data.inputRows.withReader { x in
+            try data.withTargetRows(size: outputs) { rows in
                 let target = workspace.targets.pointer
                 while position < end {
                     let i = order[position]
                     if let labels {
                         options.writeClassTarget(target, label: Int(labels[i]), classes: outputs)
                     } else {
-                        target.update(from: rows! + i * outputs, count: outputs)
+                        rows!.copyRow(i, into: target)
                     }
-                    let loss = if let sparse {
-                        net.sgdStep(sparse: sparse.layer, rows: sparse.rows, batch: sparse.batch, sample: i,
-                                    target: target, learningRate: rate, workspace: workspace)
+                    let loss: Float
+                    if let sparse {
+                        sparse.batch.load(row: i, from: x, background: sparse.background)
+                        loss = net.sgdStep(sparse: sparse.layer, batch: sparse.batch, target: target,
+                                           learningRate: rate, workspace: workspace)
                     } else {
-                        net.sgdStep(x.baseAddress! + i * net.inputSize, target: target, learningRate: rate,
-                                    workspace: workspace)
+                        let row = x.floatRow(i) ?? {
+                            x.copyRow(i, into: decoded.pointer)
+                            return UnsafePointer(decoded.pointer)
+                        }()
+                        loss = net.sgdStep(row, target: target, learningRate: rate, workspace: workspace)
                     }
                     position += 1
                     lossSum += Double(loss)
@@ -365,10 +373,11 @@ private final class MiniBatchRoute: TrainingRoute {
         let every = progressInterval(total: total, stepSize: batchSize)
         trainer.dropoutKey = Dropout.key(seed: seed, epoch: epoch)
         var failure: String?
-        try data.inputs.withUnsafeBufferPointer { x in
-            try data.withTargetRows { rows in
+        let outputs = trainer.network.outputSize
+        try data.inputRows.withReader { x in
+            try data.withTargetRows(size: outputs) { rows in
                 try (oneHot ?? []).withUnsafeBufferPointer { hot in
-                    let targets = rows ?? hot.baseAddress!
+                    let targets = rows ?? RowReader(floats: hot.baseAddress!, width: outputs)
                     var taken = 0
                     var thrown: (any Error)?
                     // Steps of `size` samples from the current position, the threads staying for all of them; after
@@ -378,7 +387,7 @@ private final class MiniBatchRoute: TrainingRoute {
                         var clock = Stopwatch()
                         var going = true
                         trainer.steps(count, rows: size, batch: { k in order[start + k * size ..< start + (k + 1) * size] },
-                                      inputs: x.baseAddress!, targets: targets, learningRate: rate) { _, loss in
+                                      inputs: x, targets: targets, learningRate: rate) { _, loss in
                             state.epochSeconds += clock.seconds
                             state.epochLoss += loss
                             state.position += size

@@ -13,19 +13,25 @@ public struct TrainingSet: Sendable {
         case inputs
     }
 
-    /// count × inputSize values, sample after sample.
-    public let inputs: [Float]
+    /// The inputs, one row of `inputSize` values per sample, kept as they were stored (floats, bytes or half floats;
+    /// in memory or mapped).
+    public let inputRows: InputRows
+    /// count × inputSize values, sample after sample, as floats: for rows stored otherwise, a decoded copy made on
+    /// each call (use `inputRows` to read rows without one).
+    public var inputs: [Float] { inputRows.floats }
     /// Values per sample.
-    public let inputSize: Int
+    public var inputSize: Int { inputRows.width }
     /// The wanted outputs.
     public let targets: Targets
 
     /// Checks that the inputs hold whole rows and that there is one target per sample.
     public init(inputs: [Float], inputSize: Int, targets: Targets) throws {
-        guard inputSize > 0, inputs.count % inputSize == 0 else {
-            throw MLPError("a training set needs whole rows: \(inputs.count) inputs are not a multiple of \(inputSize)")
-        }
-        let count = inputs.count / inputSize
+        try self.init(rows: InputRows(floats: inputs, width: inputSize), targets: targets)
+    }
+
+    /// Samples whose inputs are `rows`; checks that there is one target per row.
+    public init(rows: InputRows, targets: Targets) throws {
+        let count = rows.count
         switch targets {
         case .classes(let labels):
             guard labels.count == count else {
@@ -39,29 +45,24 @@ public struct TrainingSet: Sendable {
         case .inputs:
             break
         }
-        self.inputs = inputs
-        self.inputSize = inputSize
+        inputRows = rows
         self.targets = targets
     }
 
     /// Number of samples.
-    public var count: Int { inputs.count / inputSize }
+    public var count: Int { inputRows.count }
 
     /// "60000 samples of 784 inputs, fingerprint 1f3a…": the shape and a 64-bit hash of every input and target
     /// bit, so that a run is not resumed on other data.
     public var fingerprint: String {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        func mix(_ values: [Float]) {
-            values.withUnsafeBufferPointer { buffer in
-                for value in buffer {
-                    hash = (hash ^ UInt64(value.bitPattern)) &* 0x0000_0100_0000_01B3
-                }
-            }
+        func mix(_ value: Float) { hash = (hash ^ UInt64(value.bitPattern)) &* 0x0000_0100_0000_01B3 }
+        inputRows.withReader { reader in
+            for i in 0..<count * inputSize { mix(reader.value(i)) }
         }
-        mix(inputs)
         switch targets {
-        case .classes(let labels): mix(labels.map(Float.init))
-        case .values(let values, _): mix(values)
+        case .classes(let labels): for label in labels { mix(Float(label)) }
+        case .values(let values, _): for value in values { mix(value) }
         case .inputs: break
         }
         let hex = String(hash, radix: 16)
@@ -90,12 +91,13 @@ public struct TrainingSet: Sendable {
         }
     }
 
-    /// Calls `body` with the targets' values as rows of outputSize (nil for class targets, which have no rows).
-    func withTargetRows<R>(_ body: (UnsafePointer<Float>?) throws -> R) rethrows -> R {
+    /// Calls `body` with a reader of the targets' rows of `size` values (nil for class targets, which have no rows).
+    func withTargetRows<R>(size: Int, _ body: (RowReader?) throws -> R) rethrows -> R {
         switch targets {
         case .classes: return try body(nil)
-        case .values(let values, _): return try values.withUnsafeBufferPointer { try body($0.baseAddress) }
-        case .inputs: return try inputs.withUnsafeBufferPointer { try body($0.baseAddress) }
+        case .values(let values, _):
+            return try values.withUnsafeBufferPointer { try body(RowReader(floats: $0.baseAddress!, width: size)) }
+        case .inputs: return try inputRows.withReader { try body($0) }
         }
     }
 }
@@ -103,17 +105,25 @@ public struct TrainingSet: Sendable {
 extension TrainingSet {
     /// The value (0 or 1) that fills at least half of the inputs, as image backgrounds do; nil when none does.
     func dominantBackground() -> Float? {
-        guard let dominant = Self.dominantValue(of: inputs), dominant.fraction >= 0.5 else { return nil }
+        guard let dominant = Self.dominantValue(of: inputRows), dominant.fraction >= 0.5 else { return nil }
         return dominant.value
     }
 
     /// The fraction of `inputs` equal to their most common value, and that value (among 0 and 1, the two
     /// backgrounds of image data), looking at every `step`-th input.
     package static func dominantValue(of inputs: [Float], sampleEvery step: Int = 7) -> (value: Float, fraction: Double)? {
+        dominantValue(of: try! InputRows(floats: inputs, width: 1), sampleEvery: step)
+    }
+
+    /// `dominantValue(of:sampleEvery:)` over rows as they are stored.
+    package static func dominantValue(of rows: InputRows, sampleEvery step: Int = 7) -> (value: Float, fraction: Double)? {
         var zeros = 0, ones = 0, seen = 0
-        for i in Swift.stride(from: 0, to: inputs.count, by: step) {
-            seen += 1
-            if inputs[i] == 0 { zeros += 1 } else if inputs[i] == 1 { ones += 1 }
+        rows.withReader { reader in
+            for i in Swift.stride(from: 0, to: rows.count * rows.width, by: step) {
+                seen += 1
+                let value = reader.value(i)
+                if value == 0 { zeros += 1 } else if value == 1 { ones += 1 }
+            }
         }
         guard seen > 0 else { return nil }
         return zeros >= ones ? (0, Double(zeros) / Double(seen)) : (1, Double(ones) / Double(seen))
