@@ -14,8 +14,13 @@ public struct LabeledData: Sendable {
         case numbers([Float], columns: Int)
     }
 
-    /// The features, sample after sample.
-    public var features: [Float]
+    /// The features, one row per sample, kept as stored (image pixels as bytes, a packed file's rows mapped).
+    public var rows: InputRows
+    /// The features as floats, sample after sample: a decoded copy when the rows are not floats.
+    public var features: [Float] {
+        get { rows.floats }
+        set { rows = try! InputRows(floats: newValue, width: featureCount) }
+    }
     /// One name per feature (CSV headers; `pixel_Y_X` for images; `x0`, `x1`… for tensors).
     public let featureNames: [String]
     /// The target columns' names (a CSV's `--target` columns; `class` for images; `y` for tensors).
@@ -35,7 +40,18 @@ public struct LabeledData: Sendable {
         guard features.count % width == 0 else {
             throw MLPError("\(source): \(features.count) feature values do not make rows of \(width)")
         }
-        let count = features.count / width
+        try self.init(rows: InputRows(floats: features, width: width), featureNames: featureNames,
+                      targetNames: targetNames, target: target, source: source, imageShape: imageShape)
+    }
+
+    /// Samples whose features are `rows` (one name per value of a row); checks that the targets describe as many.
+    public init(rows: InputRows, featureNames: [String], targetNames: [String], target: RawTarget, source: String,
+                imageShape: [Int]? = nil) throws {
+        guard !featureNames.isEmpty else { throw MLPError("\(source): there are no feature columns besides the target") }
+        guard rows.width == featureNames.count else {
+            throw MLPError("\(source): rows of \(rows.width) values, but \(featureNames.count) feature names")
+        }
+        let count = rows.count
         switch target {
         case .labels(let labels):
             guard labels.count == count else {
@@ -46,7 +62,7 @@ public struct LabeledData: Sendable {
                 throw MLPError("\(source): \(count) samples but \(values.count) target values (\(columns) per sample)")
             }
         }
-        self.features = features
+        self.rows = rows
         self.featureNames = featureNames
         self.targetNames = targetNames
         self.target = target
@@ -55,25 +71,19 @@ public struct LabeledData: Sendable {
     }
 
     /// Number of samples.
-    public var count: Int { features.count / featureCount }
+    public var count: Int { rows.count }
     /// Features per sample.
     public var featureCount: Int { featureNames.count }
 
     /// The samples at `indices`, in that order (a seeded split takes its parts this way).
     public func subset(_ indices: [Int], source: String) -> LabeledData {
-        let width = featureCount
-        var picked = [Float]()
-        picked.reserveCapacity(indices.count * width)
-        features.withUnsafeBufferPointer { all in
-            for i in indices { picked.append(contentsOf: all[i * width ..< (i + 1) * width]) }
-        }
         let target: RawTarget
         switch self.target {
         case .labels(let labels): target = .labels(indices.map { labels[$0] })
         case .numbers(let values, let columns):
             target = .numbers(indices.flatMap { values[$0 * columns ..< ($0 + 1) * columns] }, columns: columns)
         }
-        return try! LabeledData(features: picked, featureNames: featureNames, targetNames: targetNames,
+        return try! LabeledData(rows: rows.gathering(indices), featureNames: featureNames, targetNames: targetNames,
                                 target: target, source: source, imageShape: imageShape)
     }
 

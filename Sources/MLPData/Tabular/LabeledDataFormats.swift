@@ -144,10 +144,11 @@ extension LabeledData {
             throw MLPError("\(imagesPath) holds \(shape) and \(labelsPath) holds \(labelShape): expected images "
                            + "[n, height, width] and labels [n]")
         }
-        let table = (0..<256).map { Float($0) / 255 }
-        let features = pixels.map { table[Int($0)] }
         let imageShape = Array(shape.dropFirst())
-        return try LabeledData(features: features, featureNames: featureNames(imageShape: imageShape),
+        let width = imageShape.reduce(1, *)
+        guard width > 0 else { throw MLPError("\(imagesPath) holds images of \(imageShape) values: none to learn from") }
+        return try LabeledData(rows: InputRows(bytes: pixels, width: width),
+                               featureNames: featureNames(imageShape: imageShape),
                                targetNames: ["class"], target: .labels(labels.map { String($0) }),
                                source: "\(imagesPath), \(shape[0]) images", imageShape: imageShape)
     }
@@ -170,7 +171,7 @@ extension LabeledData {
         let digits = try MosaicLoader.load(split: folder + "/" + split)
         let shape = [digits.rows, digits.columns]
         let ink = (0..<256).map { Float(255 - $0) / 255 }
-        return try LabeledData(features: digits.images.map { ink[Int(($0 * 255).rounded())] },
+        return try LabeledData(rows: digits.pixels.mapValues { ink[Int(($0 * 255).rounded())] },
                                featureNames: featureNames(imageShape: shape),
                                targetNames: ["class"], target: .labels(digits.labels.map { String($0) }),
                                source: "\(folder) (MNIST mosaics, \(split) split, ink 1 on 0), \(digits.count) images",
@@ -196,10 +197,11 @@ extension LabeledData {
             throw MLPError("\(files[odd].path) is \(images[odd].width)×\(images[odd].height); the other images are "
                            + "\(width)×\(height) (all images must have the same size)")
         }
-        var features = [Float]()
-        features.reserveCapacity(files.count * width * height)
-        for image in images { features += image.pixels.map { Float($0) / 255 } }
-        return try LabeledData(features: features, featureNames: featureNames(imageShape: [height, width]),
+        var pixels = [UInt8]()
+        pixels.reserveCapacity(files.count * width * height)
+        for image in images { pixels += image.pixels }
+        return try LabeledData(rows: InputRows(bytes: pixels, width: width * height),
+                               featureNames: featureNames(imageShape: [height, width]),
                                targetNames: ["class"], target: .labels(files.map(\.label)),
                                source: "\(folder), \(files.count) images in \(classes.count) classes",
                                imageShape: [height, width])

@@ -67,7 +67,7 @@ public struct TabularModel {
 
     /// Records the background of image features (rows of the model's inputs): the value, 0 or 1, that fills at
     /// least half of them.
-    func noteImageBackground(of features: [Float]) {
+    func noteImageBackground(of features: InputRows) {
         guard imageShape != nil, let dominant = TrainingSet.dominantValue(of: features), dominant.fraction >= 0.5
         else { return }
         network.notes["input_background"] = dominant.value == 1 ? "1" : "0"

@@ -164,8 +164,9 @@ public enum TrainJob {
         }
         let standardizer = options.standardize ? Standardizer(fitting: train.features, width: train.featureCount) : nil
         func trainingSet(_ data: LabeledData) throws -> TrainingSet {
-            try TrainingSet(inputs: standardizer?.apply(data.features) ?? data.features, inputSize: data.featureCount,
-                            targets: encoding.targets(for: data))
+            guard let standardizer else { return try TrainingSet(rows: data.rows, targets: encoding.targets(for: data)) }
+            return try TrainingSet(inputs: standardizer.apply(data.features), inputSize: data.featureCount,
+                                   targets: encoding.targets(for: data))
         }
         let output = encoding.defaultOutput
         let spec = options.layers ?? LayerSpec([.init(units: 64, activation: .relu),
@@ -178,7 +179,7 @@ public enum TrainJob {
         if let path = options.initFrom { try startFrom(path, network) }
         let model = try TabularModel(network: network, encoding: encoding, featureNames: train.featureNames,
                                      targetNames: train.targetNames, standardizer: standardizer, imageShape: train.imageShape)
-        model.noteImageBackground(of: train.features)
+        model.noteImageBackground(of: train.rows)
         return Setup(model: model, train: try trainingSet(train), validation: try validation.map(trainingSet),
                      test: try test.map(trainingSet), spec: spec, rawTrain: train)
     }

@@ -138,6 +138,27 @@ public struct InputRows: Sendable, Equatable {
         return try! InputRows(floats: floats.map(transform), width: width)
     }
 
+    /// Rows `indices`, in that order, in memory and stored as these are (bytes stay bytes).
+    public func gathering(_ indices: [Int]) -> InputRows {
+        func gather<T>(_ type: T.Type, _ reader: RowReader) -> [T] {
+            let base = reader.base.assumingMemoryBound(to: T.self)
+            return [T](unsafeUninitializedCapacity: indices.count * width) { buffer, initialized in
+                for (r, i) in indices.enumerated() {
+                    (buffer.baseAddress! + r * width).initialize(from: base + i * width, count: width)
+                }
+                initialized = indices.count * width
+            }
+        }
+        precondition(indices.allSatisfy { $0 >= 0 && $0 < count }, "rows out of range")
+        return withReader { reader in
+            switch encoding {
+            case .float32: try! InputRows(floats: gather(Float.self, reader), width: width)
+            case .byte: try! InputRows(bytes: gather(UInt8.self, reader), width: width, encoding: encoding)
+            case .float16: try! InputRows(halves: gather(UInt16.self, reader), width: width)
+            }
+        }
+    }
+
     /// The first `n` rows (all of them if there are fewer).
     public func prefix(_ n: Int) -> InputRows {
         let kept = max(0, min(n, count)), values = kept * width
