@@ -13,7 +13,7 @@ struct MLPTrain: ParsableCommand {
         abstract: "Build, train and look at multilayer perceptrons.",
         subcommands: [DiscCommand.self, ClassifyCommand.self, AutoencoderCommand.self, TrainCommand.self, PCACommand.self,
                       TraverseCommand.self, PredictCommand.self, EvaluateCommand.self, ExportCommand.self,
-                      ImportCommand.self,
+                      ImportCommand.self, PackCommand.self,
                       DownloadCommand.self, BenchCommand.self])
 
     /// Lets `mlp-train --threads 4 classify …` mean `mlp-train classify --threads 4 …`: options shared by every

@@ -94,7 +94,7 @@ extension CSVTable {
 
     /// The line number (header = 1) of byte `offset`.
     func line(at offset: Int) -> Int {
-        bytes.withUnsafeBufferPointer { 1 + Self.lineBreaks($0.baseAddress!, from: 0, to: offset) }
+        bytes.withUnsafeBufferPointer { linesBefore + 1 + Self.lineBreaks($0.baseAddress!, from: 0, to: offset) }
     }
 
     /// How many chunks of rows the work is cut into: one for small tables, else about a megabyte each (64 at

@@ -25,6 +25,8 @@ public struct CSVTable: Sendable {
     public let path: String
     /// The header's names, trimmed of surrounding spaces, quotes removed.
     public let columns: [String]
+    /// The bytes parsed (the header's included).
+    public var byteCount: Int { bytes.count }
     /// The number of data rows (the header excluded; blank lines at the end are not rows).
     public var rowCount: Int { rowStarts.count - 1 }
 
@@ -33,6 +35,9 @@ public struct CSVTable: Sendable {
     /// Where each data row starts, then where the last one ends (rowCount + 1 offsets). Row r is
     /// bytes[rowStarts[r] ..< rowStarts[r + 1]], its line break included.
     let rowStarts: [Int]
+    /// Lines of the file before these bytes' header line's (for a stretch of a file read with its header in front:
+    /// errors give the file's own line numbers).
+    let linesBefore: Int
 
     /// Reads the CSV file at `path`; errors name it.
     public static func read(_ path: String) throws -> CSVTable {
@@ -42,6 +47,13 @@ public struct CSVTable: Sendable {
     /// Parses `bytes` as a CSV file called `path` (which errors name): finds its rows, reads the header and
     /// checks that every row has as many fields as the header.
     public init(bytes: [UInt8], path: String) throws {
+        try self.init(bytes: bytes, path: path, linesBefore: 0)
+    }
+
+    /// Parses a stretch of the file `path` whose data rows start after its line `linesBefore + 1 + (header lines)`,
+    /// given with the header's bytes in front (`CSVChunks`).
+    init(bytes: [UInt8], path: String, linesBefore: Int) throws {
+        self.linesBefore = linesBefore
         let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         var starts: [Int] = []
         var counts: [Int]? = nil
@@ -57,7 +69,7 @@ public struct CSVTable: Sendable {
             if memchr(p + header.next, Int32(Self.quote), end - header.next) == nil {
                 starts.append(contentsOf: Self.lineStarts(p, from: header.next, to: end))
             } else {
-                let line = 1 + Self.lineBreaks(p, from: 0, to: header.next)
+                let line = linesBefore + 1 + Self.lineBreaks(p, from: 0, to: header.next)
                 let rest = try Self.scanQuoted(p, from: header.next, to: end, firstLine: line, oneRow: false, path: path)
                 starts.append(contentsOf: rest.starts)
                 counts = header.counts + rest.counts

@@ -94,22 +94,78 @@ extension LabeledData {
 
     // MARK: safetensors
 
+    /// Reads `x` and `y` from a safetensors file mapped into memory: `x` stays in the file when it is U8, F16 or
+    /// F32 (read in place, a row at a time, as training needs it), and other types are decoded to floats. U8 values
+    /// read as v, or v / 255 when the metadata's `x.divisor` is 255 (as `pack` writes pixels); `y` holds class
+    /// indices into the metadata's `y.classes` (a JSON list of names) when it is there, numbers otherwise.
     static func loadSafeTensors(_ path: String) throws -> LabeledData {
-        let file = try SafeTensors.read(path)
-        guard let x = file["x"], let y = file["y"] else {
+        let file = try MappedFile(path: path)
+        let layout = try file.withBytes(0..<file.size) { try SafeTensors.Layout(parsing: $0, path: path) }
+        guard let x = layout["x"], let y = layout["y"] else {
             throw MLPError("\(path): a data file needs tensors \"x\" (samples × features) and \"y\" (the targets); "
-                           + "it has \(file.tensors.map { "\"\($0.name)\"" }.joined(separator: ", "))")
+                           + "it has \(layout.entries.map { "\"\($0.name)\"" }.joined(separator: ", "))")
         }
         guard let count = x.shape.first, count > 0, x.shape.count >= 2, y.shape.first == count, y.shape.count <= 2 else {
             throw MLPError("\(path): x must be [samples, features…] and y [samples] or [samples, k] with the same "
                            + "number of samples; x is \(x.shape), y is \(y.shape)")
         }
-        let width = x.values.count / count
+        let width = x.count / count
+        guard width > 0 else { throw MLPError("\(path): x is \(x.shape), rows without values") }
+        let offset = layout.dataStart + x.begin
+        let rows: InputRows
+        switch x.type {
+        case .U8:
+            let divisor = layout.metadata["x.divisor"] ?? "1"
+            guard divisor == "1" || divisor == "255" else {
+                throw MLPError("\(path): metadata x.divisor is \"\(divisor)\"; U8 values are divided by 1 or 255")
+            }
+            rows = try InputRows(mapped: file, offset: offset, count: count, width: width,
+                                 encoding: divisor == "255" ? .unitBytes : .plainBytes)
+        case .F32 where offset % 4 == 0:
+            rows = try InputRows(mapped: file, offset: offset, count: count, width: width, encoding: .float32)
+        case .F16 where offset % 2 == 0:
+            rows = try InputRows(mapped: file, offset: offset, count: count, width: width, encoding: .float16)
+        default:
+            rows = try InputRows(floats: decode(x, of: file, layout: layout), width: width)
+        }
         let columns = y.shape.count == 2 ? y.shape[1] : 1
-        return try LabeledData(features: x.values, featureNames: (0..<width).map { "x\($0)" },
-                               targetNames: columns == 1 ? ["y"] : (0..<columns).map { "y\($0)" },
-                               target: .numbers(y.values, columns: columns), source: "\(path), \(count) samples",
+        let values = decode(y, of: file, layout: layout)
+        let target: RawTarget
+        if let names = layout.metadata["y.classes"] {
+            guard let classes = try? JSONDecoder().decode([String].self, from: Data(names.utf8)), columns == 1 else {
+                throw MLPError("\(path): metadata y.classes must be a JSON list of class names, for a y of one column")
+            }
+            let labels = try values.enumerated().map { i, value in
+                guard value >= 0, value < Float(classes.count), value == value.rounded() else {
+                    throw MLPError("\(path): y[\(i)] is \(value), not a class index below \(classes.count) (y.classes)")
+                }
+                return classes[Int(value)]
+            }
+            target = .labels(labels)
+        } else {
+            target = .numbers(values, columns: columns)
+        }
+        // `pack` records the names of the features and targets.
+        func names(_ key: String, count: Int) -> [String]? {
+            let names = layout.metadata[key].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
+            return names?.count == count ? names : nil
+        }
+        return try LabeledData(rows: rows, featureNames: names("features", count: width) ?? (0..<width).map { "x\($0)" },
+                               targetNames: names("targets", count: columns)
+                                   ?? (columns == 1 ? ["y"] : (0..<columns).map { "y\($0)" }),
+                               target: target, source: "\(path), \(count) samples",
                                imageShape: x.shape.count == 3 ? Array(x.shape.dropFirst()) : nil)
+    }
+
+    /// A tensor's values as floats.
+    private static func decode(_ entry: SafeTensors.Layout.Entry, of file: MappedFile, layout: SafeTensors.Layout)
+        -> [Float] {
+        [Float](unsafeUninitializedCapacity: entry.count) { buffer, initialized in
+            file.withBytes(layout.dataStart + entry.begin ..< layout.dataStart + entry.end) {
+                entry.type.decode(entry.count, from: $0, into: buffer.baseAddress!)
+            }
+            initialized = entry.count
+        }
     }
 
     // MARK: IDX

@@ -21,12 +21,21 @@ public struct Standardizer: Sendable, Equatable {
 
     /// Fits the means and deviations of `features` (rows of `width`): two passes, summed in Double.
     public init(fitting features: [Float], width: Int) {
-        let rows = features.count / width, n = Double(max(rows, 1))
+        let whole = features.count % width == 0 ? features : Array(features.prefix(features.count / width * width))
+        self.init(fitting: try! InputRows(floats: whole, width: width))
+    }
+
+    /// Fits the means and deviations of `rows` as they are stored (the same figures as over their floats).
+    public init(fitting rows: InputRows) {
+        let width = rows.width, n = Double(max(rows.count, 1))
         var sum = [Double](repeating: 0, count: width), squares = [Double](repeating: 0, count: width)
-        for r in 0..<rows { for j in 0..<width { sum[j] += Double(features[r * width + j]) } }
-        let means = sum.map { $0 / n }
-        for r in 0..<rows {
-            for j in 0..<width { let d = Double(features[r * width + j]) - means[j]; squares[j] += d * d }
+        var means: [Double] = []
+        rows.withReader { x in
+            for r in 0..<rows.count { for j in 0..<width { sum[j] += Double(x.value(r * width + j)) } }
+            means = sum.map { $0 / n }
+            for r in 0..<rows.count {
+                for j in 0..<width { let d = Double(x.value(r * width + j)) - means[j]; squares[j] += d * d }
+            }
         }
         mean = means.map { Float($0) }
         scale = (0..<width).map { j in

@@ -162,7 +162,7 @@ public enum TrainJob {
                                + "\(train.featureNames.prefix(4).joined(separator: ", "))…)")
             }
         }
-        let standardizer = options.standardize ? Standardizer(fitting: train.features, width: train.featureCount) : nil
+        let standardizer = options.standardize ? Standardizer(fitting: train.rows) : nil
         func trainingSet(_ data: LabeledData) throws -> TrainingSet {
             guard let standardizer else { return try TrainingSet(rows: data.rows, targets: encoding.targets(for: data)) }
             return try TrainingSet(inputs: standardizer.apply(data.features), inputSize: data.featureCount,

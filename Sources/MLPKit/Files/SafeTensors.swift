@@ -82,28 +82,10 @@ public struct SafeTensors: Sendable, Equatable {
             }
         }
 
-        var header: [UInt8] = Array("{".utf8)
-        if !metadata.isEmpty {
-            header += Array("\"__metadata__\":{".utf8)
-            let keys = metadata.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            for (index, key) in keys.enumerated() {
-                if index > 0 { header.append(UInt8(ascii: ",")) }
-                SafeTensors.appendJSONString(key, to: &header)
-                header.append(UInt8(ascii: ":"))
-                SafeTensors.appendJSONString(metadata[key]!, to: &header)
-            }
-            header.append(UInt8(ascii: "}"))
-        }
-        var offset = 0
-        for (index, tensor) in sorted.enumerated() {
-            if index > 0 || !metadata.isEmpty { header.append(UInt8(ascii: ",")) }
-            SafeTensors.appendJSONString(tensor.name, to: &header)
-            let shape = tensor.shape.map(String.init).joined(separator: ",")
-            let end = offset + tensor.values.count * 4
-            header += Array(":{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}".utf8)
-            offset = end
-        }
-        header.append(UInt8(ascii: "}"))
+        var header = SafeTensors.headerJSON(metadata: metadata, tensors: sorted.map {
+            (name: $0.name, dtype: "F32", shape: $0.shape, bytes: $0.values.count * 4)
+        })
+        let offset = sorted.reduce(0) { $0 + $1.values.count * 4 }
         header += repeatElement(UInt8(ascii: " "), count: (8 - header.count % 8) % 8)
 
         var bytes: [UInt8] = []
@@ -116,6 +98,35 @@ public struct SafeTensors: Sendable, Equatable {
         return bytes
     }
 
+    /// The header's JSON for `tensors` laid out in the order given (each `bytes` long, one after another): compact,
+    /// metadata keys sorted, strings escaped as the reference implementation does; no padding.
+    package static func headerJSON(metadata: [String: String],
+                                   tensors: [(name: String, dtype: String, shape: [Int], bytes: Int)]) -> [UInt8] {
+        var header: [UInt8] = Array("{".utf8)
+        if !metadata.isEmpty {
+            header += Array("\"__metadata__\":{".utf8)
+            let keys = metadata.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            for (index, key) in keys.enumerated() {
+                if index > 0 { header.append(UInt8(ascii: ",")) }
+                appendJSONString(key, to: &header)
+                header.append(UInt8(ascii: ":"))
+                appendJSONString(metadata[key]!, to: &header)
+            }
+            header.append(UInt8(ascii: "}"))
+        }
+        var offset = 0
+        for (index, tensor) in tensors.enumerated() {
+            if index > 0 || !metadata.isEmpty { header.append(UInt8(ascii: ",")) }
+            appendJSONString(tensor.name, to: &header)
+            let shape = tensor.shape.map(String.init).joined(separator: ",")
+            let end = offset + tensor.bytes
+            header += Array(":{\"dtype\":\"\(tensor.dtype)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}".utf8)
+            offset = end
+        }
+        header.append(UInt8(ascii: "}"))
+        return header
+    }
+
     // MARK: Reading
 
     /// Reads and validates the safetensors file at `path`.
@@ -125,124 +136,159 @@ public struct SafeTensors: Sendable, Equatable {
 
     /// Parses and validates a safetensors file's bytes; `path` only names the file in error messages.
     public init(bytes: [UInt8], path: String) throws {
-        func fail(_ problem: String) -> MLPError { MLPError("\(path) is not a valid safetensors file: \(problem)") }
-
-        guard bytes.count >= 8 else {
-            throw fail("it has \(bytes.count) bytes, too few for the 8-byte header length")
-        }
-        let declared = bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        guard declared <= UInt64(SafeTensors.maxHeaderSize) else {
-            throw fail("its header length (\(declared) bytes) is over the \(SafeTensors.maxHeaderSize)-byte limit")
-        }
-        let headerLength = Int(declared)
-        guard 8 + headerLength <= bytes.count else {
-            throw fail("its header length (\(headerLength) bytes) runs past the end of the file (\(bytes.count) bytes)")
-        }
-        guard let text = String(validating: bytes[8..<8 + headerLength], as: UTF8.self) else {
-            throw fail("its header is not valid UTF-8")
-        }
-        guard text.utf8.first == UInt8(ascii: "{") else {
-            throw fail("its header does not start with a JSON object ('{')")
-        }
-        let root: JSONValue
-        do { root = try JSONParser.parse(Array(text.utf8)) } catch let error as MLPError {
-            throw fail("its header is not valid JSON (\(error.message))")
-        }
-        guard case .object(let entries) = root else { throw fail("its header is not a JSON object") }
-
-        let dataStart = 8 + headerLength
-        let dataCount = bytes.count - dataStart
-        var metadata: [String: String] = [:]
-        var spans: [(name: String, shape: [Int], type: ElementType, begin: Int, end: Int)] = []
-        for (key, value) in entries {
-            if key == "__metadata__" {
-                guard case .object(let items) = value else { throw fail("__metadata__ is not a JSON object") }
-                for (name, item) in items {
-                    guard case .string(let string) = item else {
-                        throw fail("metadata entry \"\(name)\" is not a string")
-                    }
-                    metadata[name] = string
-                }
-                continue
-            }
-            guard case .object(let fields) = value else {
-                throw fail("the entry for tensor \"\(key)\" is not a JSON object")
-            }
-            func field(_ name: String) throws -> JSONValue {
-                guard let found = fields.first(where: { $0.key == name }) else {
-                    throw fail("tensor \"\(key)\" has no \"\(name)\" field")
-                }
-                return found.value
-            }
-            guard case .string(let dtype) = try field("dtype") else {
-                throw fail("tensor \"\(key)\": \"dtype\" is not a string")
-            }
-            guard let type = ElementType(rawValue: dtype) else {
-                throw fail("tensor \"\(key)\" has dtype \(dtype); the types read are "
-                           + ElementType.allCases.map(\.rawValue).joined(separator: ", "))
-            }
-            guard case .array(let shapeItems) = try field("shape"), shapeItems.allSatisfy({ $0.nonNegativeInt != nil })
-            else {
-                throw fail("tensor \"\(key)\": \"shape\" is not a list of non-negative integers")
-            }
-            guard case .array(let offsetItems) = try field("data_offsets"), offsetItems.count == 2,
-                let begin = offsetItems[0].nonNegativeInt, let end = offsetItems[1].nonNegativeInt
-            else {
-                throw fail("tensor \"\(key)\": \"data_offsets\" is not a pair of non-negative integers")
-            }
-            guard begin <= end, end <= dataCount else {
-                throw fail(
-                    "tensor \"\(key)\": data_offsets [\(begin), \(end)] are out of range "
-                        + "(the data section has \(dataCount) bytes)")
-            }
-            let shape = shapeItems.map { $0.nonNegativeInt! }
-            let (product, overflow) = SafeTensors.product(shape)
-            let size = type.size
-            guard !overflow, product <= (end - begin) / size, product * size == end - begin else {
-                throw fail(
-                    "tensor \"\(key)\": shape \(shape) needs \(overflow ? "too many" : String(product)) \(dtype) values, "
-                        + "but data_offsets [\(begin), \(end)] cover \(end - begin) bytes "
-                        + "(\(Double(end - begin) / Double(size)) values)")
-            }
-            spans.append((key, shape, type, begin, end))
-        }
-
-        spans.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
-        var position = 0
-        for (index, span) in spans.enumerated() {
-            if span.begin != position {
-                let previous = index == 0 ? "the start of the data section" : "tensor \"\(spans[index - 1].name)\""
-                let problem = span.begin > position ? "leaving a gap" : "overlapping"
-                throw fail(
-                    "tensor \"\(span.name)\" starts at byte \(span.begin) of the data section but "
-                        + "\(previous) ends at \(position) (\(problem))")
-            }
-            position = span.end
-        }
-        guard position == dataCount else {
-            throw fail("the tensors cover \(position) bytes but the data section has \(dataCount)")
-        }
-
-        self.metadata = metadata
-        self.tensors = spans.map { span in
-            let count = (span.end - span.begin) / span.type.size
-            let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+        let layout = try bytes.withUnsafeBytes { try Layout(parsing: $0, path: path) }
+        metadata = layout.metadata
+        tensors = layout.entries.map { entry in
+            let values = [Float](unsafeUninitializedCapacity: entry.count) { buffer, initialized in
                 bytes.withUnsafeBytes { raw in
-                    span.type.decode(count, from: UnsafeRawBufferPointer(rebasing: raw[(dataStart + span.begin)...]),
-                                     into: buffer.baseAddress!)
+                    entry.type.decode(entry.count,
+                                      from: UnsafeRawBufferPointer(rebasing: raw[(layout.dataStart + entry.begin)...]),
+                                      into: buffer.baseAddress!)
                 }
-                initialized = count
+                initialized = entry.count
             }
-            return Tensor(name: span.name, shape: span.shape, values: values)
+            return Tensor(name: entry.name, shape: entry.shape, values: values)
+        }
+    }
+
+    /// A validated file's header: its metadata, and where each tensor's data lie, with its element type and shape.
+    /// Reading it decodes nothing, so a mapped file's tensors can be read in place.
+    public struct Layout: Sendable {
+        /// One tensor's place in the file.
+        public struct Entry: Sendable {
+            /// The tensor's name.
+            public let name: String
+            /// Its shape.
+            public let shape: [Int]
+            /// Its element type.
+            public let type: ElementType
+            /// Its data: bytes begin ..< end of the data section.
+            public let begin: Int, end: Int
+            /// Its number of values.
+            public var count: Int { (end - begin) / type.size }
+        }
+
+        /// The header's `__metadata__`.
+        public let metadata: [String: String]
+        /// The tensors, in the order of their data.
+        public let entries: [Entry]
+        /// Where the data section starts in the file (8 + the header's length).
+        public let dataStart: Int
+
+        /// The tensor called `name`, if any.
+        public subscript(name: String) -> Entry? { entries.first { $0.name == name } }
+
+        /// Parses and validates the header of the file `bytes` holds (its data section must be there whole);
+        /// `path` names the file in errors.
+        public init(parsing bytes: UnsafeRawBufferPointer, path: String) throws {
+            func fail(_ problem: String) -> MLPError { MLPError("\(path) is not a valid safetensors file: \(problem)") }
+
+            guard bytes.count >= 8 else {
+                throw fail("it has \(bytes.count) bytes, too few for the 8-byte header length")
+            }
+            let declared = (0..<8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64(bytes[$1]) }
+            guard declared <= UInt64(SafeTensors.maxHeaderSize) else {
+                throw fail("its header length (\(declared) bytes) is over the \(SafeTensors.maxHeaderSize)-byte limit")
+            }
+            let headerLength = Int(declared)
+            guard 8 + headerLength <= bytes.count else {
+                throw fail("its header length (\(headerLength) bytes) runs past the end of the file (\(bytes.count) bytes)")
+            }
+            guard let text = String(validating: bytes[8..<8 + headerLength], as: UTF8.self) else {
+                throw fail("its header is not valid UTF-8")
+            }
+            guard text.utf8.first == UInt8(ascii: "{") else {
+                throw fail("its header does not start with a JSON object ('{')")
+            }
+            let root: JSONValue
+            do { root = try JSONParser.parse(Array(text.utf8)) } catch let error as MLPError {
+                throw fail("its header is not valid JSON (\(error.message))")
+            }
+            guard case .object(let items) = root else { throw fail("its header is not a JSON object") }
+            let dataStart = 8 + headerLength
+            let dataCount = bytes.count - dataStart
+            var metadata: [String: String] = [:]
+            var spans: [(name: String, shape: [Int], type: ElementType, begin: Int, end: Int)] = []
+            for (key, value) in items {
+                if key == "__metadata__" {
+                    guard case .object(let items) = value else { throw fail("__metadata__ is not a JSON object") }
+                    for (name, item) in items {
+                        guard case .string(let string) = item else {
+                            throw fail("metadata entry \"\(name)\" is not a string")
+                        }
+                        metadata[name] = string
+                    }
+                    continue
+                }
+                guard case .object(let fields) = value else {
+                    throw fail("the entry for tensor \"\(key)\" is not a JSON object")
+                }
+                func field(_ name: String) throws -> JSONValue {
+                    guard let found = fields.first(where: { $0.key == name }) else {
+                        throw fail("tensor \"\(key)\" has no \"\(name)\" field")
+                    }
+                    return found.value
+                }
+                guard case .string(let dtype) = try field("dtype") else {
+                    throw fail("tensor \"\(key)\": \"dtype\" is not a string")
+                }
+                guard let type = ElementType(rawValue: dtype) else {
+                    throw fail("tensor \"\(key)\" has dtype \(dtype); the types read are "
+                               + ElementType.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                guard case .array(let shapeItems) = try field("shape"), shapeItems.allSatisfy({ $0.nonNegativeInt != nil })
+                else {
+                    throw fail("tensor \"\(key)\": \"shape\" is not a list of non-negative integers")
+                }
+                guard case .array(let offsetItems) = try field("data_offsets"), offsetItems.count == 2,
+                    let begin = offsetItems[0].nonNegativeInt, let end = offsetItems[1].nonNegativeInt
+                else {
+                    throw fail("tensor \"\(key)\": \"data_offsets\" is not a pair of non-negative integers")
+                }
+                guard begin <= end, end <= dataCount else {
+                    throw fail(
+                        "tensor \"\(key)\": data_offsets [\(begin), \(end)] are out of range "
+                            + "(the data section has \(dataCount) bytes)")
+                }
+                let shape = shapeItems.map { $0.nonNegativeInt! }
+                let (product, overflow) = SafeTensors.product(shape)
+                let size = type.size
+                guard !overflow, product <= (end - begin) / size, product * size == end - begin else {
+                    throw fail(
+                        "tensor \"\(key)\": shape \(shape) needs \(overflow ? "too many" : String(product)) \(dtype) values, "
+                            + "but data_offsets [\(begin), \(end)] cover \(end - begin) bytes "
+                            + "(\(Double(end - begin) / Double(size)) values)")
+                }
+                spans.append((key, shape, type, begin, end))
+            }
+
+            spans.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
+            var position = 0
+            for (index, span) in spans.enumerated() {
+                if span.begin != position {
+                    let previous = index == 0 ? "the start of the data section" : "tensor \"\(spans[index - 1].name)\""
+                    let problem = span.begin > position ? "leaving a gap" : "overlapping"
+                    throw fail(
+                        "tensor \"\(span.name)\" starts at byte \(span.begin) of the data section but "
+                            + "\(previous) ends at \(position) (\(problem))")
+                }
+                position = span.end
+            }
+            guard position == dataCount else {
+                throw fail("the tensors cover \(position) bytes but the data section has \(dataCount)")
+            }
+            self.metadata = metadata
+            self.dataStart = dataStart
+            entries = spans.map { Entry(name: $0.name, shape: $0.shape, type: $0.type, begin: $0.begin, end: $0.end) }
         }
     }
 
     /// The element types read, each decoded to Float: exactly, except F64 and I32 beyond 2²⁴ (rounded to nearest).
-    enum ElementType: String, CaseIterable {
+    public enum ElementType: String, CaseIterable, Sendable {
         case F64, F32, F16, BF16, I32, I16, I8, U16, U8
 
         /// Bytes per element.
-        var size: Int {
+        public var size: Int {
             switch self {
             case .F64: 8
             case .F32, .I32: 4
@@ -252,7 +298,7 @@ public struct SafeTensors: Sendable, Equatable {
         }
 
         /// Decodes `count` little-endian elements at `raw` into `values`.
-        func decode(_ count: Int, from raw: UnsafeRawBufferPointer, into values: UnsafeMutablePointer<Float>) {
+        public func decode(_ count: Int, from raw: UnsafeRawBufferPointer, into values: UnsafeMutablePointer<Float>) {
             func each<T: FixedWidthInteger>(_: T.Type, _ convert: (T) -> Float) {
                 for i in 0..<count {
                     values[i] = convert(T(littleEndian: raw.loadUnaligned(fromByteOffset: i * size, as: T.self)))
