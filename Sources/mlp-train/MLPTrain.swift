@@ -30,6 +30,7 @@ struct MLPTrain: ParsableCommand {
         } else {
             arguments = leading + arguments
         }
+        reportTruncatedMappings()
         do {
             var command = try parseAsRoot(arguments)
             try command.run()

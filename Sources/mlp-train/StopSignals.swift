@@ -43,6 +43,24 @@ func installStopSignals() -> StopRequest {
     return signalStop
 }
 
+/// What a read past the end of a mapped file (SIGBUS: the file was cut short while mapped) prints before the exit.
+private let truncatedNote: StaticString = """
+    mlp-train: a mapped data file was cut short while it was being read (it must not change during a run); \
+    stopped. Files already written are complete; files being written were removed.
+
+    """
+
+/// Turns SIGBUS, which a read of a mapped data file that another program truncated raises, into a message and
+/// exit status 74 (EX_IOERR) instead of a crash; files being written are removed, as on a second stop signal.
+func reportTruncatedMappings() {
+    AtomicFile.prepareForSignals()
+    signal(SIGBUS) { _ in
+        _ = write(STDERR_FILENO, truncatedNote.utf8Start, truncatedNote.utf8CodeUnitCount)
+        AtomicFile.removeTemporaryFiles()
+        _exit(74)
+    }
+}
+
 /// `--resume` and `--checkpoint-every`, shared by the training commands.
 struct CheckpointingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Continue the run saved in this checkpoint to --epochs in total.",

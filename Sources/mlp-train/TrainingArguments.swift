@@ -44,6 +44,12 @@ struct TrainingArguments<Job: TrainingDefaults>: ParsableArguments {
     @Option(help: "Seed for the initial weights, the shuffling, the dropout masks and whatever else the job draws.")
     var seed: UInt64 = Job.defaultTraining.seed
 
+    @Option(help: ArgumentHelp("How each epoch orders the samples: full (a new shuffle of them all) or window:N (a "
+                               + "shuffle within a sliding window of N samples, over chunks taken in a shuffled "
+                               + "order, so that a mapped file larger than memory is read in near order).",
+                               valueName: "full|window:N"))
+    var shuffle: Shuffle = Job.defaultTraining.shuffle
+
     @OptionGroup var optimizing: OptimizerOptions
     @OptionGroup var firstLayer: FirstLayerOptions
     @OptionGroup var threading: ThreadOptions
@@ -59,6 +65,7 @@ struct TrainingArguments<Job: TrainingDefaults>: ParsableArguments {
         options.labelSmoothing = labelSmoothing
         options.warmup = warmup
         options.clipNorm = clipNorm ?? Job.defaultTraining.clipNorm
+        options.shuffle = shuffle
         return options
     }
 }
@@ -66,6 +73,19 @@ struct TrainingArguments<Job: TrainingDefaults>: ParsableArguments {
 extension LearningRateSchedule: ExpressibleByArgument {}
 
 extension LossReduction: ExpressibleByArgument {}
+
+extension Shuffle: ExpressibleByArgument {
+    /// `full`, or `window:N` with N a positive number of samples.
+    public init?(argument: String) {
+        if argument == "full" {
+            self = .full
+        } else if argument.hasPrefix("window:"), let size = Int(argument.dropFirst("window:".count)), size > 0 {
+            self = .window(size)
+        } else {
+            return nil
+        }
+    }
+}
 
 extension Warmup: ExpressibleByArgument {
     public init?(argument: String) { self.init(description: argument) }

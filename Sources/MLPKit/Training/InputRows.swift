@@ -102,6 +102,12 @@ public struct InputRows: Sendable, Equatable {
         a.count == b.count && a.width == b.width && a.floats == b.floats
     }
 
+    /// Throws, naming the file, when the rows are mapped from a file that changed since it was mapped (see
+    /// `MappedFile.checkUnchanged`); rows in memory never change.
+    public func checkUnchanged() throws {
+        if case .mapped(let file, _) = storage { try file.checkUnchanged() }
+    }
+
     /// Bytes the stored values take (in memory, or mapped).
     public var storedBytes: Int { count * width * encoding.size }
 

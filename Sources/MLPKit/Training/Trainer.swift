@@ -99,7 +99,7 @@ public final class Trainer {
             while state.epoch <= options.epochs {
                 let rate = options.schedule.rate(base: options.learningRate, epoch: state.epoch, of: options.epochs)
                 if state.position == 0 {
-                    shuffler.shuffle(&order)
+                    options.shuffle.next(&order, &shuffler)
                     state.shuffleState = shuffler.state
                     route.beginEpoch()
                 }
@@ -131,6 +131,7 @@ public final class Trainer {
                 }
                 if state.position == order.count {
                     try guardParameters()
+                    try data.inputRows.checkUnchanged()
                     let report = EpochReport(epoch: state.epoch, learningRate: rate, loss: state.epochLoss,
                                              samples: order.count, seconds: state.epochSeconds)
                     reports.append(report)
@@ -163,7 +164,7 @@ public final class Trainer {
             throw MLPError("the saved training state is out of range: \(state.whereabouts(samples: count)), "
                            + "\(state.steps) steps, for \(count) samples")
         }
-        for _ in 0..<shuffles { shuffler.shuffle(&order) }
+        for _ in 0..<shuffles { options.shuffle.next(&order, &shuffler) }
         guard shuffler.state == state.shuffleState else {
             throw MLPError("the saved shuffling state does not follow from the seed and \(count) samples: the "
                            + "checkpoint was made with another seed or other data")

@@ -29,6 +29,8 @@ public struct TrainingOptions: Sendable, Equatable {
     public var threads = 1
     /// Seeds the shuffling: every epoch visits the samples in a new order drawn from this seed.
     public var seed: UInt64 = 0
+    /// How each epoch orders the samples: a full shuffle, or one within a window (data larger than memory).
+    public var shuffle: Shuffle = .full
     /// Train the first layer on the inputs that differ from the background only, when one value (0 or 1) fills
     /// at least half of the inputs: the same training up to float rounding, with less work. SGD only.
     public var sparseFirstLayer = true
@@ -66,6 +68,9 @@ public struct TrainingOptions: Sendable, Equatable {
         }
         guard batchSize > 0 else { throw MLPError(field: "batchSize", "must be positive, got \(batchSize)") }
         try Self.validate(threads: threads)
+        if case .window(let size) = shuffle, size < 1 {
+            throw MLPError(field: "shuffle", "needs a window of at least 1 sample, got \(size)")
+        }
         guard weightDecay.isFinite, weightDecay >= 0 else {
             throw MLPError(field: "weightDecay", "must be zero or positive, got \(weightDecay)")
         }
@@ -100,6 +105,7 @@ public struct TrainingOptions: Sendable, Equatable {
         if labelSmoothing != 0 { values["labelSmoothing"] = "\(labelSmoothing)" }        // runs before it: none
         if warmup != .none { values["warmup"] = warmup.description }                     // runs before it: none
         if let clipNorm { values["clipNorm"] = "\(clipNorm)" }                            // runs before it: none
+        if shuffle != .full { values["shuffle"] = shuffle.description }                    // runs before it: full
         return values
     }
 
