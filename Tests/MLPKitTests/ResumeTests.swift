@@ -59,6 +59,13 @@ import TestSupport
             options.warmup = .epochs(2)
             return options
         }(), resumeThreads: 1),
+        // Each epoch's windowed order is drawn afresh from the shuffler: the resumed half must draw it again.
+        Setup(name: "Adam, batches of 8, shuffled in a window of 50", options: {
+            var options = TrainingOptions(epochs: 3, learningRate: 0.001, batchSize: 8, optimizer: .defaultAdam,
+                                          threads: 2, seed: 3)
+            options.shuffle = .window(50)
+            return options
+        }(), resumeThreads: 1),
         // The masks are drawn for epoch 2 from its start; the resumed half must draw the same for its steps.
         Setup(name: "momentum, batches of 10, dropout 0.3, clipped at 0.5", options: {
             var options = TrainingOptions(epochs: 3, learningRate: 0.05, batchSize: 10,

@@ -6,13 +6,13 @@ import MLPKit
 package let checkoutRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().path
 
-/// A Python with the checking tools of scripts/requirements.txt (onnx, onnxruntime, numpy, tensorboard):
+/// A Python with the checking tools of scripts/requirements.txt (onnx, onnxruntime, numpy, tensorboard, safetensors):
 /// $MLP_PYTHON, else `.build-venv/bin/python3` (which `.ci/run` creates with those versions), when it imports
 /// them; nil otherwise.
 package let pythonTools: String? = {
     let candidates = [ProcessInfo.processInfo.environment["MLP_PYTHON"], checkoutRoot + "/.build-venv/bin/python3"]
     for case let path? in candidates where FileManager.default.isExecutableFile(atPath: path) {
-        if let result = try? runPython(path, ["-c", "import onnx, onnxruntime, numpy, tensorboard"]), result.status == 0 {
+        if let result = try? runPython(path, ["-c", "import onnx, onnxruntime, numpy, tensorboard, safetensors"]), result.status == 0 {
             return path
         }
     }

@@ -76,8 +76,10 @@ public final class MappedFile: @unchecked Sendable {
         if descriptor >= 0 { close(descriptor) }
         guard let now else { throw MLPError("\(path) was removed or cannot be read while it was being trained on") }
         guard now == identity else {
-            throw MLPError("\(path) changed while it was being trained on (its size went from \(identity.size) to "
-                           + "\(now.size) bytes, or it was rewritten); the results would mix two versions of the data")
+            let change = now.size != identity.size ? "its size went from \(identity.size) to \(now.size) bytes"
+                                                   : "it was written to (its modification time changed)"
+            throw MLPError("\(path) changed while it was being trained on (\(change)); the results would mix two "
+                           + "versions of the data")
         }
     }
 
