@@ -20,6 +20,8 @@ public enum PackJob {
         public var targets: [String]?
         /// Which split of a folder holding two (MNIST's): train or test.
         public var role: LabeledData.Role = .train
+        /// The size of the stretches a CSV file is read in, in bytes.
+        public var chunkBytes = 1 << 24
 
         public init(data: String, output: String) {
             self.data = data
@@ -80,7 +82,7 @@ public enum PackJob {
     /// A CSV file, a stretch of rows at a time: the features as written, the target as class indices in the order
     /// the names first appear (text) or as numbers.
     private static func packCSV(_ options: Options, progress: Progress) throws -> Written {
-        let chunks = try CSVChunks(path: options.data)
+        let chunks = try CSVChunks(path: options.data, chunkBytes: options.chunkBytes)
         var writer: PackedDataWriter?
         var featureColumns: [Int] = [], targetColumns: [Int] = [], names: [String] = [], targetNames: [String] = []
         var labels: Bool?
