@@ -26,6 +26,7 @@ let fuzzTargets: [Target] = !fuzzing ? [] : [
     .executableTarget(name: "fuzz-safetensors", dependencies: ["MLPKit"], path: "Fuzz/SafeTensors"),
     .executableTarget(name: "fuzz-mosaic", dependencies: ["MLPData", "MLPImaging"], path: "Fuzz/Mosaic"),
     .executableTarget(name: "fuzz-csv", dependencies: ["MLPData"], path: "Fuzz/CSV"),
+    .executableTarget(name: "fuzz-packed", dependencies: ["MLPData"], path: "Fuzz/Packed"),
 ]
 
 let package = Package(

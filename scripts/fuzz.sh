@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes the readers of untrusted files with libFuzzer and AddressSanitizer: the IDX reader (plain and gzip), the
 # safetensors reader (models and checkpoints, and resuming from what it accepts), the PNG mosaic loader, and the
-# CSV reader with `train`'s reading of a table.
+# CSV reader with `train`'s reading of a table, and packed data files read mapped as `train --data` reads them.
 #
-#   scripts/fuzz.sh [SECONDS] [TARGET ...]     targets: idx safetensors mosaic csv (default: all, 60 s each)
+#   scripts/fuzz.sh [SECONDS] [TARGET ...]     targets: idx safetensors mosaic csv packed (default: all, 60 s each)
 #
 # Starts from the seeds in Fuzz/corpus/TARGET; inputs found along the way go to .build-fuzz/corpus/TARGET (not
 # committed), crashing inputs to Fuzz/crashes/ (each one fixed becomes a regression test). Prints each target's
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(idx safetensors mosaic csv)
+[ ${#targets[@]} -eq 0 ] && targets=(idx safetensors mosaic csv packed)
 scratch=.build-fuzz
 mkdir -p Fuzz/crashes
 failed=0

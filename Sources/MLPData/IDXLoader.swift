@@ -112,6 +112,23 @@ public enum IDXLoader {
     /// Reads an IDX file of unsigned bytes with any number of dimensions (1 to 4): its shape and its bytes,
     /// sizes checked before allocating (`--data` for `train`: images of any size, labels of any range).
     public static func readBytes(_ path: String) throws -> (shape: [Int], bytes: [UInt8]) {
+        let (source, shape, count) = try openBytes(path)
+        return (shape, try source.readPayload(count, what: describe(shape)))
+    }
+
+    /// Reads an IDX file of unsigned bytes as `readBytes` does, but a stretch at a time: `shape(dimensions)` first,
+    /// then `body(bytes)` for each stretch of at most `piece` bytes, in order, so that memory holds one stretch.
+    public static func readBytes(_ path: String, inPiecesOf piece: Int, shape: ([Int]) throws -> Void,
+                                 _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let (source, dimensions, count) = try openBytes(path)
+        try shape(dimensions)
+        try source.readPayload(count, what: describe(dimensions), piece: piece, body)
+    }
+
+    private static func describe(_ shape: [Int]) -> String { "\(shape.map(String.init).joined(separator: "×")) bytes" }
+
+    /// Opens an IDX file of unsigned bytes and reads its header: the source at its payload, the shape, the bytes.
+    private static func openBytes(_ path: String) throws -> (IDXSource, [Int], Int) {
         let source = try IDXSource(path: path)
         let magic = try source.read(4, what: "the magic number")
         let dimensions = Int(magic[3])
@@ -129,8 +146,7 @@ public enum IDXLoader {
         guard !overflow, count <= 1 << 34 else {
             throw MLPError("\(path): its header announces a shape \(shape) too large to read")
         }
-        let bytes = try source.readPayload(count, what: "\(shape.map(String.init).joined(separator: "×")) bytes")
-        return (shape, bytes)
+        return (source, shape, count)
     }
 
     private static func bigEndianWord(_ bytes: [UInt8], _ index: Int) -> UInt32 {
@@ -206,6 +222,42 @@ private final class IDXSource {
 
     /// Reads the `size` bytes after the header, checking first that the file holds exactly that many.
     func readPayload(_ size: Int, what: String) throws -> [UInt8] {
+        try checkPayload(size, what: what)
+        var payload = [UInt8](repeating: 0, count: size)
+        try payload.withUnsafeMutableBytes { try fill($0, what: what) }
+        try finishPayload(size, what: what)
+        return payload
+    }
+
+    /// `readPayload` a stretch of at most `piece` bytes at a time, each passed to `body` in order.
+    func readPayload(_ size: Int, what: String, piece: Int, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try checkPayload(size, what: what)
+        var buffer = [UInt8](repeating: 0, count: min(size, max(piece, 1)))
+        var done = 0
+        while done < size {
+            let count = min(buffer.count, size - done)
+            try buffer.withUnsafeMutableBytes { raw in
+                let stretch = UnsafeMutableRawBufferPointer(rebasing: raw[0..<count])
+                try fill(stretch, what: what)
+                try body(UnsafeRawBufferPointer(stretch))
+            }
+            done += count
+        }
+        try finishPayload(size, what: what)
+    }
+
+    /// Fills `buffer` with the next bytes of the payload.
+    private func fill(_ buffer: UnsafeMutableRawBufferPointer, what: String) throws {
+        if let gzip {
+            try gzip.readExactly(into: buffer, what: what)
+        } else {
+            try readFully(into: buffer, at: position)
+        }
+        position += buffer.count
+    }
+
+    /// Checks that a payload of `size` bytes fits the file.
+    private func checkPayload(_ size: Int, what: String) throws {
         let expected = position + size
         if let gzip {
             // Deflate expands data at most ~1032×; a larger claim means a truncated file or a corrupt header.
@@ -224,19 +276,15 @@ private final class IDXSource {
                 "cannot read \(path): the file has \(fileSize - expected) bytes more than the "
                     + "\(what) its header announces (\(expected) bytes expected)")
         }
-        var payload = [UInt8](repeating: 0, count: size)
-        if let gzip {
-            try payload.withUnsafeMutableBytes { try gzip.readExactly(into: $0, what: what) }
-            guard try gzip.atEnd() else {
-                throw MLPError(
-                    "cannot read \(path): the decompressed file is longer than the \(what) its header "
-                        + "announces (\(expected) bytes expected)")
-            }
-        } else {
-            try payload.withUnsafeMutableBytes { try readFully(into: $0, at: position) }
+    }
+
+    /// Checks, after the payload, that a gzip file ends there.
+    private func finishPayload(_ size: Int, what: String) throws {
+        if let gzip, try !gzip.atEnd() {
+            throw MLPError(
+                "cannot read \(path): the decompressed file is longer than the \(what) its header "
+                    + "announces (\(position) bytes expected)")
         }
-        position = expected
-        return payload
     }
 
     private func readFully(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws {

@@ -183,7 +183,16 @@ extension LabeledData {
         return folder + "/" + chosen
     }
 
-    static func loadIDX(_ imagesPath: String) throws -> LabeledData {
+    /// The images and labels files `path` names: an IDX images file and the labels file beside it (`images` →
+    /// `labels`, `idx3` → `idx1`), or a folder's pair for `role`; nil when `path` is not IDX data.
+    package static func idxFiles(_ path: String, role: Role) throws -> (images: String, labels: String)? {
+        let isFolder = MNIST.isFolder(path)
+        guard try detectFormat(path, isFolder: isFolder) == .idx else { return nil }
+        let imagesPath = isFolder ? try idxImages(in: path, role: role) : path
+        return (imagesPath, try labelsPath(beside: imagesPath))
+    }
+
+    private static func labelsPath(beside imagesPath: String) throws -> String {
         let folder = (imagesPath as NSString).deletingLastPathComponent
         let name = (imagesPath as NSString).lastPathComponent
         var labelsName = name.replacingOccurrences(of: "images", with: "labels")
@@ -194,6 +203,11 @@ extension LabeledData {
         guard labelsName != name, FileManager.default.fileExists(atPath: labelsPath) else {
             throw MLPError("\(imagesPath): no labels file beside it (looked for \(labelsPath))")
         }
+        return labelsPath
+    }
+
+    static func loadIDX(_ imagesPath: String) throws -> LabeledData {
+        let labelsPath = try labelsPath(beside: imagesPath)
         let (shape, pixels) = try IDXLoader.readBytes(imagesPath)
         let (labelShape, labels) = try IDXLoader.readBytes(labelsPath)
         guard shape.count >= 2, labelShape.count == 1, labelShape[0] == shape[0] else {
@@ -210,7 +224,7 @@ extension LabeledData {
     }
 
     /// `pixel_Y_X` names for an image's values (or `pixel_I` for other shapes).
-    static func featureNames(imageShape: [Int]) -> [String] {
+    package static func featureNames(imageShape: [Int]) -> [String] {
         if imageShape.count == 2 {
             return (0..<imageShape[0]).flatMap { y in (0..<imageShape[1]).map { x in "pixel_\(y)_\(x)" } }
         }

@@ -26,8 +26,10 @@ public final class PackedDataWriter {
     public let width: Int
     /// U8 only: what each byte is divided by when read (1 or 255).
     public let divisor: Float
-    /// Rows written so far.
-    public private(set) var rows = 0
+    /// Whole rows written so far.
+    public var rows: Int { values / width }
+    /// Values written so far (a stretch of bytes may end inside a row).
+    private var values = 0
 
     private let partial: String
     private let handle: FileHandle
@@ -69,9 +71,24 @@ public final class PackedDataWriter {
             for r in range {
                 reader.copyRow(r, into: &row)
                 try append(row, number: self.rows)
-                self.rows += 1
+                values += width
             }
         }
+        try flushIfFull()
+    }
+
+    /// Appends pixel bytes, each read as byte / `divisor` (byte / 255 for F16 and F32), which may begin or end
+    /// inside a row (IDX images read a stretch at a time).
+    public func appendBytes(_ bytes: UnsafeRawBufferPointer) throws {
+        switch type {
+        case .u8:
+            buffer.append(contentsOf: bytes)
+        case .f16:
+            for byte in bytes { withUnsafeBytes(of: Float16(Float(byte) / 255).bitPattern.littleEndian) { buffer += $0 } }
+        case .f32:
+            for byte in bytes { withUnsafeBytes(of: (Float(byte) / 255).bitPattern.littleEndian) { buffer += $0 } }
+        }
+        values += bytes.count
         try flushIfFull()
     }
 
@@ -106,6 +123,7 @@ public final class PackedDataWriter {
     public func finish(y: [Float], columns: Int, classes: [String]?, shape: [Int], metadata: [String: String]) throws {
         precondition(shape.reduce(1, *) == width)
         guard rows > 0 else { throw MLPError("\(path): there are no rows to pack") }
+        guard values % width == 0 else { throw MLPError("\(path): the values end inside a row") }
         guard y.count == rows * columns else {
             throw MLPError("\(path): \(rows) rows but \(y.count) target values (\(columns) per row)")
         }

@@ -51,7 +51,14 @@ public enum PackJob {
         if !isCSV && options.targets != nil {
             throw MLPError("--target applies to CSV files; \(options.data) has a fixed target")
         }
-        let written = try isCSV ? packCSV(options, progress: progress) : packWhole(options, progress: progress)
+        let written: Written
+        if isCSV {
+            written = try packCSV(options, progress: progress)
+        } else if let idx = try LabeledData.idxFiles(options.data, role: options.role) {
+            written = try packIDX(idx.images, labels: idx.labels, options, progress: progress)
+        } else {
+            written = try packWhole(options, progress: progress)
+        }
         let outputBytes = (try? FileManager.default.attributesOfItem(atPath: options.output)[.size] as? Int) ?? 0
         return Summary(rows: written.rows, features: written.width, dtype: written.type.rawValue,
                        classes: written.classes, bytesRead: written.bytesRead, bytesWritten: outputBytes,
@@ -60,7 +67,34 @@ public enum PackJob {
 
     private typealias Written = (rows: Int, width: Int, type: PackedDataWriter.ElementType, classes: Int?, bytesRead: Int)
 
-    /// Images (IDX, PNG folders, mosaics) and safetensors: read as `train` reads them, then written.
+    /// IDX images, a stretch of images at a time (the labels read whole), as bytes read as byte / 255.
+    private static func packIDX(_ images: String, labels: String, _ options: Options, progress: Progress) throws -> Written {
+        let (labelShape, labelBytes) = try IDXLoader.readBytes(labels)
+        var writer: PackedDataWriter?, imageShape: [Int] = []
+        let type = options.type ?? .u8
+        try IDXLoader.readBytes(images, inPiecesOf: options.chunkBytes, shape: { shape in
+            guard shape.count >= 2, labelShape.count == 1, labelShape[0] == shape[0] else {
+                throw MLPError("\(images) holds \(shape) and \(labels) holds \(labelShape): expected images "
+                               + "[n, height, width] and labels [n]")
+            }
+            imageShape = Array(shape.dropFirst())
+            writer = try PackedDataWriter(path: options.output, type: type, width: max(1, imageShape.reduce(1, *)),
+                                          divisor: 255)
+        }) { stretch in
+            try writer!.appendBytes(stretch)
+            progress(writer!.rows, writer!.rows * writer!.width)
+        }
+        guard let writer else { throw MLPError("\(images) holds no images") }
+        let (y, _, classes) = targets(.labels(labelBytes.map { String($0) }))
+        let names = LabeledData.featureNames(imageShape: imageShape)
+        try writer.finish(y: y, columns: 1, classes: classes, shape: imageShape,
+                          metadata: statistics(Standardizer(fitting: try writer.rowsWritten()), names: names)
+                            .merging(["features": try JobCheckpoints.encode(names),
+                                      "targets": try JobCheckpoints.encode(["class"])]) { $1 })
+        return (writer.rows, writer.width, type, classes?.count, writer.rows * writer.width)
+    }
+
+    /// PNG folders, the mosaics and safetensors: read as `train` reads them, then written.
     private static func packWhole(_ options: Options, progress: Progress) throws -> Written {
         let data = try LabeledData.load(options.data, role: options.role)
         let byteDivisor = divisor(of: data.rows.encoding)
