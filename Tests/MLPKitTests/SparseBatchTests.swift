@@ -85,3 +85,29 @@ import TestSupport
         }
     }
 }
+
+@Suite struct SparseByteBatchTests {
+    /// Byte rows listed in place give the entries their decoded floats give, also when one batch is reused on rows
+    /// of another background (the eight-byte skip must follow the new background).
+    @Test func byteRowsListAsTheirFloatsOnAnyBackground() throws {
+        let inputs = 45, rows = 6
+        var generator = SplitMix64(seed: 23)
+        let bytes = (0..<(rows * inputs)).map { _ in generator.nextUniform() < 0.5 ? UInt8(0) : UInt8(generator.nextInt(below: 256)) }
+        let batch = SparseBatch(capacity: rows, inputs: inputs, width: 8)
+        for (background, table) in [(Float(0), InputRows.Encoding.unitBytes), (1, .unitBytes), (0, .plainBytes)] {
+            let byteRows = try InputRows(bytes: bytes, width: inputs, encoding: table)
+            let floats = byteRows.floats
+            byteRows.withReader { reader in
+                batch.load(rows: rows, background: background, from: reader) { $0 }
+            }
+            for r in 0..<rows {
+                let entries = batch.entries(row: r)
+                let expected = (0..<inputs).filter { floats[r * inputs + $0] != background }
+                #expect(entries.count == expected.count, "background \(background), row \(r)")
+                for (e, i) in expected.enumerated() where e < entries.count {
+                    #expect(entries.indices[e] == Int32(i) && entries.values[e] == floats[r * inputs + i] - background)
+                }
+            }
+        }
+    }
+}

@@ -43,9 +43,8 @@ enum TrainFigures {
     static func confusionCounts(_ outputs: [Float], _ targets: TrainingSet.Targets, encoding: TargetEncoding) -> [[Int]] {
         switch (encoding, targets) {
         case (.classes(let names), .classes(let labels)):
-            var counts = [[Int]](repeating: [Int](repeating: 0, count: names.count), count: names.count)
-            for (p, l) in zip(TrainScore.predictedClasses(outputs, width: names.count), labels) { counts[Int(l)][p] += 1 }
-            return counts
+            return confusionCounts(predicted: TrainScore.predictedClasses(outputs, width: names.count), labels: labels,
+                                   classes: names.count)
         case (.binary, .values(let values, _)):
             var counts = [[0, 0], [0, 0]]
             for (p, y) in zip(outputs, values) { counts[y == 1 ? 1 : 0][p >= 0.5 ? 1 : 0] += 1 }
@@ -53,6 +52,13 @@ enum TrainFigures {
         default:
             return []
         }
+    }
+
+    /// counts[label][predicted class], from each sample's predicted class.
+    static func confusionCounts(predicted: [some BinaryInteger], labels: [UInt8], classes: Int) -> [[Int]] {
+        var counts = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
+        for (p, l) in zip(predicted, labels) { counts[Int(l)][Int(p)] += 1 }
+        return counts
     }
 
     /// The confusion matrix of the held-out set (or the training set when there is none).

@@ -330,7 +330,14 @@ public enum TrainJob {
         if stopping.patience != nil, let modelPath, kept.epoch != records.last?.epoch {
             net.parameters = try MLP(contentsOf: modelPath).parameters   // the figures show the model kept
         }
-        let (_, outputs) = try TrainScore.measure(evaluator, figuresSet, encoding: model.encoding)
+        // Classes need only each sample's predicted class (a byte each, whatever the set's size); numbers need the
+        // outputs.
+        var predicted: [UInt8]?, outputs: [Float] = []
+        if case .classes = model.encoding, case .classes = figuresSet.targets {
+            predicted = try evaluator.evaluate(figuresSet).predictions
+        } else {
+            outputs = try TrainScore.measure(evaluator, figuresSet, encoding: model.encoding).outputs
+        }
         let summary = Summary(
             task: model.encoding.summary, classes: model.encoding.classNames,
             targets: setup.rawTrain.targetNames, features: setup.train.inputSize, architecture: net.architecture,
@@ -352,6 +359,10 @@ public enum TrainJob {
             case (.values(let names), .values(let truth, _)):
                 try PNGFile.write(TrainFigures.scatter(predicted: outputs, truth: truth, columns: names.count,
                                                        name: names[0], set: setName), to: folder + "/scatter.png")
+            case (.classes(let names), .classes(let labels)):
+                let counts = TrainFigures.confusionCounts(predicted: predicted!, labels: labels, classes: names.count)
+                try PNGFile.write(TrainFigures.confusion(counts, encoding: model.encoding, set: setName),
+                                  to: folder + "/confusion.png")
             case (_, let targets):
                 let counts = TrainFigures.confusionCounts(outputs, targets, encoding: model.encoding)
                 try PNGFile.write(TrainFigures.confusion(counts, encoding: model.encoding, set: setName),
