@@ -70,7 +70,9 @@ public final class CSVChunks {
         // Blank lines at the very end are not rows; a stretch of only those is the end.
         if atEnd && carry.isEmpty && bytes[header.count...].allSatisfy({ $0 == 10 || $0 == 13 }) { return nil }
         let table = try CSVTable(bytes: bytes, path: path, linesBefore: lines - headerLines)
-        lines += bytes[header.count...].reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+        lines += bytes.withUnsafeBufferPointer {
+            CSVTable.lineBreaks($0.baseAddress!, from: header.count, to: $0.count)
+        }
         return table
     }
 

@@ -66,11 +66,12 @@ public final class PackedDataWriter {
     /// the values b / 255), F16 the finite values up to 65,504 in size.
     public func append(_ rows: InputRows, _ range: Range<Int>) throws {
         precondition(rows.width == width)
-        var row = [Float](repeating: 0, count: width)
+        let row = UnsafeMutablePointer<Float>.allocate(capacity: width)
+        defer { row.deallocate() }
         try rows.withReader { reader in
             for r in range {
-                reader.copyRow(r, into: &row)
-                try append(row, number: self.rows)
+                reader.copyRow(r, into: row)
+                try append(row)
                 values += width
             }
         }
@@ -80,40 +81,57 @@ public final class PackedDataWriter {
     /// Appends pixel bytes, each read as byte / `divisor` (byte / 255 for F16 and F32), which may begin or end
     /// inside a row (IDX images read a stretch at a time).
     public func appendBytes(_ bytes: UnsafeRawBufferPointer) throws {
-        switch type {
-        case .u8:
+        if type == .u8 {
             buffer.append(contentsOf: bytes)
-        case .f16:
-            for byte in bytes { withUnsafeBytes(of: Float16(Float(byte) / 255).bitPattern.littleEndian) { buffer += $0 } }
-        case .f32:
-            for byte in bytes { withUnsafeBytes(of: (Float(byte) / 255).bitPattern.littleEndian) { buffer += $0 } }
+        } else {
+            try withRoom(bytes.count) { out in
+                for (i, byte) in bytes.enumerated() { store(Float(byte) / 255, at: i, in: out) }
+            }
         }
         values += bytes.count
         try flushIfFull()
     }
 
-    private func append(_ row: [Float], number: Int) throws {
-        func misfit(_ j: Int, _ what: String) -> MLPError {
-            MLPError("\(path): row \(number + 1), value \(j + 1) is \(row[j]), which \(what)")
-        }
-        switch type {
-        case .f32:
-            for v in row { withUnsafeBytes(of: v.bitPattern.littleEndian) { buffer += $0 } }
-        case .f16:
-            for (j, v) in row.enumerated() {
-                let half = Float16(v)
-                guard half.isFinite || !v.isFinite else { throw misfit(j, "is too large for F16 (--dtype f16)") }
-                withUnsafeBytes(of: half.bitPattern.littleEndian) { buffer += $0 }
-            }
-        case .u8:
-            for (j, v) in row.enumerated() {
-                let scaled = (v * divisor).rounded()
-                guard scaled >= 0, scaled <= 255, Float(UInt8(scaled)) / divisor == v else {
-                    throw misfit(j, divisor == 1 ? "is not an integer from 0 to 255 (--dtype u8)"
-                                              : "is not a byte / 255 (--dtype u8)")
+    /// Appends one row (number `rows`, counted from the file's first), converted to x's type.
+    private func append(_ row: UnsafePointer<Float>) throws {
+        try withRoom(width) { out in
+            for j in 0..<width {
+                let v = row[j]
+                switch type {
+                case .f32:
+                    break
+                case .f16:
+                    guard Float16(v).isFinite || !v.isFinite else { throw misfit(row, j, "is too large for F16 (--dtype f16)") }
+                case .u8:
+                    let scaled = (v * divisor).rounded()
+                    guard scaled >= 0, scaled <= 255, Float(UInt8(scaled)) / divisor == v else {
+                        throw misfit(row, j, divisor == 1 ? "is not an integer from 0 to 255 (--dtype u8)"
+                                                       : "is not a byte / 255 (--dtype u8)")
+                    }
                 }
-                buffer.append(UInt8(scaled))
+                store(v, at: j, in: out)
             }
+        }
+    }
+
+    private func misfit(_ row: UnsafePointer<Float>, _ j: Int, _ what: String) -> MLPError {
+        MLPError("\(path): row \(rows + 1), value \(j + 1) is \(row[j]), which \(what)")
+    }
+
+    /// Calls `body` with room for `count` more values at the end of the buffer.
+    private func withRoom(_ count: Int, _ body: (UnsafeMutableRawPointer) throws -> Void) throws {
+        let start = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: count * type.size))
+        try buffer.withUnsafeMutableBytes { try body($0.baseAddress! + start) }
+    }
+
+    /// Stores value `i` of a stretch as x's type (a U8 value is a byte / `divisor`, checked by the caller).
+    @inline(__always)
+    private func store(_ value: Float, at i: Int, in out: UnsafeMutableRawPointer) {
+        switch type {
+        case .f32: out.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self)
+        case .f16: out.storeBytes(of: Float16(value).bitPattern.littleEndian, toByteOffset: 2 * i, as: UInt16.self)
+        case .u8: out.storeBytes(of: UInt8((value * divisor).rounded()), toByteOffset: i, as: UInt8.self)
         }
     }
 

@@ -30,11 +30,17 @@ public struct Standardizer: Sendable, Equatable {
         let width = rows.width, n = Double(max(rows.count, 1))
         var sum = [Double](repeating: 0, count: width), squares = [Double](repeating: 0, count: width)
         var means: [Double] = []
+        // Row by row through a float copy (the same values, summed in the same order as over floats).
+        var row = [Float](repeating: 0, count: width)
         rows.withReader { x in
-            for r in 0..<rows.count { for j in 0..<width { sum[j] += Double(x.value(r * width + j)) } }
+            for r in 0..<rows.count {
+                x.copyRow(r, into: &row)
+                for j in 0..<width { sum[j] += Double(row[j]) }
+            }
             means = sum.map { $0 / n }
             for r in 0..<rows.count {
-                for j in 0..<width { let d = Double(x.value(r * width + j)) - means[j]; squares[j] += d * d }
+                x.copyRow(r, into: &row)
+                for j in 0..<width { let d = Double(row[j]) - means[j]; squares[j] += d * d }
             }
         }
         mean = means.map { Float($0) }
