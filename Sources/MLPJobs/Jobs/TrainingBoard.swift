@@ -69,24 +69,25 @@ final class TrainingBoard {
             try file.image("figure", png: PNGFile.encode(rgb: figure.pixels, width: figure.width, height: figure.height),
                            width: figure.width, height: figure.height, step: at)
         }
-        let parameters = network.parameters
-        var gradients: [Float] = []
         if let probe {
             network.zeroGrad()
             try network.backward(probe.x, targets: probe.y)
-            gradients = network.gradients
-            network.zeroGrad()
         }
-        for (l, layer) in network.layers.enumerated() {
-            let weights = layer.weightOffset ..< layer.biasOffset, biases = layer.biasOffset ..< layer.biasOffset + layer.outputSize
-            try file.histogram("weights/layers.\(l)", parameters[weights], step: at)
-            try file.histogram("biases/layers.\(l)", parameters[biases], step: at)
-            if let probe, !gradients.isEmpty {
-                // The probe's mean gradient: the summed one over its rows.
-                try file.histogram("gradients/layers.\(l).weight", gradients[weights], dividedBy: Float(probe.x.rows),
-                                   step: at)
+        // The parameters and the probe's gradient read in place (a network's size, not copied twice).
+        try network.withParametersAndGradients { parameters, gradients in
+            for (l, layer) in network.layers.enumerated() {
+                let weights = layer.weightOffset ..< layer.biasOffset
+                let biases = layer.biasOffset ..< layer.biasOffset + layer.outputSize
+                try file.histogram("weights/layers.\(l)", parameters[weights], step: at)
+                try file.histogram("biases/layers.\(l)", parameters[biases], step: at)
+                if let probe {
+                    // The probe's mean gradient: the summed one over its rows.
+                    try file.histogram("gradients/layers.\(l).weight", gradients[weights],
+                                       dividedBy: Float(probe.x.rows), step: at)
+                }
             }
         }
+        if probe != nil { network.zeroGrad() }
         try file.flush()
     }
 }

@@ -59,7 +59,7 @@ extension MLP {
         synchronize()
         var output = Matrix(rows: x.rows, columns: layers[range.upperBound - 1].outputSize)
         guard x.rows > 0 else { return output }
-        let workspace = makeWorkspace(capacity: (min(x.rows, chunkRows) + 3) / 4 * 4)
+        let workspace = makeWorkspace(capacity: (min(x.rows, chunkRows) + 3) / 4 * 4, forwardOnly: true)
         copyForward(x, into: &output, layers: range, workspaces: [workspace])
         return output
     }

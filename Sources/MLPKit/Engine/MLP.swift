@@ -108,6 +108,14 @@ public final class MLP {
         set { gradientBuffer.assign(newValue) }
     }
 
+    /// Calls `body` with the parameters and the gradients in place (up to date), without copying them.
+    package func withParametersAndGradients<R>(_ body: (UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>) throws -> R)
+        rethrows -> R {
+        synchronize()
+        return try body(UnsafeBufferPointer(start: parameterBuffer.pointer, count: parameterCount),
+                        UnsafeBufferPointer(start: gradientBuffer.pointer, count: parameterCount))
+    }
+
     /// parameters −= learningRate × gradients.
     public func step(learningRate: Float) {
         synchronize()
@@ -303,7 +311,7 @@ public final class MLP {
     private func scratchWorkspaces(_ count: Int, rows: Int) -> [Workspace] {
         for t in 0..<count {
             if t < scratch.count, scratch[t].fits(inputSize: inputSize, layers: layers, rows: rows) { continue }
-            let fresh = makeWorkspace(capacity: max(rows, t < scratch.count ? scratch[t].capacity : 1))
+            let fresh = makeWorkspace(capacity: max(rows, t < scratch.count ? scratch[t].capacity : 1), forwardOnly: true)
             if t < scratch.count { scratch[t] = fresh } else { scratch.append(fresh) }
         }
         return scratch
@@ -312,9 +320,9 @@ public final class MLP {
     /// Brings every parameter up to date in the network's own buffer (a trainer may hold some elsewhere).
     package func synchronize() { mirror?.store() }
 
-    /// A workspace for this network and batches of up to `capacity` rows.
-    package func makeWorkspace(capacity: Int) -> Workspace {
-        Workspace(inputSize: inputSize, layers: layers, capacity: capacity)
+    /// A workspace for this network and batches of up to `capacity` rows (forward passes only: no dL/dz buffers).
+    package func makeWorkspace(capacity: Int, forwardOnly: Bool = false) -> Workspace {
+        Workspace(inputSize: inputSize, layers: layers, capacity: capacity, forwardOnly: forwardOnly)
     }
 }
 

@@ -9,17 +9,19 @@ package final class Workspace: @unchecked Sendable {
     let widths: [Int]
     /// activations[l] holds layer l's outputs, capacity × outputSize.
     package let activations: [FloatBuffer]
-    /// deltas[l] holds dL/dz of layer l (its pre-activation), capacity × outputSize.
+    /// deltas[l] holds dL/dz of layer l (its pre-activation), capacity × outputSize; empty in a workspace made
+    /// for forward passes only.
     package let deltas: [FloatBuffer]
     /// capacity × (output size): targets built from class labels.
     let targets: FloatBuffer
 
-    /// Lays out buffers for `layers` (after an input of `inputSize`) and batches of up to `capacity` rows.
-    init(inputSize: Int, layers: [Layer], capacity: Int) {
+    /// Lays out buffers for `layers` (after an input of `inputSize`) and batches of up to `capacity` rows; without
+    /// dL/dz buffers when `forwardOnly` (half the memory, for scoring and inference).
+    init(inputSize: Int, layers: [Layer], capacity: Int, forwardOnly: Bool = false) {
         self.capacity = capacity
         widths = [inputSize] + layers.map(\.outputSize)
         activations = layers.map { FloatBuffer(count: capacity * $0.outputSize) }
-        deltas = layers.map { FloatBuffer(count: capacity * $0.outputSize) }
+        deltas = forwardOnly ? [] : layers.map { FloatBuffer(count: capacity * $0.outputSize) }
         targets = FloatBuffer(count: capacity * (layers.last?.outputSize ?? 1))
     }
 

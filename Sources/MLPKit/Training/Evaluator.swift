@@ -31,7 +31,7 @@ public final class Evaluator {
         self.network = network
         self.threads = max(1, threads)
         self.chunkSize = chunkSize
-        workspaces = (0..<max(1, threads)).map { _ in network.makeWorkspace(capacity: chunkSize) }
+        workspaces = (0..<max(1, threads)).map { _ in network.makeWorkspace(capacity: chunkSize, forwardOnly: true) }
         decoded = (0..<max(1, threads)).map { _ in FloatBuffer(count: chunkSize * network.inputSize) }
     }
 
