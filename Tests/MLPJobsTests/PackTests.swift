@@ -74,6 +74,17 @@ import TestSupport
         expectSame(try LabeledData.load(folder.path + "/packed.safetensors"), source)
     }
 
+    @Test func aHeaderLargerThanItsReserveMovesTheDataBehindIt() throws {
+        // 600 class names of 40 characters: a header of about 25 KB, beyond the room kept for it.
+        let folder = try TemporaryFolder()
+        var text = "x,label\n"
+        for r in 0..<1200 { text += "\(r % 256),class-\(String(repeating: "n", count: 30))-\(r % 600)\n" }
+        let csv = try folder.write(Array(text.utf8), to: "many.csv")
+        try pack(csv, into: folder, type: .u8)
+        expectSame(try LabeledData.load(folder.path + "/packed.safetensors"), try LabeledData.load(csv))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["many.csv", "packed.safetensors"])
+    }
+
     @Test func aBadCellInALaterStretchNamesItsLineInTheFile() throws {
         let folder = try TemporaryFolder()
         var text = "x,y\n"

@@ -28,6 +28,14 @@ import TestSupport
         #expect(rows.mapValues { 1 - $0 }.floats == bytes.map { 1 - Float($0) / 255 })
         #expect(try InputRows(bytes: bytes, width: Self.width, encoding: .plainBytes).floats == bytes.map(Float.init))
         #expect(rows.prefix(3).floats == Array(rows.floats[0 ..< 3 * Self.width]))
+        // A gathered subset (a validation split) keeps the stored type and the table.
+        let inverted = rows.mapValues { 1 - $0 }, picked = [5, 2, 2, 119]
+        var expected: [Float] = []
+        for r in picked {
+            for byte in bytes[r * Self.width ..< (r + 1) * Self.width] { expected.append(1 - Float(byte) / 255) }
+        }
+        #expect(inverted.gathering(picked).floats == expected)
+        #expect(inverted.gathering(picked).storedBytes == picked.count * Self.width)
         let halves: [UInt16] = [0x3C00, 0xC000, 0x7BFF, 0x0001, 0x8000, 0x3555]
         #expect(try InputRows(halves: halves, width: 3).floats == halves.map { Float(Float16(bitPattern: $0)) })
         #expect(throws: MLPError.self) { try InputRows(bytes: bytes, width: 7) }

@@ -56,19 +56,40 @@ public final class CSVChunks {
 
     deinit { close(descriptor) }
 
-    /// The next stretch of rows as a table (header in front), or nil after the last.
+    /// The next stretch of rows as a table (header in front), or nil after the last: the rows that end within
+    /// `chunkBytes`, or the one row that runs longer.
     public func next() throws -> CSVTable? {
-        while !atEnd && carry.count < chunkBytes {
-            let more = try Self.readChunk(descriptor, max: chunkBytes, path: path)
-            if more.isEmpty { atEnd = true } else { carry += more }
-        }
+        while !atEnd && carry.count < chunkBytes { try readMore() }
         guard !carry.isEmpty else { return nil }
-        let cut = atEnd ? carry.count : (Self.lastRowEnd(carry, stoppingAtFirst: false) ?? carry.count)
+        var cut = Self.lastRowEnd(carry, within: min(chunkBytes, carry.count), stoppingAtFirst: false)
+            ?? Self.lastRowEnd(carry, stoppingAtFirst: true)
+        while cut == nil {  // a row longer than what was read: read on to its end
+            if atEnd {
+                cut = carry.count
+            } else {
+                try readMore()
+                cut = Self.lastRowEnd(carry, stoppingAtFirst: true)
+            }
+        }
+        // Blank lines are rows inside the table but not at its end: a stretch of only those takes the rows after them
+        // too, and when none follow, the file has ended.
+        func blank(_ end: Int) -> Bool { carry[..<end].allSatisfy { $0 == 10 || $0 == 13 } }
+        while blank(cut!) {
+            let rest = Array(carry[cut!...])
+            if let next = Self.lastRowEnd(rest, stoppingAtFirst: true) {
+                cut! += next
+            } else if !atEnd {
+                try readMore()
+            } else if blank(carry.count) {
+                carry.removeAll()
+                return nil
+            } else {
+                cut = carry.count
+            }
+        }
         var bytes = header
-        bytes += carry[..<cut]
-        carry.removeFirst(cut)
-        // Blank lines at the very end are not rows; a stretch of only those is the end.
-        if atEnd && carry.isEmpty && bytes[header.count...].allSatisfy({ $0 == 10 || $0 == 13 }) { return nil }
+        bytes += carry[..<cut!]
+        carry.removeFirst(cut!)
         let table = try CSVTable(bytes: bytes, path: path, linesBefore: lines - headerLines)
         lines += bytes.withUnsafeBufferPointer {
             CSVTable.lineBreaks($0.baseAddress!, from: header.count, to: $0.count)
@@ -76,10 +97,18 @@ public final class CSVChunks {
         return table
     }
 
-    /// The offset after the last line break outside quotes in `bytes` (the first one when `stoppingAtFirst`), nil
-    /// when there is none. A quote toggles being inside a quoted field; a doubled quote toggles twice.
-    static func lastRowEnd(_ bytes: [UInt8], stoppingAtFirst: Bool) -> Int? {
-        bytes.withUnsafeBufferPointer { buffer -> Int? in
+    /// Reads up to `chunkBytes` more bytes onto `carry` (none at the end of the file).
+    private func readMore() throws {
+        let more = try Self.readChunk(descriptor, max: chunkBytes, path: path)
+        if more.isEmpty { atEnd = true } else { carry += more }
+    }
+
+    /// The offset after the last line break outside quotes in `bytes[0..<limit]` (the first one when
+    /// `stoppingAtFirst`), nil when there is none; `bytes` starts a row. A quote toggles being inside a quoted
+    /// field; a doubled quote toggles twice.
+    static func lastRowEnd(_ bytes: [UInt8], within limit: Int? = nil, stoppingAtFirst: Bool) -> Int? {
+        bytes.withUnsafeBufferPointer { whole -> Int? in
+            let buffer = UnsafeBufferPointer(rebasing: whole[0 ..< (limit ?? whole.count)])
             guard let p = buffer.baseAddress else { return nil }
             if memchr(p, Int32(UInt8(ascii: "\"")), buffer.count) == nil {
                 if stoppingAtFirst {
