@@ -27,11 +27,11 @@ binary="$(swift build -c release --show-bin-path)/mlp-train"
 work=.build-scale
 mkdir -p "$work"
 
-# Runs a command and prints "SECONDS PEAK_RSSANON_KB" on fd 3, its own output going to the log given first.
+# Runs a command, its output going to the log given first, and prints "SECONDS PEAK_RSSANON_KB"; fails with it.
 measure() {
     local log="$1"; shift
     local start end peak=0 rss
-    start=$(date +%s.%N)
+    start=$(date +%s%N)
     "$@" >"$log" 2>&1 &
     local pid=$!
     while kill -0 "$pid" 2>/dev/null; do
@@ -40,8 +40,9 @@ measure() {
         sleep 0.05
     done
     wait "$pid" || { echo "scale-check: failed: $* (see $log)" >&2; tail -5 "$log" >&2; exit 1; }
-    end=$(date +%s.%N)
-    echo "$(echo "$end - $start" | bc) $peak"
+    end=$(date +%s%N)
+    local elapsed=$(( end - start ))
+    printf '%d.%03d %s\n' $(( elapsed / 1000000000 )) $(( elapsed / 1000000 % 1000 )) "$peak"
 }
 
 printf '%-6s %10s %10s %9s %9s %9s %9s %12s %9s\n' scale images "file MB" "pack s" "pack MB/s" "pack MB" \
@@ -81,12 +82,14 @@ PYTHON
         mv "$data/train-labels-idx1-ubyte.part" "$data/train-labels-idx1-ubyte"
     fi
     packed="$work/fashion-x$scale.safetensors"
-    read -r pack_seconds pack_peak < <(measure "$work/pack-x$scale.log" "$binary" pack --data "$data" --output "$packed")
+    result=$(measure "$work/pack-x$scale.log" "$binary" pack --data "$data" --output "$packed")
+    read -r pack_seconds pack_peak <<< "$result"
     # Trained with the page cache warm: the file was just written (TRAIN_ARGS may add --shuffle window:N …).
     rm -rf "$work/train-x$scale"
     # shellcheck disable=SC2086
-    read -r train_seconds train_peak < <(measure "$work/train-x$scale.log" "$binary" train --data "$packed" \
+    result=$(measure "$work/train-x$scale.log" "$binary" train --data "$packed" \
         --layers 128:relu,10:softmax --epochs 1 --output "$work/train-x$scale" ${TRAIN_ARGS:-})
+    read -r _ train_peak <<< "$result"
     "$python" - "$scale" "$packed" "$data/train-images-idx3-ubyte" "$pack_seconds" "$pack_peak" \
         "$work/train-x$scale/summary.json" "$train_peak" <<'PYTHON'
 import json, os, sys

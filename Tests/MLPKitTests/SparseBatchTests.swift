@@ -92,7 +92,7 @@ import TestSupport
     @Test func byteRowsListAsTheirFloatsOnAnyBackground() throws {
         let inputs = 45, rows = 6
         var generator = SplitMix64(seed: 23)
-        let bytes = (0..<(rows * inputs)).map { _ in generator.nextUniform() < 0.5 ? UInt8(0) : UInt8(generator.nextInt(below: 256)) }
+        let bytes = (0..<(rows * inputs)).map { _ in generator.nextUniform() < 0.9 ? UInt8(0) : UInt8(generator.nextInt(below: 256)) }
         let batch = SparseBatch(capacity: rows, inputs: inputs, width: 8)
         for (background, table) in [(Float(0), InputRows.Encoding.unitBytes), (1, .unitBytes), (0, .plainBytes)] {
             let byteRows = try InputRows(bytes: bytes, width: inputs, encoding: table)
