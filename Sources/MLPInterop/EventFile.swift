@@ -78,19 +78,27 @@ package final class EventFile {
     }
 
     /// The distribution of `values` at `step`, in `buckets` equal buckets between their least and largest value.
-    package func histogram(_ tag: String, _ values: some Collection<Float>, dividedBy divisor: Float = 1, step: Int,
+    /// Each value is divided by `divisor` first (a summed gradient's mean); the values are read in place.
+    package func histogram(_ tag: String, _ values: UnsafeBufferPointer<Float>, dividedBy divisor: Float = 1, step: Int,
                            buckets: Int = 30) throws {
-        let values = values.lazy.map { $0 / divisor }
         var histogram = Tensorboard_HistogramProto()
-        let low = Double(values.min() ?? 0), high = Double(values.max() ?? 0)
+        var least = Float.infinity, most = -Float.infinity, sum = 0.0, squares = 0.0
+        for raw in values {
+            let value = raw / divisor
+            least = min(least, value)
+            most = max(most, value)
+            sum += Double(value)
+            squares += Double(value) * Double(value)
+        }
+        let low = values.isEmpty ? 0 : Double(least), high = values.isEmpty ? 0 : Double(most)
         histogram.min = low
         histogram.max = high
         histogram.num = Double(values.count)
-        histogram.sum = values.reduce(0.0) { $0 + Double($1) }
-        histogram.sumSquares = values.reduce(0.0) { $0 + Double($1) * Double($1) }
+        histogram.sum = sum
+        histogram.sumSquares = squares
         let width = high > low ? (high - low) / Double(buckets) : 1
         var counts = [Double](repeating: 0, count: buckets)
-        for value in values { counts[min(buckets - 1, Int((Double(value) - low) / width))] += 1 }
+        for raw in values { counts[min(buckets - 1, Int((Double(raw / divisor) - low) / width))] += 1 }
         histogram.bucketLimit = (1...buckets).map { low + Double($0) * width }
         histogram.bucket = counts
         var entry = Tensorboard_Summary.Value()

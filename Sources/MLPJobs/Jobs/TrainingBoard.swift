@@ -78,11 +78,11 @@ final class TrainingBoard {
             for (l, layer) in network.layers.enumerated() {
                 let weights = layer.weightOffset ..< layer.biasOffset
                 let biases = layer.biasOffset ..< layer.biasOffset + layer.outputSize
-                try file.histogram("weights/layers.\(l)", parameters[weights], step: at)
-                try file.histogram("biases/layers.\(l)", parameters[biases], step: at)
+                try file.histogram("weights/layers.\(l)", UnsafeBufferPointer(rebasing: parameters[weights]), step: at)
+                try file.histogram("biases/layers.\(l)", UnsafeBufferPointer(rebasing: parameters[biases]), step: at)
                 if let probe {
                     // The probe's mean gradient: the summed one over its rows.
-                    try file.histogram("gradients/layers.\(l).weight", gradients[weights],
+                    try file.histogram("gradients/layers.\(l).weight", UnsafeBufferPointer(rebasing: gradients[weights]),
                                        dividedBy: Float(probe.x.rows), step: at)
                 }
             }
