@@ -88,9 +88,7 @@ public enum PackJob {
         let (y, _, classes) = targets(.labels(labelBytes.map { String($0) }))
         let names = LabeledData.featureNames(imageShape: imageShape)
         try writer.finish(y: y, columns: 1, classes: classes, shape: imageShape,
-                          metadata: statistics(Standardizer(fitting: try writer.rowsWritten()), names: names)
-                            .merging(["features": try JobCheckpoints.encode(names),
-                                      "targets": try JobCheckpoints.encode(["class"])]) { $1 })
+                          metadata: metadata(fitting: writer.rowsWritten(), features: names, targets: ["class"]))
         return (writer.rows, writer.width, type, classes?.count, writer.rows * writer.width)
     }
 
@@ -107,9 +105,7 @@ public enum PackJob {
         }
         let (y, columns, classes) = targets(data.target)
         try writer.finish(y: y, columns: columns, classes: classes, shape: data.imageShape ?? [data.featureCount],
-                          metadata: statistics(Standardizer(fitting: data.rows), names: data.featureNames)
-                            .merging(["features": try JobCheckpoints.encode(data.featureNames),
-                                      "targets": try JobCheckpoints.encode(data.targetNames)]) { $1 })
+                          metadata: metadata(fitting: data.rows, features: data.featureNames, targets: data.targetNames))
         return (writer.rows, data.featureCount, type, classes?.count, data.count * data.featureCount)
     }
 
@@ -120,7 +116,7 @@ public enum PackJob {
         var writer: PackedDataWriter?
         var featureColumns: [Int] = [], targetColumns: [Int] = [], names: [String] = [], targetNames: [String] = []
         var labels: Bool?
-        var classIndex: [String: Int] = [:], classes: [String] = []
+        var classes = ClassIndices()
         var y: [Float] = []
         var bytesRead = 0
         while let table = try chunks.next() {
@@ -143,14 +139,7 @@ public enum PackJob {
             let features = try InputRows(floats: table.numbers(columns: featureColumns), width: featureColumns.count)
             try writer!.append(features, 0 ..< features.count)
             if labels == true {
-                for name in table.strings(column: targetColumns[0]) {
-                    let index = classIndex[name] ?? {
-                        classes.append(name)
-                        classIndex[name] = classes.count - 1
-                        return classes.count - 1
-                    }()
-                    y.append(Float(index))
-                }
+                for name in table.strings(column: targetColumns[0]) { y.append(classes.index(of: name)) }
             } else {
                 y += try table.numbers(columns: targetColumns)
             }
@@ -158,11 +147,10 @@ public enum PackJob {
             progress(writer!.rows, bytesRead)
         }
         guard let writer else { throw MLPError("\(options.data) has a header but no rows") }
-        let statistics = statistics(Standardizer(fitting: try writer.rowsWritten()), names: names)
-        try writer.finish(y: y, columns: labels == true ? 1 : targetColumns.count, classes: labels == true ? classes : nil,
-                          shape: [names.count], metadata: statistics.merging(["features": try JobCheckpoints.encode(names),
-                                                                   "targets": try JobCheckpoints.encode(targetNames)]) { $1 })
-        return (writer.rows, names.count, writer.type, labels == true ? classes.count : nil, bytesRead)
+        try writer.finish(y: y, columns: labels == true ? 1 : targetColumns.count,
+                          classes: labels == true ? classes.names : nil, shape: [names.count],
+                          metadata: metadata(fitting: writer.rowsWritten(), features: names, targets: targetNames))
+        return (writer.rows, names.count, writer.type, labels == true ? classes.names.count : nil, bytesRead)
     }
 
     /// The divisor (255 or 1) by which bytes read through `encoding`'s table are a byte divided, when one is.
@@ -182,20 +170,33 @@ public enum PackJob {
         switch target {
         case .numbers(let values, let columns): return (values, columns, nil)
         case .labels(let labels):
-            var index: [String: Int] = [:], classes: [String] = []
-            let y = labels.map { name -> Float in
-                if let known = index[name] { return Float(known) }
-                classes.append(name)
-                index[name] = classes.count - 1
-                return Float(classes.count - 1)
-            }
-            return (y, 1, classes)
+            var classes = ClassIndices()
+            let y = labels.map { classes.index(of: $0) }
+            return (y, 1, classes.names)
         }
     }
 
-    /// The standardization statistics as metadata (`standardize.mean`, `standardize.scale`: JSON lists).
-    private static func statistics(_ standardizer: Standardizer, names: [String]) -> [String: String] {
-        ["standardize.mean": (try? JobCheckpoints.encode(standardizer.mean)) ?? "[]",
-         "standardize.scale": (try? JobCheckpoints.encode(standardizer.scale)) ?? "[]"]
+    /// Class names numbered in the order they first appear.
+    private struct ClassIndices {
+        private(set) var names: [String] = []
+        private var numbers: [String: Int] = [:]
+
+        /// The number of class `name` (a new one when it is new), as a target value.
+        mutating func index(of name: String) -> Float {
+            if let known = numbers[name] { return Float(known) }
+            names.append(name)
+            numbers[name] = names.count - 1
+            return Float(names.count - 1)
+        }
+    }
+
+    /// The metadata beside the rows: the features' and targets' names, and the standardization statistics of `rows`
+    /// (`standardize.mean`, `standardize.scale`), all as JSON lists.
+    private static func metadata(fitting rows: InputRows, features: [String], targets: [String]) throws
+        -> [String: String] {
+        let standardizer = Standardizer(fitting: rows)
+        return ["features": try JobCheckpoints.encode(features), "targets": try JobCheckpoints.encode(targets),
+                "standardize.mean": try JobCheckpoints.encode(standardizer.mean),
+                "standardize.scale": try JobCheckpoints.encode(standardizer.scale)]
     }
 }
